@@ -50,10 +50,23 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Throwaway databases, the repository's paths and the built binary, for every test target.
+        .target(
+            name: "LedgerTestSupport",
+            dependencies: ["LedgerPostgres"],
+            path: "Tests/LedgerTestSupport",
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore"], swiftSettings: strictSettings),
-        .testTarget(name: "LedgerPostgresTests", dependencies: ["LedgerPostgres"], swiftSettings: strictSettings),
-        .testTarget(name: "LedgerSnapshotsTests", dependencies: ["LedgerSnapshots"], swiftSettings: strictSettings),
-        .testTarget(name: "LedgerCLITests", dependencies: ["LedgerPostgres"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "LedgerPostgresTests", dependencies: ["LedgerPostgres", "LedgerTestSupport"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "LedgerSnapshotsTests", dependencies: ["LedgerSnapshots", "LedgerTestSupport"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "LedgerCLITests", dependencies: ["LedgerPostgres", "LedgerTestSupport"],
+            swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import LedgerPostgres
+import Logging
+
+/// Where the ledger's PostgreSQL database is.
+struct DatabaseOptions: ParsableArguments {
+    @Option(
+        name: .customLong("database-url"),
+        help: ArgumentHelp(
+            "PostgreSQL URL (postgresql://user@host:port/db) or libpq keyword string.",
+            discussion: "Default: DATABASE_URL, else libpq's PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSERVICE.",
+            valueName: "url"))
+    var databaseURL: String?
+
+    /// The URL to connect with: the flag, else DATABASE_URL, else nil (libpq's environment).
+    var resolvedURL: String? {
+        if let databaseURL, !databaseURL.isEmpty { return databaseURL }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["DATABASE_URL"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        return nil
+    }
+
+    func connect() throws -> PostgresConnection { try PostgresConnection(url: resolvedURL) }
+}
+
+/// How much the command logs to standard error.
+struct LoggingOptions: ParsableArguments {
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: LEDGER_LOG_LEVEL or warning).")
+    var logLevel: Logger.Level?
+
+    func makeLogger(label: String) -> Logger {
+        let level =
+            logLevel
+            ?? ProcessInfo.processInfo.environment["LEDGER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+            ?? .warning
+        var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = level
+        return logger
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Prints a value as pretty, key-sorted JSON on standard output.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}

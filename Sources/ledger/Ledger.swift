@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import LedgerPostgres
+import Logging
+
+/// The `ledger` command: an event-sourced ledger of Stripe subscriptions and payments.
+@main
+struct Ledger: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger",
+        abstract: "An append-only, hash-chained ledger of Stripe subscription and payment events.",
+        discussion: """
+            The event log in PostgreSQL is the source of truth; the subscriptions and
+            payment_transactions tables are projections rebuilt from it.
+
+            Connection: --database-url, else DATABASE_URL, else libpq's PG* variables.
+            Exit codes: 0 success, 1 failure, 2 usage error, 3 concurrency conflict.
+            """,
+        version: LedgerVersion.current,
+        subcommands: [MigrateCommand.self]
+    )
+
+    /// Runs the command, mapping errors to the documented exit codes.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error, code: ExitStatus.code(for: error))
+        }
+    }
+
+    static func exit(withError error: any Error, code: Int32) -> Never {
+        if code == 0 {
+            // --help and --version: ArgumentParser's text, on standard output.
+            print(fullMessage(for: error))
+        } else if code == ExitStatus.usage {
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+        } else {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        }
+        Foundation.exit(code)
+    }
+}
+
+/// The ledger's exit codes, as the README documents them.
+enum ExitStatus {
+    static let failure: Int32 = 1
+    static let usage: Int32 = 2
+    static let conflict: Int32 = 3
+
+    static func code(for error: any Error) -> Int32 {
+        switch error {
+        case let exit as ExitCode: return exit.rawValue == ExitCode.validationFailure.rawValue ? usage : exit.rawValue
+        case is CleanExit: return 0
+        case is PostgresError, is MigrationError: return failure
+        default:
+            let code = Ledger.exitCode(for: error)
+            if code == .success { return 0 }
+            return code == .validationFailure ? usage : failure
+        }
+    }
+}
+
+enum LedgerVersion {
+    static let current = "0.1.0"
+}
