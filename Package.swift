@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "LedgerCore", targets: ["LedgerCore"]),
         .library(name: "LedgerPostgres", targets: ["LedgerPostgres"]),
         .library(name: "LedgerSnapshots", targets: ["LedgerSnapshots"]),
+        .library(name: "LedgerEngine", targets: ["LedgerEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,10 +42,19 @@ let package = Package(
             dependencies: ["LedgerCore", "CSQLite"],
             swiftSettings: strictSettings
         ),
+        // Orchestration: group commit, ingest, verification; depends on the three below it.
+        .target(
+            name: "LedgerEngine",
+            dependencies: [
+                "LedgerCore", "LedgerPostgres", "LedgerSnapshots",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "ledger",
             dependencies: [
-                "LedgerCore", "LedgerPostgres", "LedgerSnapshots",
+                "LedgerCore", "LedgerPostgres", "LedgerSnapshots", "LedgerEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -53,7 +63,7 @@ let package = Package(
         // Throwaway databases, the repository's paths and the built binary, for every test target.
         .target(
             name: "LedgerTestSupport",
-            dependencies: ["LedgerPostgres"],
+            dependencies: ["LedgerPostgres", .product(name: "Logging", package: "swift-log")],
             path: "Tests/LedgerTestSupport",
             swiftSettings: strictSettings
         ),
@@ -63,6 +73,9 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "LedgerSnapshotsTests", dependencies: ["LedgerSnapshots", "LedgerTestSupport"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "LedgerEngineTests", dependencies: ["LedgerEngine", "LedgerTestSupport"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "LedgerCLITests", dependencies: ["LedgerPostgres", "LedgerTestSupport"],

@@ -7,4 +7,17 @@ public enum Limits {
     public static let copyChunkBytesMax = 64 * 1024
     /// Longest a migration may hold its advisory lock waiting for another runner.
     public static let migrationLockWaitSecondsMax = 300
+
+    /// Most events one read of the log returns; no call ever loads the whole log.
+    public static let readBatchEventsMax = 10_000
+    /// Most events one append transaction writes (a group commit or an ingest batch).
+    public static let appendBatchEventsMax = 5_000
+    /// Most body bytes one append transaction writes, whatever the event count.
+    public static let appendBatchBytesMax = 16 * 1024 * 1024
+    /// Most callers waiting in the group-commit queue before new appends are refused.
+    public static let appendQueueRequestsMax = 10_000
+    /// Longest accepted stream id, type and source id (as the schema checks them).
+    public static let streamIDBytesMax = 512
+    public static let eventTypeBytesMax = 255
+    public static let sourceEventIDBytesMax = 255
 }

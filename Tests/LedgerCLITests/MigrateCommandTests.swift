@@ -36,8 +36,9 @@ struct MigrateCommandTests {
             #expect(status.status == 0, "\(status.standardError)")
             let entries = try #require(
                 try JSONSerialization.jsonObject(with: Data(status.standardOutput.utf8)) as? [[String: Any]])
-            #expect(entries.map { $0["version"] as? Int } == [1, 2, 3])
-            #expect(entries.map { $0["state"] as? String } == ["applied", "applied", "pending"])
+            #expect(entries.prefix(3).map { $0["version"] as? Int } == [1, 2, 3])
+            #expect(entries.prefix(3).map { $0["state"] as? String } == ["applied", "applied", "pending"])
+            #expect(entries.count == (try Repository.migrations().migrations.count))
             #expect(entries[0]["checksum"] as? String != nil)
             #expect(entries[0]["durationMilliseconds"] as? Int != nil)
         }

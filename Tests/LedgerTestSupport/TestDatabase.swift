@@ -1,5 +1,6 @@
 import Foundation
 import LedgerPostgres
+import Logging
 
 /// A throwaway PostgreSQL database for one test, created on the cluster that
 /// `tools/test` starts and dropped afterwards.
@@ -62,4 +63,25 @@ public struct TestDatabase: Sendable {
 public struct TestSupportError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
+}
+
+extension TestDatabase {
+    /// Creates a fresh database with every migration applied, runs `body`, then drops it.
+    public static func withMigrated<T>(_ body: (TestDatabase) async throws -> T) async throws -> T {
+        try await with { database in
+            let connection = try database.connect()
+            try MigrationRunner(connection: connection, source: try Repository.migrations(), logger: .quiet).up()
+            connection.close()
+            return try await body(database)
+        }
+    }
+}
+
+extension Logger {
+    /// A logger that prints only warnings and worse, for tests.
+    public static var quiet: Logger {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return logger
+    }
 }

@@ -88,6 +88,14 @@ public final class PostgresConnection {
         _ = try check(PQexec(handle, sql))
     }
 
+    /// Runs SQL text without parameters and returns the rows of its last statement.
+    ///
+    /// Several fixed statements then cost one round trip (e.g. `BEGIN; SELECT …`).
+    public func simpleQuery(_ sql: String) throws -> QueryResult {
+        let handle = try liveHandle()
+        return try check(PQexec(handle, sql))
+    }
+
     /// Prepares `sql` once on this connection; run it many times with ``PreparedStatement/run(_:resultFormat:)``.
     public func prepare(_ sql: String) throws -> PreparedStatement {
         let handle = try liveHandle()

@@ -198,18 +198,15 @@ struct PostgresConnectionTests {
 
     @Test func thousandsOfConnectionsOpenAndCloseWithoutLeaking() async throws {
         try await TestDatabase.with { database in
-            func openDescriptors() throws -> Int {
-                try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
-            }
             let admin = try database.connect()
-            let descriptorsBefore = try openDescriptors()
             for round in 0..<3_000 {
                 let connection = try database.connect()
                 if round % 2 == 0 { _ = try connection.query("SELECT $1::int", [round]) }
                 if round % 3 == 0 { connection.close() }  // the rest close on deinit
             }
-            #expect(try openDescriptors() <= descriptorsBefore + 2)
-            // Backends exit asynchronously after a client disconnects; wait for them briefly.
+            // Every connection must be gone from the server's side (tests run in parallel, so
+            // the process's own descriptor count is no measure). Backends exit asynchronously
+            // after a client disconnects; wait for them briefly.
             var others = Int.max
             for _ in 0..<100 where others > 0 {
                 others = try admin.query(

@@ -107,9 +107,9 @@ struct MigrationRunnerTests {
             let folder = try copyOfMigrations()
             defer { try? FileManager.default.removeItem(at: folder) }
             try "CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;\n"
-                .write(to: folder.appendingPathComponent("004_broken.sql"), atomically: true, encoding: .utf8)
+                .write(to: folder.appendingPathComponent("999_broken.sql"), atomically: true, encoding: .utf8)
             try "DROP TABLE half_done;\n"
-                .write(to: folder.appendingPathComponent("004_broken.down.sql"), atomically: true, encoding: .utf8)
+                .write(to: folder.appendingPathComponent("999_broken.down.sql"), atomically: true, encoding: .utf8)
             let connection = try database.connect()
             let runner = try database.migrationRunner(connection, source: MigrationSource(directory: folder))
             let error = try #require(throws: PostgresError.self) { try runner.up() }

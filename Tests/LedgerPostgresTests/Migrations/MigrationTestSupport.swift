@@ -10,11 +10,7 @@ extension TestDatabase {
     ) throws -> MigrationRunner {
         MigrationRunner(
             connection: connection, source: try source ?? Repository.migrations(),
-            logger: {
-                var logger = Logger(label: "test.migrations")
-                logger.logLevel = .warning
-                return logger
-            }())
+            logger: .quiet)
     }
 
     /// `pg_dump --schema-only` of this database, minus the migration bookkeeping table.

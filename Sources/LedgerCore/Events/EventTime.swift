@@ -1,0 +1,64 @@
+import Foundation
+
+/// An instant with microsecond resolution, the precision PostgreSQL stores.
+///
+/// Event times are values, never read from a clock inside `LedgerCore`: the
+/// caller passes them in, so replays are deterministic.
+public struct EventTime: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    /// Microseconds since 1970-01-01T00:00:00Z.
+    public var microsecondsSinceEpoch: Int64
+
+    public init(microsecondsSinceEpoch: Int64) {
+        self.microsecondsSinceEpoch = microsecondsSinceEpoch
+    }
+
+    /// An instant from Unix seconds (Stripe's `created`).
+    public init(secondsSinceEpoch seconds: Int64) {
+        self.microsecondsSinceEpoch = seconds * 1_000_000
+    }
+
+    /// An instant from a `Date`, truncated to whole microseconds.
+    public init(_ date: Date) {
+        self.microsecondsSinceEpoch = Int64((date.timeIntervalSince1970 * 1_000_000).rounded(.down))
+    }
+
+    /// Microseconds since 2000-01-01, PostgreSQL's binary `timestamptz` form.
+    public var postgresMicroseconds: Int64 { microsecondsSinceEpoch - 946_684_800_000_000 }
+
+    /// The instant from PostgreSQL's binary `timestamptz` form.
+    public init(postgresMicroseconds: Int64) {
+        self.microsecondsSinceEpoch = postgresMicroseconds + 946_684_800_000_000
+    }
+
+    public var date: Date { Date(timeIntervalSince1970: Double(microsecondsSinceEpoch) / 1_000_000) }
+
+    public static func < (lhs: EventTime, rhs: EventTime) -> Bool {
+        lhs.microsecondsSinceEpoch < rhs.microsecondsSinceEpoch
+    }
+
+    /// ISO 8601 in UTC with microseconds, e.g. `2025-03-01T12:00:00.000000Z`.
+    public var description: String {
+        let seconds = microsecondsSinceEpoch >= 0
+            ? microsecondsSinceEpoch / 1_000_000 : (microsecondsSinceEpoch - 999_999) / 1_000_000
+        let micros = microsecondsSinceEpoch - seconds * 1_000_000
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let (year, month, day) = Self.civil(fromDays: days)
+        return String(
+            format: "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%06lldZ", year, month, day, secondOfDay / 3600,
+            secondOfDay / 60 % 60, secondOfDay % 60, micros)
+    }
+
+    /// Year, month, day of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+    static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}

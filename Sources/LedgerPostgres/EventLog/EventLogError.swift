@@ -1,0 +1,54 @@
+import LedgerCore
+
+/// A stream was not at the version its writer expected; nothing of the batch was written.
+public struct VersionConflict: Error, Sendable, Equatable, CustomStringConvertible {
+    public var streamID: String
+    public var expected: ExpectedVersion
+    /// The stream's version when the append was tried (0: no stream).
+    public var actual: Int64
+
+    public init(streamID: String, expected: ExpectedVersion, actual: Int64) {
+        self.streamID = streamID
+        self.expected = expected
+        self.actual = actual
+    }
+
+    public var description: String {
+        "version conflict on stream \(streamID): expected \(expected), found "
+            + (actual == 0 ? "no stream" : "version \(actual)")
+    }
+}
+
+/// An event the log refuses before writing anything (bad stream id, type, …).
+public struct InvalidEvent: Error, Sendable, Equatable, CustomStringConvertible {
+    public var reason: String
+    public init(reason: String) { self.reason = reason }
+    public var description: String { "invalid event: \(reason)" }
+}
+
+/// What an append did with one event.
+public enum AppendOutcome: Sendable, Equatable {
+    /// Stored now at `position`, as version `streamVersion` of its stream.
+    case appended(position: Int64, streamVersion: Int64)
+    /// Already stored (same event id or source id) at `position`; nothing written.
+    case duplicate(position: Int64)
+
+    /// The position the event has in the log, new or original.
+    public var position: Int64 {
+        switch self {
+        case .appended(let position, _), .duplicate(let position): position
+        }
+    }
+}
+
+/// Events a caller appends atomically, with optional expected versions per stream.
+public struct AppendBatch: Sendable {
+    public var events: [NewEvent]
+    /// Expected version of a stream before this batch; streams not named are not checked.
+    public var expectations: [String: ExpectedVersion]
+
+    public init(events: [NewEvent], expectations: [String: ExpectedVersion] = [:]) {
+        self.events = events
+        self.expectations = expectations
+    }
+}

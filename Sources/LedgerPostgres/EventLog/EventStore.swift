@@ -1,0 +1,234 @@
+import Foundation
+import LedgerCore
+
+/// The append-only event log in `ledger.events`, over one connection.
+///
+/// Appends serialise on the row of `ledger.head` (locked `FOR UPDATE` until
+/// commit), so positions are gapless and commit in order. Each append is one
+/// transaction: existing ids answered as duplicates, expected versions checked,
+/// new events hashed into the chain, written with binary COPY, the head moved,
+/// and `ledger_events` notified with the new head position.
+public struct EventStore {
+    /// The channel every append notifies, with the new head position as payload.
+    public static let notificationChannel = "ledger_events"
+
+    let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    /// Appends one batch atomically; throws ``VersionConflict`` (writing nothing) on a version mismatch.
+    @discardableResult
+    public func append(_ batch: AppendBatch, recordedAt: EventTime) throws -> [AppendOutcome] {
+        guard let result = try appendGroups([batch], recordedAt: recordedAt).first else { return [] }
+        return try result.get()
+    }
+
+    /// Appends several independent batches in one transaction (group commit).
+    ///
+    /// A batch whose expectation fails gets its ``VersionConflict`` and writes
+    /// nothing; the other batches are still written. Results are in input order.
+    public func appendGroups(
+        _ batches: [AppendBatch], recordedAt: EventTime
+    ) throws -> [Result<[AppendOutcome], VersionConflict>] {
+        for batch in batches {
+            for event in batch.events { try Self.validate(event) }
+        }
+        // Round trips are the cost under contention (the head lock is held across
+        // them), so each step is one: begin+lock, look-up, COPY, advance, commit.
+        let head = try beginAndLockHead()
+        do {
+            let events = batches.flatMap(\.events)
+            var plan = AppendPlan(head: head, lookup: try lookUp(events))
+            let results = batches.map { plan.add($0, recordedAt: recordedAt) }
+            if !plan.newEvents.isEmpty {
+                try write(plan.newEvents)
+                try connection.query(Self.advanceHead, [plan.head.position, plan.head.hash])
+            }
+            try connection.execute("COMMIT")
+            return results
+        } catch {
+            if connection.isOpen { try? connection.execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// Refuses an event the schema would reject, before anything is written.
+    public static func validate(_ event: NewEvent) throws {
+        func check(_ condition: Bool, _ reason: @autoclosure () -> String) throws {
+            if !condition { throw InvalidEvent(reason: reason()) }
+        }
+        try check(
+            (1...Limits.streamIDBytesMax).contains(event.streamID.utf8.count),
+            "stream id must be 1…\(Limits.streamIDBytesMax) bytes")
+        try check(
+            (1...Limits.eventTypeBytesMax).contains(event.type.utf8.count),
+            "type must be 1…\(Limits.eventTypeBytesMax) bytes")
+        try check(
+            event.source.range(of: "^[a-z][a-z0-9_]{0,31}$", options: .regularExpression) != nil,
+            "source must be a lower-case word (got \(event.source))")
+        if let sourceEventID = event.sourceEventID {
+            try check(
+                (1...Limits.sourceEventIDBytesMax).contains(sourceEventID.utf8.count),
+                "source event id must be 1…\(Limits.sourceEventIDBytesMax) bytes")
+        }
+        for text in [event.streamID, event.type, event.metadata] + [event.sourceEventID, event.customerID].compactMap({ $0 }) {
+            try check(!text.utf8.contains(0), "text fields cannot contain NUL bytes")
+        }
+    }
+}
+
+// MARK: - Statements
+
+extension EventStore {
+    /// Opens the transaction and takes the append lock with the chain head. No parameters.
+    static let beginAndLockHeadStatement = "BEGIN; SELECT position, hash FROM ledger.head FOR UPDATE"
+    /// `$1` new head position, `$2` its chain hash; also notifies `ledger_events`.
+    static let advanceHead = "SELECT ledger.advance_head($1, $2)"
+    /// One look-up for a batch: rows of kind 'e' are stored events among the candidates
+    /// (`$1` event ids, uuid[]; `$2` source event ids, text[]) with their position; rows
+    /// of kind 'v' are the current version of each stream in `$3` (text[]), 0 if none.
+    static let lookUpStatement = """
+        SELECT 'e', event_id::text, source, source_event_id, position FROM ledger.events
+         WHERE event_id = ANY($1::uuid[])
+        UNION ALL
+        SELECT 'e', event_id::text, source, source_event_id, position FROM ledger.events
+         WHERE source_event_id = ANY($2::text[])
+        UNION ALL
+        SELECT 'v', s.id, NULL, NULL,
+               COALESCE((SELECT max(e.stream_version) FROM ledger.events e WHERE e.stream_id = s.id), 0)
+          FROM unnest($3::text[]) AS s(id)
+        """
+    static let copyEvents = """
+        COPY ledger.events (position, event_id, stream_id, stream_version, type, source, source_event_id,
+                            occurred_at, recorded_at, customer_id, body, metadata, hash)
+        FROM STDIN (FORMAT binary)
+        """
+}
+
+// MARK: - Steps of an append
+
+extension EventStore {
+    func beginAndLockHead() throws -> ChainHead {
+        let rows = try connection.simpleQuery(Self.beginAndLockHeadStatement)
+        guard let row = rows.first else { throw PostgresError(.protocolViolation, message: "ledger.head has no row") }
+        return ChainHead(position: try row.decode(at: 0), hash: try row.decode(at: 1))
+    }
+
+    func lookUp(_ events: [NewEvent]) throws -> AppendLookup {
+        var lookup = AppendLookup()
+        guard !events.isEmpty else { return lookup }
+        let rows = try connection.query(
+            Self.lookUpStatement,
+            [
+                PostgresArrayLiteral.make(events.map { $0.eventID.uuidString }),
+                PostgresArrayLiteral.make(events.compactMap(\.sourceEventID)),
+                PostgresArrayLiteral.make(Set(events.map(\.streamID))),
+            ])
+        for row in rows {
+            let position: Int64 = try row.decode(at: 4)
+            if try row.decode(String.self, at: 0) == "v" {
+                lookup.versions[try row.decode(String.self, at: 1)] = position
+                continue
+            }
+            if let eventID = UUID(uuidString: try row.decode(String.self, at: 1)) {
+                lookup.byEventID[eventID] = position
+            }
+            if let sourceEventID = try row.decode(String?.self, at: 3) {
+                lookup.bySourceID[SourceKey(source: try row.decode(at: 2), id: sourceEventID)] = position
+            }
+        }
+        return lookup
+    }
+
+    func write(_ events: [RecordedEvent]) throws {
+        try connection.copyIn(Self.copyEvents, format: .binary) { writer in
+            for event in events {
+                try writer.writeBinaryRow([
+                    .int64(event.position),
+                    .bytes(withUnsafeBytes(of: event.eventID.uuid) { Array($0) }),
+                    .text(event.streamID),
+                    .int64(event.streamVersion),
+                    .text(event.type),
+                    .text(event.source),
+                    event.sourceEventID.map { .text($0) } ?? .null,
+                    .int64(event.occurredAt.postgresMicroseconds),
+                    .int64(event.recordedAt.postgresMicroseconds),
+                    event.customerID.map { .text($0) } ?? .null,
+                    .bytes(event.body),
+                    .text(event.metadata),
+                    .bytes(event.hash),
+                ])
+            }
+        }
+    }
+}
+
+struct SourceKey: Hashable {
+    var source: String
+    var id: String
+}
+
+/// What an append must know before it writes: positions of already-stored
+/// events (by event id and by source id) and each stream's current version.
+struct AppendLookup {
+    var byEventID: [UUID: Int64] = [:]
+    var bySourceID: [SourceKey: Int64] = [:]
+    var versions: [String: Int64] = [:]
+}
+
+/// Decides, batch by batch, what one append transaction writes: pure, no I/O.
+struct AppendPlan {
+    private(set) var head: ChainHead
+    private var stored: AppendLookup
+    private(set) var newEvents: [RecordedEvent] = []
+
+    init(head: ChainHead, lookup: AppendLookup) {
+        self.head = head
+        self.stored = lookup
+    }
+
+    func storedPosition(of event: NewEvent) -> Int64? {
+        if let position = stored.byEventID[event.eventID] { return position }
+        guard let sourceEventID = event.sourceEventID else { return nil }
+        return stored.bySourceID[SourceKey(source: event.source, id: sourceEventID)]
+    }
+
+    mutating func add(_ batch: AppendBatch, recordedAt: EventTime) -> Result<[AppendOutcome], VersionConflict> {
+        let hasNewEvents = batch.events.contains { storedPosition(of: $0) == nil }
+        if hasNewEvents {
+            // Expectations are checked against the stream as it stands before this batch.
+            for (streamID, expected) in batch.expectations.sorted(by: { $0.key < $1.key }) {
+                let current = stored.versions[streamID] ?? 0
+                if !expected.isSatisfied(byCurrentVersion: current) {
+                    return .failure(VersionConflict(streamID: streamID, expected: expected, actual: current))
+                }
+            }
+        }
+        var outcomes: [AppendOutcome] = []
+        outcomes.reserveCapacity(batch.events.count)
+        for event in batch.events {
+            if let position = storedPosition(of: event) {
+                outcomes.append(.duplicate(position: position))
+                continue
+            }
+            let version = (stored.versions[event.streamID] ?? 0) + 1
+            var recorded = RecordedEvent(
+                position: head.position + 1, eventID: event.eventID, streamID: event.streamID,
+                streamVersion: version, type: event.type, source: event.source,
+                sourceEventID: event.sourceEventID, occurredAt: event.occurredAt, recordedAt: recordedAt,
+                customerID: event.customerID, body: event.body, metadata: event.metadata, hash: [])
+            recorded.hash = EventHash.compute(previous: head.hash, event: recorded)
+            head = ChainHead(position: recorded.position, hash: recorded.hash)
+            stored.versions[event.streamID] = version
+            stored.byEventID[event.eventID] = recorded.position
+            if let sourceEventID = event.sourceEventID {
+                stored.bySourceID[SourceKey(source: event.source, id: sourceEventID)] = recorded.position
+            }
+            newEvents.append(recorded)
+            outcomes.append(.appended(position: recorded.position, streamVersion: version))
+        }
+        return .success(outcomes)
+    }
+}
