@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "ledger", targets: ["ledger"]),
+        .executable(name: "ledger-bench", targets: ["LedgerBench"]),
         .library(name: "LedgerCore", targets: ["LedgerCore"]),
         .library(name: "LedgerPostgres", targets: ["LedgerPostgres"]),
         .library(name: "LedgerSnapshots", targets: ["LedgerSnapshots"]),
@@ -65,6 +66,16 @@ let package = Package(
             name: "LedgerTestSupport",
             dependencies: ["LedgerPostgres", .product(name: "Logging", package: "swift-log")],
             path: "Tests/LedgerTestSupport",
+            swiftSettings: strictSettings
+        ),
+        // Benchmarks (tools/bench): release-build measurements, never run by tests.
+        .executableTarget(
+            name: "LedgerBench",
+            dependencies: [
+                "LedgerCore", "LedgerPostgres", "LedgerEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore"], swiftSettings: strictSettings),

@@ -17,7 +17,10 @@ struct Ledger: AsyncParsableCommand {
             Exit codes: 0 success, 1 failure, 2 usage error, 3 concurrency conflict.
             """,
         version: LedgerVersion.current,
-        subcommands: [MigrateCommand.self]
+        subcommands: [
+            MigrateCommand.self, IngestCommand.self, AppendCommand.self, HeadCommand.self, VerifyCommand.self,
+            GenerateCommand.self,
+        ]
     )
 
     /// Runs the command, mapping errors to the documented exit codes.
@@ -35,7 +38,9 @@ struct Ledger: AsyncParsableCommand {
     }
 
     static func exit(withError error: any Error, code: Int32) -> Never {
-        if code == 0 {
+        if error is ExitCode {
+            // The command already reported what went wrong.
+        } else if code == 0 {
             // --help and --version: ArgumentParser's text, on standard output.
             print(fullMessage(for: error))
         } else if code == ExitStatus.usage {
@@ -57,7 +62,8 @@ enum ExitStatus {
         switch error {
         case let exit as ExitCode: return exit.rawValue == ExitCode.validationFailure.rawValue ? usage : exit.rawValue
         case is CleanExit: return 0
-        case is PostgresError, is MigrationError: return failure
+        case is VersionConflict: return conflict
+        case is PostgresError, is MigrationError, is InvalidEvent: return failure
         default:
             let code = Ledger.exitCode(for: error)
             if code == .success { return 0 }

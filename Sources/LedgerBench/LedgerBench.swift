@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import LedgerCore
+import LedgerEngine
+import LedgerPostgres
+import Logging
+
+/// `ledger-bench`: the measurements behind docs/benchmarks.md (run through tools/bench).
+@main
+struct LedgerBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger-bench",
+        abstract: "Measure the ledger on this machine (use tools/bench, which builds in release mode).",
+        subcommands: [AppendBenchmark.self])
+}
+
+/// Prints one figure in a fixed, greppable form.
+func report(_ name: String, _ value: Double, _ unit: String, _ detail: String = "") {
+    print(String(format: "%-44@ %12.0f %@%@", name as NSString, value, unit, detail.isEmpty ? "" : "  (\(detail))"))
+}
+
+/// Seconds taken by `body`.
+func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+    let start = ContinuousClock.now
+    let value = try body()
+    return (value, (ContinuousClock.now - start) / .seconds(1))
+}
+
+/// Reads `file` line by line in 1 MiB chunks, calling `body` with each non-empty line.
+func forEachLine(in file: String, _ body: (ArraySlice<UInt8>) throws -> Void) throws {
+    guard let handle = FileHandle(forReadingAtPath: file) else { throw ValidationError("cannot read \(file)") }
+    defer { try? handle.close() }
+    var carry: [UInt8] = []
+    while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
+        carry.append(contentsOf: data)
+        var start = carry.startIndex
+        while let newline = carry[start...].firstIndex(of: 0x0A) {
+            if newline > start { try body(carry[start..<newline]) }
+            start = newline + 1
+        }
+        carry.removeSubrange(..<start)
+    }
+    if !carry.isEmpty { try body(carry[...]) }
+}
+
+/// Runs a program to completion; returns its standard output, exit status, and the
+/// peak resident set size of the children so far (getrusage).
+func runProgram(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws
+    -> (output: String, status: Int32, peakChildRSSBytes: Int)
+{
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
+    return (String(decoding: data, as: UTF8.self), process.terminationStatus, usage.ru_maxrss * 1024)
+}

@@ -1,0 +1,72 @@
+extension HistoryGenerator {
+    /// Proleptic Gregorian calendar arithmetic on Unix seconds (UTC), without Foundation's Calendar.
+    ///
+    /// Stripe bills monthly on the anchor's day of month, clamped to the
+    /// month's length; this needs exact civil dates, and the generator may not
+    /// depend on the host's time zone or calendar settings.
+    enum CivilTime {
+        static let secondsPerDay: Int64 = 86_400
+
+        /// Days since 1970-01-01 for a civil date (Howard Hinnant's `days_from_civil`).
+        static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
+            let shiftedYear = month <= 2 ? year - 1 : year
+            let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
+            let yearOfEra = shiftedYear - era * 400
+            let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+            let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+            return era * 146_097 + dayOfEra - 719_468
+        }
+
+        /// The civil date of a day count since 1970-01-01 (Hinnant's `civil_from_days`).
+        static func civil(days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+            let shifted = days + 719_468
+            let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+            let dayOfEra = shifted - era * 146_097
+            let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+            let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+            let monthIndex = (5 * dayOfYear + 2) / 153
+            let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+            let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+            let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+            return (year, month, day)
+        }
+
+        static func daysInMonth(year: Int64, month: Int64) -> Int64 {
+            let nextYear = month == 12 ? year + 1 : year
+            let nextMonth = month == 12 ? 1 : month + 1
+            return days(year: nextYear, month: nextMonth, day: 1) - days(year: year, month: month, day: 1)
+        }
+
+        /// `seconds` moved by `months` calendar months on `anchorDay`, clamped to the month's last day.
+        static func addingMonths(_ months: Int, to seconds: Int64, anchorDay: Int64) -> Int64 {
+            let dayCount = floorDivide(seconds, secondsPerDay)
+            let timeOfDay = seconds - dayCount * secondsPerDay
+            let date = civil(days: dayCount)
+            let monthIndex = date.year * 12 + (date.month - 1) + Int64(months)
+            let year = floorDivide(monthIndex, 12)
+            let month = monthIndex - year * 12 + 1
+            let day = min(anchorDay, daysInMonth(year: year, month: month))
+            return days(year: year, month: month, day: day) * secondsPerDay + timeOfDay
+        }
+
+        /// The day of month of `seconds`, the anchor for later billing dates.
+        static func dayOfMonth(_ seconds: Int64) -> Int64 {
+            civil(days: floorDivide(seconds, secondsPerDay)).day
+        }
+
+        /// Parses `YYYY-MM-DD` into Unix seconds at 00:00:00 UTC; nil when malformed or not a real date.
+        static func parseDay(_ text: String) -> Int64? {
+            let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+                let year = Int64(parts[0]), let month = Int64(parts[1]), let day = Int64(parts[2]),
+                (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month)
+            else { return nil }
+            return days(year: year, month: month, day: day) * secondsPerDay
+        }
+
+        private static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
+            let quotient = value / divisor
+            return (value % divisor != 0 && (value < 0) != (divisor < 0)) ? quotient - 1 : quotient
+        }
+    }
+}

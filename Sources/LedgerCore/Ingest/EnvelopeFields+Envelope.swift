@@ -1,0 +1,178 @@
+// Field checks, run after the whole document proved to be valid JSON so that a
+// JSON error always wins over a field error.
+
+extension EnvelopeFields {
+    /// The envelope, or the first failed check in a fixed order (id, type, created, …, customer).
+    func envelope(in bytes: UnsafeBufferPointer<UInt8>) -> Result<StripeEventEnvelope, EnvelopeRejection> {
+        let reader = FieldReader(bytes: bytes)
+        do throws(EnvelopeRejection) {
+            if topLevel != .absent {
+                throw .field("event", "must be a JSON object (got \(topLevel.typeDescription))")
+            }
+            let id = try reader.eventID(eventID)
+            let type = try reader.eventType(eventType)
+            let created = try reader.created(created)
+            let apiVersion = try reader.optionalText(apiVersion, "api_version")
+            let livemode = try reader.optionalBoolean(livemode, "livemode")
+            try reader.requireObject(data, "data")
+            try reader.requireObject(dataObject, "data.object")
+            let objectID = try reader.objectIdentifier(objectID, "data.object.id")
+            let objectKind = try reader.objectKind(objectKind)
+            let customerID = try reader.customer(customer, id: customerID)
+            return .success(
+                StripeEventEnvelope(
+                    id: id, type: type, created: created, apiVersion: apiVersion, livemode: livemode,
+                    objectID: objectID, objectKind: objectKind, customerID: customerID))
+        } catch {
+            return .failure(error)
+        }
+    }
+}
+
+/// Decodes and checks recorded field values against the document's bytes.
+struct FieldReader {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let charactersMax = Limits.envelopeStringCharactersMax
+
+    func eventID(_ value: FieldValue) throws(EnvelopeRejection) -> String {
+        let id = try requiredString(value, "id")
+        guard id.hasPrefix("evt_") else { throw .field("id", "must start with evt_ (got \(quoted(id)))") }
+        try checkLength(id, "id", minimum: 5)
+        guard id.utf8.allSatisfy(isIdentifierByte) else {
+            throw .field("id", "may contain only letters, digits and '_' (got \(quoted(id)))")
+        }
+        return id
+    }
+
+    func eventType(_ value: FieldValue) throws(EnvelopeRejection) -> String {
+        let type = try requiredString(value, "type")
+        try checkLength(type, "type", minimum: 1)
+        guard type.utf8.allSatisfy(isTypeByte) else {
+            throw .field("type", "may contain only a-z, 0-9, '_' and '.' (got \(quoted(type)))")
+        }
+        return type
+    }
+
+    func created(_ value: FieldValue) throws(EnvelopeRejection) -> Int64 {
+        switch value {
+        case .absent:
+            throw .field("created", "is missing")
+        case .number(let start, let end, integer: true):
+            // At most 11 digits and a sign keep the value far from Int64 overflow.
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+            guard end - start <= 12, let seconds = Int64(text), seconds > 0, seconds < 100_000_000_000 else {
+                throw .field("created", "must be between 1 and 99999999999 seconds (got \(text))")
+            }
+            return seconds
+        case .number(let start, let end, integer: false):
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+            throw .field("created", "must be an integer (got \(text))")
+        case .duplicate:
+            throw .field("created", "appears more than once")
+        default:
+            throw .field("created", "must be an integer (got \(value.typeDescription))")
+        }
+    }
+
+    func optionalText(_ value: FieldValue, _ path: String) throws(EnvelopeRejection) -> String? {
+        if value == .absent || value == .null { return nil }
+        let text = try requiredString(value, path)
+        try checkLength(text, path, minimum: 1)
+        try checkNoControlCharacters(text, path)
+        return text
+    }
+
+    func optionalBoolean(_ value: FieldValue, _ path: String) throws(EnvelopeRejection) -> Bool? {
+        switch value {
+        case .absent, .null: return nil
+        case .boolean(let flag): return flag
+        case .duplicate: throw .field(path, "appears more than once")
+        default: throw .field(path, "must be a boolean (got \(value.typeDescription))")
+        }
+    }
+
+    func requireObject(_ value: FieldValue, _ path: String) throws(EnvelopeRejection) {
+        switch value {
+        case .object: return
+        case .absent: throw .field(path, "is missing")
+        case .duplicate: throw .field(path, "appears more than once")
+        default: throw .field(path, "must be an object (got \(value.typeDescription))")
+        }
+    }
+
+    func objectIdentifier(_ value: FieldValue, _ path: String) throws(EnvelopeRejection) -> String {
+        let id = try requiredString(value, path)
+        try checkLength(id, path, minimum: 1)
+        try checkNoControlCharacters(id, path)
+        return id
+    }
+
+    func objectKind(_ value: FieldValue) throws(EnvelopeRejection) -> String? {
+        guard let kind = try optionalText(value, "data.object.object") else { return nil }
+        guard kind.utf8.allSatisfy(isTypeByte) else {
+            throw .field("data.object.object", "may contain only a-z, 0-9, '_' and '.' (got \(quoted(kind)))")
+        }
+        return kind
+    }
+
+    /// `customer` is a string id, null, or an expanded object whose `id` is taken.
+    func customer(_ value: FieldValue, id: FieldValue) throws(EnvelopeRejection) -> String? {
+        switch value {
+        case .absent, .null: return nil
+        case .string: return try objectIdentifier(value, "data.object.customer")
+        case .object: return try objectIdentifier(id, "data.object.customer.id")
+        case .duplicate: throw .field("data.object.customer", "appears more than once")
+        default:
+            throw .field(
+                "data.object.customer", "must be a string id or an expanded object (got \(value.typeDescription))")
+        }
+    }
+
+    func requiredString(_ value: FieldValue, _ path: String) throws(EnvelopeRejection) -> String {
+        switch value {
+        case .string(let start, let end, let escaped):
+            let raw = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            // The parser validated UTF-8, so decoding never repairs anything.
+            return escaped
+                ? String(decoding: unescapeJSONString(raw), as: UTF8.self) : String(decoding: raw, as: UTF8.self)
+        case .absent: throw .field(path, "is missing")
+        case .duplicate: throw .field(path, "appears more than once")
+        default: throw .field(path, "must be a string (got \(value.typeDescription))")
+        }
+    }
+
+    func checkLength(_ text: String, _ path: String, minimum: Int) throws(EnvelopeRejection) {
+        let count = text.unicodeScalars.count
+        if count == 0 { throw .field(path, "is empty") }
+        if count > charactersMax { throw .field(path, "is \(count) characters long; at most \(charactersMax)") }
+        if count < minimum { throw .field(path, "is \(count) characters long; at least \(minimum)") }
+    }
+
+    func checkNoControlCharacters(_ text: String, _ path: String) throws(EnvelopeRejection) {
+        let control = text.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
+        if control { throw .field(path, "must not contain control characters (got \(quoted(text)))") }
+    }
+
+    func isIdentifierByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"): true
+        default: false
+        }
+    }
+
+    func isTypeByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "_"), UInt8(ascii: "."): true
+        default: false
+        }
+    }
+
+    /// The value in Swift string-literal form, cut to 40 characters so a hostile value cannot flood a log line.
+    func quoted(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        guard scalars.count > 40 else { return String(reflecting: text) }
+        return String(reflecting: String(String.UnicodeScalarView(scalars.prefix(40)))) + "…"
+    }
+}

@@ -1,0 +1,168 @@
+/// An envelope field the parser records while it validates.
+enum FieldSlot {
+    case eventID, eventType, created, apiVersion, livemode, data
+    case dataObject, objectID, objectKind, customer, customerID
+
+    /// The role of an object found in this slot: only these objects have their keys read.
+    var childRole: JSONEnvelopeParser.Role {
+        switch self {
+        case .data: .data
+        case .dataObject: .dataObject
+        case .customer: .customer
+        case .eventID, .eventType, .created, .apiVersion, .livemode, .objectID, .objectKind, .customerID: .other
+        }
+    }
+}
+
+/// What the parser saw for one field: positions into the document, decoded only at the end.
+enum FieldValue: Equatable {
+    case absent
+    /// The raw bytes between the quotes; `escaped` says whether they need unescaping.
+    case string(start: Int, end: Int, escaped: Bool)
+    case number(start: Int, end: Int, integer: Bool)
+    case boolean(Bool)
+    case null
+    case object
+    case array
+    /// The key occurred more than once in its object; JSON readers disagree on which wins, so it is refused.
+    case duplicate
+
+    /// The value's JSON type with an article, for reasons (`got a string`).
+    var typeDescription: String {
+        switch self {
+        case .absent: "nothing"
+        case .string: "a string"
+        case .number: "a number"
+        case .boolean: "a boolean"
+        case .null: "null"
+        case .object: "an object"
+        case .array: "an array"
+        case .duplicate: "a repeated key"
+        }
+    }
+}
+
+/// The envelope fields of one document, as the parser found them.
+struct EnvelopeFields {
+    var topLevel: FieldValue = .absent
+    var eventID: FieldValue = .absent
+    var eventType: FieldValue = .absent
+    var created: FieldValue = .absent
+    var apiVersion: FieldValue = .absent
+    var livemode: FieldValue = .absent
+    var data: FieldValue = .absent
+    var dataObject: FieldValue = .absent
+    var objectID: FieldValue = .absent
+    var objectKind: FieldValue = .absent
+    var customer: FieldValue = .absent
+    var customerID: FieldValue = .absent
+
+    mutating func record(_ value: FieldValue, in slot: FieldSlot) {
+        func store(_ field: inout FieldValue) { field = field == .absent ? value : .duplicate }
+        switch slot {
+        case .eventID: store(&eventID)
+        case .eventType: store(&eventType)
+        case .created: store(&created)
+        case .apiVersion: store(&apiVersion)
+        case .livemode: store(&livemode)
+        case .data: store(&data)
+        case .dataObject: store(&dataObject)
+        case .objectID: store(&objectID)
+        case .objectKind: store(&objectKind)
+        case .customer: store(&customer)
+        case .customerID: store(&customerID)
+        }
+    }
+}
+
+extension JSONEnvelopeParser {
+    /// The envelope field a key names inside an object of `role`, if any.
+    func slot(forKey range: Range<Int>, escaped: Bool, in role: Role) -> FieldSlot? {
+        guard escaped else {
+            return Self.slot(forKey: UnsafeBufferPointer(rebasing: bytes[range]), in: role)
+        }
+        // A key spelled with escapes (`"\u0069d"`) is still `id`.
+        let key = unescape(range)
+        return key.withUnsafeBufferPointer { Self.slot(forKey: $0, in: role) }
+    }
+
+    static func slot(forKey key: UnsafeBufferPointer<UInt8>, in role: Role) -> FieldSlot? {
+        func equals(_ name: StaticString) -> Bool {
+            guard key.count == name.utf8CodeUnitCount else { return false }
+            let pointer = name.utf8Start
+            for offset in 0..<key.count where key[offset] != pointer[offset] { return false }
+            return true
+        }
+        switch role {
+        case .other:
+            return nil
+        case .event:
+            if equals("id") { return .eventID }
+            if equals("type") { return .eventType }
+            if equals("created") { return .created }
+            if equals("data") { return .data }
+            if equals("api_version") { return .apiVersion }
+            if equals("livemode") { return .livemode }
+            return nil
+        case .data:
+            return equals("object") ? .dataObject : nil
+        case .dataObject:
+            if equals("id") { return .objectID }
+            if equals("object") { return .objectKind }
+            if equals("customer") { return .customer }
+            return nil
+        case .customer:
+            return equals("id") ? .customerID : nil
+        }
+    }
+}
+
+/// Decodes the bytes between a string's quotes, already validated by the parser, to UTF-8.
+func unescapeJSONString(_ raw: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+    var output: [UInt8] = []
+    output.reserveCapacity(raw.count)
+    var index = 0
+    func hex(_ offset: Int) -> UInt32 {
+        var value: UInt32 = 0
+        for position in offset..<offset + 4 {
+            let byte = raw[position]
+            let digit = byte <= UInt8(ascii: "9") ? byte - UInt8(ascii: "0") : (byte | 0x20) - UInt8(ascii: "a") + 10
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+    while index < raw.count {
+        let byte = raw[index]
+        guard byte == UInt8(ascii: "\\") else {
+            output.append(byte)
+            index += 1
+            continue
+        }
+        let escape = raw[index + 1]
+        index += 2
+        switch escape {
+        case UInt8(ascii: "b"): output.append(0x08)
+        case UInt8(ascii: "f"): output.append(0x0C)
+        case UInt8(ascii: "n"): output.append(0x0A)
+        case UInt8(ascii: "r"): output.append(0x0D)
+        case UInt8(ascii: "t"): output.append(0x09)
+        case UInt8(ascii: "u"):
+            var scalar = hex(index)
+            index += 4
+            if (0xD800...0xDBFF).contains(scalar) {
+                // The parser guaranteed a low surrogate follows as `\uXXXX`.
+                scalar = 0x10000 + (scalar - 0xD800) << 10 + (hex(index + 2) - 0xDC00)
+                index += 6
+            }
+            output.append(contentsOf: Unicode.Scalar(scalar).map { Array(String($0).utf8) } ?? [0xEF, 0xBF, 0xBD])
+        default: output.append(escape)  // `"`, `\`, `/` stand for themselves.
+        }
+    }
+    return output
+}
+
+extension JSONEnvelopeParser {
+    func unescape(_ range: Range<Int>) -> [UInt8] {
+        unescapeJSONString(UnsafeBufferPointer(rebasing: bytes[range]))
+    }
+}

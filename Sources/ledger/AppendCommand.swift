@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import LedgerCore
+import LedgerPostgres
+
+/// `ledger append`: records one native event (a correction, an import, …).
+struct AppendCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "append",
+        abstract: "Append one native event (source `ledger`) to a stream.",
+        discussion: """
+            For facts Stripe does not send: corrections, license reassignments, imports.
+            The --data JSON is stored byte for byte. With --expected-version the append
+            happens only if the stream is at that version (or has no events, for
+            `no-stream`); otherwise nothing is written and the exit code is 3.
+            Appending the same --event-id again is answered with the original position.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+    @Option(help: "Stream id, e.g. subscription:sub_123.") var stream: String
+    @Option(help: "Event type, a stable name such as subscription.license_reassigned.") var type: String
+    @Option(help: "Event body: a JSON object.") var data: String
+    @Option(help: ArgumentHelp("Metadata: a JSON object (default {}).")) var metadata = "{}"
+    @Option(help: ArgumentHelp("Required stream version: a number, `no-stream` or `any`.", valueName: "version"))
+    var expectedVersion: String = "any"
+    @Option(help: "Event id (UUID); give one to make retries idempotent. Default: a new random id.")
+    var eventID: String?
+    @Option(help: "When the fact happened, ISO 8601 (default: now).") var occurredAt: String?
+    @Flag(help: "Print the outcome as JSON.") var json = false
+
+    func validate() throws {
+        _ = try parsedExpectation()
+        for (name, text) in [("--data", data), ("--metadata", metadata)] {
+            guard (try? JSONSerialization.jsonObject(with: Data(text.utf8))) is [String: Any] else {
+                throw ValidationError("\(name) must be a JSON object")
+            }
+        }
+        if let eventID, UUID(uuidString: eventID) == nil { throw ValidationError("--event-id must be a UUID") }
+        if let occurredAt, ISO8601DateFormatter().date(from: occurredAt) == nil {
+            throw ValidationError("--occurred-at must be ISO 8601, e.g. 2025-03-01T12:00:00Z")
+        }
+    }
+
+    func parsedExpectation() throws -> ExpectedVersion {
+        switch expectedVersion {
+        case "any": return .any
+        case "no-stream": return .noStream
+        default:
+            guard let version = Int64(expectedVersion), version >= 0 else {
+                throw ValidationError("--expected-version must be a number ≥ 0, `no-stream` or `any`")
+            }
+            return version == 0 ? .noStream : .exact(version)
+        }
+    }
+
+    struct Output: Encodable {
+        var outcome: String
+        var position: Int64
+        var streamVersion: Int64?
+    }
+
+    func run() throws {
+        let now = EventTime(Date())
+        let event = NewEvent(
+            eventID: eventID.flatMap(UUID.init(uuidString:)) ?? UUID(), streamID: stream, type: type, source: "ledger",
+            occurredAt: occurredAt.flatMap { ISO8601DateFormatter().date(from: $0) }.map(EventTime.init) ?? now,
+            body: Array(data.utf8), metadata: metadata)
+        let store = EventStore(connection: try database.connect())
+        let outcome = try store.append(
+            AppendBatch(events: [event], expectations: [stream: try parsedExpectation()]), recordedAt: now)[0]
+        let output: Output
+        switch outcome {
+        case .appended(let position, let version):
+            output = Output(outcome: "appended", position: position, streamVersion: version)
+            if !json { print("appended at position \(position) (\(stream) version \(version))") }
+        case .duplicate(let position):
+            output = Output(outcome: "duplicate", position: position)
+            if !json { print("duplicate: event \(event.eventID.uuidString.lowercased()) is already at position \(position)") }
+        }
+        if json { try printJSON(output) }
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import LedgerCore
+import LedgerPostgres
+
+/// `ledger head`: the log's newest position and chain hash.
+struct HeadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "head",
+        abstract: "Print the newest log position and its chain hash.",
+        discussion: """
+            The output POS:HASH is a digest of the whole log up to POS: keep it in another
+            system, and `ledger verify --from POS:HASH` later proves nothing up to POS changed.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+    @Flag(help: "Print JSON: {position, hash, digest, recordedAt}.") var json = false
+
+    struct Output: Encodable {
+        var position: Int64
+        var hash: String
+        var digest: String
+        var recordedAt: String?
+    }
+
+    func run() throws {
+        let connection = try database.connect()
+        let store = EventStore(connection: connection)
+        let head = try store.head()
+        let recordedAt = try store.read(after: head.position - 1, through: head.position, limit: 1).first?.recordedAt
+        let output = Output(
+            position: head.position, hash: HexEncoding.encode(head.hash), digest: head.digest,
+            recordedAt: recordedAt?.description)
+        if json { return try printJSON(output) }
+        print(head.digest)
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import LedgerEngine
+import LedgerPostgres
+
+/// `ledger ingest`: loads events from files into the log.
+struct IngestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Load events from files into the event log.",
+        subcommands: [Stripe.self])
+
+    struct Stripe: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "stripe",
+            abstract: "Append Stripe webhook events from files (or - for standard input).",
+            discussion: """
+                Each input is one Stripe event JSON object, a JSON array of events, or JSONL
+                (one event per line), read as a stream in constant memory. Every event is
+                checked (id evt_…, type, created, data.object with an id) and stored verbatim
+                in the stream of its object (subscription:sub_…, payment:pi_…, invoice:in_…).
+                Events of every type are kept. An event already stored (same evt_ id) is
+                counted as a duplicate and not written again.
+
+                Input that is not a valid event is not appended: it goes to
+                ledger.rejected_inputs with its raw bytes, FILE:LINE and the reason, and the
+                rest of the input goes on. Exit status 1 if anything was rejected.
+                """)
+
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: ArgumentHelp("Files to read; - reads standard input.", valueName: "file"))
+        var files: [String]
+        @Flag(help: "Print the counts as JSON.") var json = false
+
+        func validate() throws {
+            if files.isEmpty { throw ValidationError("give at least one file, or - for standard input") }
+            for file in files where file != "-" && !FileManager.default.isReadableFile(atPath: file) {
+                throw ValidationError("cannot read \(file)")
+            }
+        }
+
+        func run() throws {
+            let ingestor = StripeIngestor(connection: try database.connect())
+            let progress = ProgressLine()
+            let started = ContinuousClock.now
+            for file in files {
+                guard let handle = file == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: file) else {
+                    throw ValidationError("cannot open \(file)")
+                }
+                defer { if file != "-" { try? handle.close() } }
+                try ingestor.ingest(
+                    origin: file,
+                    readChunk: {
+                        let data = try handle.read(upToCount: 1 << 20) ?? Data()
+                        return data.isEmpty ? nil : [UInt8](data)
+                    },
+                    progress: { report in
+                        progress.update(
+                            "\(file): \(report.bytesRead >> 20) MiB read, \(report.appended) appended, "
+                                + "\(report.duplicates) duplicate, \(report.rejected) rejected")
+                    })
+            }
+            let report = try ingestor.finish()
+            progress.finish()
+            let seconds = (ContinuousClock.now - started) / .seconds(1)
+            if json {
+                try printJSON(report)
+            } else {
+                print(
+                    "appended \(report.appended), duplicate \(report.duplicates), rejected \(report.rejected) "
+                        + "(head at position \(report.headPosition), "
+                        + String(format: "%.1f s, %.0f events/s)", seconds, Double(report.appended + report.duplicates) / max(seconds, 1e-9)))
+                for rejection in report.rejections { print("rejected \(rejection.origin): \(rejection.reason)") }
+                if report.rejected > report.rejections.count {
+                    print("… and \(report.rejected - report.rejections.count) more in ledger.rejected_inputs")
+                }
+            }
+            if report.rejected > 0 { throw ExitCode(ExitStatus.failure) }
+        }
+    }
+}
