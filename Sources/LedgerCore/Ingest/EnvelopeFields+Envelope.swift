@@ -3,7 +3,7 @@
 
 extension EnvelopeFields {
     /// The envelope, or the first failed check in a fixed order (id, type, created, …, customer).
-    func envelope(in bytes: UnsafeBufferPointer<UInt8>) -> Result<StripeEventEnvelope, EnvelopeRejection> {
+    func envelope(in bytes: UnsafeRawBufferPointer) -> Result<StripeEventEnvelope, EnvelopeRejection> {
         let reader = FieldReader(bytes: bytes)
         do throws(EnvelopeRejection) {
             if topLevel != .absent {
@@ -31,7 +31,7 @@ extension EnvelopeFields {
 
 /// Decodes and checks recorded field values against the document's bytes.
 struct FieldReader {
-    let bytes: UnsafeBufferPointer<UInt8>
+    let bytes: UnsafeRawBufferPointer
     let charactersMax = Limits.envelopeStringCharactersMax
 
     func eventID(_ value: FieldValue) throws(EnvelopeRejection) -> String {
@@ -59,13 +59,13 @@ struct FieldReader {
             throw .field("created", "is missing")
         case .number(let start, let end, integer: true):
             // At most 11 digits and a sign keep the value far from Int64 overflow.
-            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+            let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
             guard end - start <= 12, let seconds = Int64(text), seconds > 0, seconds < 100_000_000_000 else {
                 throw .field("created", "must be between 1 and 99999999999 seconds (got \(text))")
             }
             return seconds
         case .number(let start, let end, integer: false):
-            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+            let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
             throw .field("created", "must be an integer (got \(text))")
         case .duplicate:
             throw .field("created", "appears more than once")
@@ -131,7 +131,7 @@ struct FieldReader {
     func requiredString(_ value: FieldValue, _ path: String) throws(EnvelopeRejection) -> String {
         switch value {
         case .string(let start, let end, let escaped):
-            let raw = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
             // The parser validated UTF-8, so decoding never repairs anything.
             return escaped
                 ? String(decoding: unescapeJSONString(raw), as: UTF8.self) : String(decoding: raw, as: UTF8.self)
@@ -142,6 +142,9 @@ struct FieldReader {
     }
 
     func checkLength(_ text: String, _ path: String, minimum: Int) throws(EnvelopeRejection) {
+        // A scalar is 1–4 UTF-8 bytes: a byte count well inside the bounds settles it without counting scalars.
+        let utf8Count = text.utf8.count
+        if utf8Count <= charactersMax, utf8Count >= 4 * minimum { return }
         let count = text.unicodeScalars.count
         if count == 0 { throw .field(path, "is empty") }
         if count > charactersMax { throw .field(path, "is \(count) characters long; at most \(charactersMax)") }
@@ -149,14 +152,20 @@ struct FieldReader {
     }
 
     func checkNoControlCharacters(_ text: String, _ path: String) throws(EnvelopeRejection) {
-        let control = text.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
+        // C0 controls and DEL are single bytes; C1 controls (U+0080…U+009F) are encoded C2 80…C2 9F.
+        var previous: UInt8 = 0
+        let control = text.utf8.contains { byte in
+            defer { previous = byte }
+            return byte < 0x20 || byte == 0x7F || (previous == 0xC2 && byte <= 0x9F && byte >= 0x80)
+        }
         if control { throw .field(path, "must not contain control characters (got \(quoted(text)))") }
     }
 
     func isIdentifierByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"): true
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"):
+            true
         default: false
         }
     }
@@ -164,7 +173,8 @@ struct FieldReader {
     func isTypeByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-            UInt8(ascii: "_"), UInt8(ascii: "."): true
+            UInt8(ascii: "_"), UInt8(ascii: "."):
+            true
         default: false
         }
     }

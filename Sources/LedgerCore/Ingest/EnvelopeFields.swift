@@ -77,16 +77,18 @@ struct EnvelopeFields {
 
 extension JSONEnvelopeParser {
     /// The envelope field a key names inside an object of `role`, if any.
-    func slot(forKey range: Range<Int>, escaped: Bool, in role: Role) -> FieldSlot? {
-        guard escaped else {
-            return Self.slot(forKey: UnsafeBufferPointer(rebasing: bytes[range]), in: role)
-        }
+    ///
+    /// Static, taking the bytes, so the call does not copy the parser (and its fields) per key.
+    static func slot(
+        forKey range: Range<Int>, escaped: Bool, in role: Role, bytes: UnsafeRawBufferPointer
+    ) -> FieldSlot? {
+        let raw = UnsafeRawBufferPointer(rebasing: bytes[range])
+        guard escaped else { return slot(forKey: raw, in: role) }
         // A key spelled with escapes (`"\u0069d"`) is still `id`.
-        let key = unescape(range)
-        return key.withUnsafeBufferPointer { Self.slot(forKey: $0, in: role) }
+        return unescapeJSONString(raw).withUnsafeBytes { slot(forKey: $0, in: role) }
     }
 
-    static func slot(forKey key: UnsafeBufferPointer<UInt8>, in role: Role) -> FieldSlot? {
+    static func slot(forKey key: UnsafeRawBufferPointer, in role: Role) -> FieldSlot? {
         func equals(_ name: StaticString) -> Bool {
             guard key.count == name.utf8CodeUnitCount else { return false }
             let pointer = name.utf8Start
@@ -118,7 +120,7 @@ extension JSONEnvelopeParser {
 }
 
 /// Decodes the bytes between a string's quotes, already validated by the parser, to UTF-8.
-func unescapeJSONString(_ raw: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+func unescapeJSONString(_ raw: UnsafeRawBufferPointer) -> [UInt8] {
     var output: [UInt8] = []
     output.reserveCapacity(raw.count)
     var index = 0
@@ -159,10 +161,4 @@ func unescapeJSONString(_ raw: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         }
     }
     return output
-}
-
-extension JSONEnvelopeParser {
-    func unescape(_ range: Range<Int>) -> [UInt8] {
-        unescapeJSONString(UnsafeBufferPointer(rebasing: bytes[range]))
-    }
 }

@@ -19,6 +19,7 @@ public struct EnvelopeRejection: Error, Sendable, Equatable, CustomStringConvert
         self.reason = reason
     }
 
+    /// The reason, as a user reads it.
     public var description: String { reason }
 
     static func invalidJSON(at offset: Int, _ message: String) -> EnvelopeRejection {

@@ -79,7 +79,7 @@ public struct JSONDocumentFramer: Sendable {
     /// A framer waiting for its first chunk.
     public init() {}
 
-    /// Appends the next chunk of input; drain ``next()`` before feeding again to keep memory at one chunk.
+    /// Appends the next chunk of input (copied; raw memory works too); drain ``next()`` before feeding again.
     public mutating func feed(_ chunk: some Collection<UInt8>) {
         precondition(!finished, "JSONDocumentFramer.feed called after finish()")
         retireScannedBytes()
@@ -92,11 +92,6 @@ public struct JSONDocumentFramer: Sendable {
         }
         position = 0
         itemStart = 0
-    }
-
-    /// Appends the next chunk of input from raw memory (copied).
-    public mutating func feed(_ chunk: UnsafeRawBufferPointer) {
-        feed(chunk.bindMemory(to: UInt8.self))
     }
 
     /// Marks the end of input; the next calls to ``next()`` report whatever was left open.
@@ -148,7 +143,8 @@ public struct JSONDocumentFramer: Sendable {
         case .skippingLine, .skippingLines, .skippingElement, .skippingRemainder:
             item = malformed(end: end, reason)
         case .between, .afterElement:
-            item = mode == .array
+            item =
+                mode == .array
                 ? .malformed(bytes: [], line: line, reason: "truncated: input ended before the array's closing ']'")
                 : nil
         case .arrayClosed, .done:

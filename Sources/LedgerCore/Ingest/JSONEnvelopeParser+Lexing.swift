@@ -7,7 +7,19 @@ extension JSONEnvelopeParser {
         index += 1
         var escaped = false
         while true {
-            // Plain printable ASCII is nearly every byte of a Stripe string: stay in this loop for it.
+            // Plain printable ASCII is nearly every byte of a Stripe string: skip it a word at a time,
+            // stopping at a quote, backslash, control byte or non-ASCII byte.
+            while index + 8 <= end {
+                let word = ByteWord.load(bytes, at: index)
+                let stops =
+                    ByteWord.equal(word, 0x2222_2222_2222_2222) | ByteWord.equal(word, 0x5C5C_5C5C_5C5C_5C5C)
+                    | ByteWord.control(word) | (word & ByteWord.highBits)
+                if stops != 0 {
+                    index += ByteWord.firstLane(stops)
+                    break
+                }
+                index += 8
+            }
             while index < end {
                 let byte = bytes[index]
                 guard byte >= 0x20, byte < 0x80, byte != 0x22, byte != 0x5C else { break }
@@ -83,19 +95,29 @@ extension JSONEnvelopeParser {
         return unit
     }
 
-    /// Validates one multi-byte UTF-8 sequence at `index` (Unicode table 3-7: no overlongs, no surrogates, ≤ U+10FFFF).
+    /// Validates one multi-byte UTF-8 sequence at `index`.
+    ///
+    /// Unicode table 3-7: no overlong forms, no surrogates, nothing above U+10FFFF.
     mutating func scanMultibyteCharacter() throws(JSONSyntaxError) {
         let lead = bytes[index]
         let length: Int
         var secondRange: ClosedRange<UInt8> = 0x80...0xBF
         switch lead {
         case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; secondRange = 0xA0...0xBF
-        case 0xED: length = 3; secondRange = 0x80...0x9F
+        case 0xE0:
+            length = 3
+            secondRange = 0xA0...0xBF
+        case 0xED:
+            length = 3
+            secondRange = 0x80...0x9F
         case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xF0: length = 4; secondRange = 0x90...0xBF
+        case 0xF0:
+            length = 4
+            secondRange = 0x90...0xBF
         case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; secondRange = 0x80...0x8F
+        case 0xF4:
+            length = 4
+            secondRange = 0x80...0x8F
         default: throw JSONSyntaxError(offset: index, message: "invalid UTF-8 (byte 0x\(String(lead, radix: 16)))")
         }
         guard index + length <= end, secondRange.contains(bytes[index + 1]) else {

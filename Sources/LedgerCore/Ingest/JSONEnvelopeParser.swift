@@ -6,12 +6,12 @@
 /// and skipped; key names are compared only inside the four objects whose fields
 /// are wanted (the event, `data`, `data.object`, an expanded `customer`).
 struct JSONEnvelopeParser {
-    let bytes: UnsafeBufferPointer<UInt8>
+    let bytes: UnsafeRawBufferPointer
     let end: Int
     var index = 0
     var fields = EnvelopeFields()
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
         self.end = bytes.count
     }
@@ -39,6 +39,11 @@ struct JSONEnvelopeParser {
     mutating func skipWhitespace() {
         while index < end {
             let byte = bytes[index]
+            if byte == 0x20, index + 8 <= end, ByteWord.load(bytes, at: index) == 0x2020_2020_2020_2020 {
+                // Indentation of pretty-printed input.
+                index += 8
+                continue
+            }
             guard byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 else { return }
             index += 1
         }
@@ -47,7 +52,9 @@ struct JSONEnvelopeParser {
     /// Parses the value at `index` inside a container at `depth`; records it if `slot` names an envelope field.
     @discardableResult
     mutating func parseValue(depth: Int, slot: FieldSlot?) throws(JSONSyntaxError) -> FieldValue {
-        guard index < end else { throw JSONSyntaxError(offset: index, message: "input ended where a value was expected") }
+        guard index < end else {
+            throw JSONSyntaxError(offset: index, message: "input ended where a value was expected")
+        }
         let value: FieldValue
         switch bytes[index] {
         case UInt8(ascii: "\""):
@@ -74,7 +81,8 @@ struct JSONEnvelopeParser {
             try expectLiteral("null")
             value = .null
         default:
-            throw JSONSyntaxError(offset: index, message: "unexpected \(describeByte(at: index)) where a value was expected")
+            throw JSONSyntaxError(
+                offset: index, message: "unexpected \(describeByte(at: index)) where a value was expected")
         }
         if let slot { fields.record(value, in: slot) }
         return value
@@ -95,7 +103,9 @@ struct JSONEnvelopeParser {
             }
             let keyStart = index + 1
             let keyEscaped = try scanString()
-            let slot = role == .other ? nil : slot(forKey: keyStart..<index - 1, escaped: keyEscaped, in: role)
+            let slot =
+                role == .other
+                ? nil : Self.slot(forKey: keyStart..<index - 1, escaped: keyEscaped, in: role, bytes: bytes)
             skipWhitespace()
             guard index < end, bytes[index] == UInt8(ascii: ":") else {
                 throw JSONSyntaxError(offset: index, message: "expected ':' after an object key")
@@ -153,15 +163,20 @@ struct JSONEnvelopeParser {
         }
     }
 
+    /// Consumes `true`, `false` or `null` (the first letter already chose which) as 4-byte words.
     mutating func expectLiteral(_ literal: StaticString) throws(JSONSyntaxError) {
+        // Little-endian words of "true", "null" and the "alse" of "false".
         let count = literal.utf8CodeUnitCount
-        guard end - index >= count else {
-            throw JSONSyntaxError(offset: index, message: "invalid literal (expected \(literal))")
-        }
-        let pointer = literal.utf8Start
-        for offset in 0..<count where bytes[index + offset] != pointer[offset] {
-            throw JSONSyntaxError(offset: index, message: "invalid literal (expected \(literal))")
-        }
+        let wordOffset = index + count - 4
+        let expected: UInt32 =
+            switch bytes[index] {
+            case UInt8(ascii: "t"): 0x6575_7274
+            case UInt8(ascii: "n"): 0x6C6C_756E
+            default: 0x6573_6C61
+            }
+        guard end - index >= count,
+            UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: wordOffset, as: UInt32.self)) == expected
+        else { throw JSONSyntaxError(offset: index, message: "invalid literal (expected \(literal))") }
         index += count
     }
 

@@ -62,14 +62,13 @@ public struct StripeEventEnvelope: Sendable, Equatable, Hashable {
 
     /// Validates `bytes` as one JSON document and extracts the envelope, in one pass.
     public static func scan(_ bytes: UnsafeRawBufferPointer) -> Result<StripeEventEnvelope, EnvelopeRejection> {
-        let typed = bytes.bindMemory(to: UInt8.self)
-        var parser = JSONEnvelopeParser(typed)
+        var parser = JSONEnvelopeParser(bytes)
         do {
             try parser.parseDocument()
         } catch {
             return .failure(.invalidJSON(at: error.offset, error.message))
         }
-        return parser.fields.envelope(in: typed)
+        return parser.fields.envelope(in: bytes)
     }
 
     /// Validates `bytes` as one JSON document and extracts the envelope, in one pass.
