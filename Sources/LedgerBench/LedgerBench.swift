@@ -16,7 +16,8 @@ struct LedgerBench: AsyncParsableCommand {
 
 /// Prints one figure in a fixed, greppable form.
 func report(_ name: String, _ value: Double, _ unit: String, _ detail: String = "") {
-    print(String(format: "%-44@ %12.0f %@%@", name as NSString, value, unit, detail.isEmpty ? "" : "  (\(detail))"))
+    let figure = String(format: "%12.0f", value)
+    print(name.padding(toLength: 44, withPad: " ", startingAt: 0) + figure + " " + unit + (detail.isEmpty ? "" : "  (\(detail))"))
 }
 
 /// Seconds taken by `body`.

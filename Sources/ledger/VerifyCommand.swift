@@ -29,11 +29,11 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         let trusted = from.flatMap { ChainHead(digest: $0) } ?? .genesis
-        let store = EventStore(connection: try database.connect())
+        let database = self.database
         let progress = ProgressLine()
         let started = ContinuousClock.now
-        let report = try ChainVerifier(store: store).verify(from: trusted) { position in
-            progress.update("verifying… position \(position)")
+        let report = try ChainVerifier(connect: { try database.connect() }).verify(from: trusted) { checked in
+            progress.update("verifying… \(checked) events checked")
         }
         progress.finish()
         let seconds = max((ContinuousClock.now - started) / .seconds(1), 1e-9)

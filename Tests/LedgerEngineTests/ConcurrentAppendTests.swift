@@ -91,7 +91,7 @@ struct ConcurrentAppendTests {
             #expect(observed.count == total)
             #expect(observed.positions == Array(1...Int64(total)))
             #expect(acknowledged.byEventID == observed.byEventID)
-            let verification = try ChainVerifier(store: EventStore(connection: try database.connect())).verify()
+            let verification = try ChainVerifier(connect: { try database.connect() }).verify()
             #expect(verification.isValid, "\(String(describing: verification.failure))")
             #expect(verification.eventsChecked == Int64(total))
         }

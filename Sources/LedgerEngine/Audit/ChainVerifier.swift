@@ -1,3 +1,4 @@
+import Foundation
 import LedgerCore
 import LedgerPostgres
 
@@ -20,35 +21,104 @@ public struct ChainVerification: Sendable, Equatable, Codable {
 }
 
 /// Recomputes the chain from a trusted head and names the first position that does not match.
-public struct ChainVerifier {
-    let store: EventStore
+///
+/// Long logs are split into contiguous segments verified at once on their own
+/// connections: a segment starts from the stored hash at its lower boundary, and
+/// the segment before it recomputes that very hash, so the segments together
+/// check exactly what one pass from the trusted head would.
+public struct ChainVerifier: Sendable {
+    /// Segments shorter than this are not worth a second connection.
+    public static let segmentEventsMin: Int64 = 50_000
 
-    public init(store: EventStore) {
-        self.store = store
+    let connect: @Sendable () throws -> PostgresConnection
+
+    /// - Parameter connect: opens a connection for each segment.
+    public init(connect: @escaping @Sendable () throws -> PostgresConnection) {
+        self.connect = connect
     }
 
-    /// Verifies every event after `trusted`, in bounded batches; `progress` gets the position reached.
+    /// Verifies every event after `trusted`; `progress` gets the number of events checked so far.
     public func verify(
-        from trusted: ChainHead = .genesis, progress: (Int64) -> Void = { _ in }
+        from trusted: ChainHead = .genesis, segments requested: Int = 2,
+        segmentEventsMin: Int64 = ChainVerifier.segmentEventsMin,
+        progress: @escaping @Sendable (Int64) -> Void = { _ in }
     ) throws -> ChainVerification {
+        let store = EventStore(connection: try connect())
         var result = ChainVerification(
             trustedFrom: trusted.position, eventsChecked: 0, verifiedThrough: trusted.position, failure: nil)
-        if trusted.position > 0 {
-            guard let stored = try store.hash(at: trusted.position) else {
-                result.failure = .init(position: trusted.position, reason: "the trusted position is not in the log")
-                return result
-            }
-            guard stored == trusted.hash else {
-                result.failure = .init(
-                    position: trusted.position,
-                    reason: "stored hash \(HexEncoding.encode(stored)) differs from the trusted digest")
-                return result
-            }
+        if let failure = try checkTrusted(trusted, store) {
+            result.failure = failure
+            return result
         }
-        var previous = trusted
-        while true {
-            let batch = try store.read(after: previous.position)
-            if batch.isEmpty { break }
+        let head = try store.head()
+        let starts = try segmentStarts(
+            from: trusted, through: head.position, requested: requested, minimum: segmentEventsMin, store)
+        let ends = starts.dropFirst().map(\.position) + [head.position]
+        let counter = ProgressCounter(report: progress)
+        let outcomes = try runConcurrently(Array(zip(starts, ends))) { start, end in
+            try Segment(store: EventStore(connection: try connect()), start: start, end: end).verify(counter)
+        }
+        for outcome in outcomes {
+            result.eventsChecked += outcome.eventsChecked
+            // Segments are in log order: the first failure is the one to report.
+            guard result.failure == nil else { continue }
+            result.verifiedThrough = outcome.verifiedThrough
+            result.failure = outcome.failure
+        }
+        if result.failure == nil, let last = try store.lastStoredPosition(), last != head.position {
+            result.failure = .init(
+                position: min(last, head.position) + 1,
+                reason: "ledger.head is at position \(head.position) but the log ends at \(last): "
+                    + "events at the end are missing or the head was altered")
+        }
+        return result
+    }
+
+    func checkTrusted(_ trusted: ChainHead, _ store: EventStore) throws -> ChainVerification.Failure? {
+        guard trusted.position > 0 else { return nil }
+        guard let stored = try store.hash(at: trusted.position) else {
+            return .init(position: trusted.position, reason: "the trusted position is not in the log")
+        }
+        guard stored == trusted.hash else {
+            return .init(
+                position: trusted.position,
+                reason: "stored hash \(HexEncoding.encode(stored)) differs from the trusted digest")
+        }
+        return nil
+    }
+
+    /// Where each segment starts: the trusted head, then stored heads at even intervals.
+    func segmentStarts(
+        from trusted: ChainHead, through last: Int64, requested: Int, minimum: Int64, _ store: EventStore
+    ) throws -> [ChainHead] {
+        let span = last - trusted.position
+        let count = Int(max(1, min(Int64(requested), span / max(minimum, 1))))
+        var starts = [trusted]
+        for index in 1..<max(count, 1) {
+            let boundary = trusted.position + span * Int64(index) / Int64(count)
+            // A missing boundary event is found by the segment before it; start after it.
+            if let hash = try store.hash(at: boundary) { starts.append(ChainHead(position: boundary, hash: hash)) }
+        }
+        return starts
+    }
+}
+
+/// One contiguous range (start.position, end] checked in order from `start`.
+struct Segment {
+    /// Events per read: small enough that each segment holds a few MB, large enough to amortise round trips.
+    static let readEventsMax = 2_000
+
+    let store: EventStore
+    let start: ChainHead
+    let end: Int64
+
+    func verify(_ counter: ProgressCounter) throws -> ChainVerification {
+        var result = ChainVerification(
+            trustedFrom: start.position, eventsChecked: 0, verifiedThrough: start.position, failure: nil)
+        var previous = start
+        while previous.position < end {
+            let batch = try store.read(after: previous.position, through: end, limit: Self.readEventsMax)
+            guard !batch.isEmpty else { break }
             for event in batch {
                 if let failure = Self.check(event, after: previous) {
                     result.failure = failure
@@ -56,16 +126,15 @@ public struct ChainVerifier {
                 }
                 previous = ChainHead(position: event.position, hash: event.hash)
                 result.eventsChecked += 1
-                result.verifiedThrough = event.position
+                result.verifiedThrough = previous.position
             }
-            progress(previous.position)
+            counter.add(Int64(batch.count))
         }
-        let head = try store.head()
-        if head != previous {
+        if previous.position < end {
             result.failure = .init(
-                position: max(previous.position + 1, head.position),
-                reason: "ledger.head is at \(head.digest) but the log ends at \(previous.digest): "
-                    + "events at the end are missing or the head was altered")
+                position: previous.position + 1,
+                reason: "position \(previous.position + 1) is missing: ledger.head says the log reaches \(end), "
+                    + "so events at the end were deleted or the head was altered")
         }
         return result
     }
@@ -76,13 +145,60 @@ public struct ChainVerifier {
                 position: previous.position + 1,
                 reason: "position \(previous.position + 1) is missing (the next stored event is \(event.position))")
         }
-        let expected = EventHash.compute(previous: previous.hash, event: event)
-        if expected != event.hash {
+        if EventHash.compute(previous: previous.hash, event: event) != event.hash {
             return .init(
                 position: event.position,
                 reason: "stored hash does not match the event's contents and the previous hash "
                     + "(event \(event.eventID.uuidString.lowercased()), stream \(event.streamID))")
         }
         return nil
+    }
+}
+
+/// Sums events checked across segments and reports the total.
+final class ProgressCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var total: Int64 = 0
+    private let report: @Sendable (Int64) -> Void
+
+    init(report: @escaping @Sendable (Int64) -> Void) { self.report = report }
+
+    func add(_ count: Int64) {
+        let now = lock.withLock {
+            total += count
+            return total
+        }
+        report(now)
+    }
+}
+
+/// Runs `body` for each input on its own thread and returns the results in input order.
+func runConcurrently<Input: Sendable, Output: Sendable>(
+    _ inputs: [Input], _ body: @escaping @Sendable (Input) throws -> Output
+) throws -> [Output] {
+    if inputs.count == 1, let only = inputs.first { return [try body(only)] }
+    let results = ResultSlots<Output>(count: inputs.count)
+    let group = DispatchGroup()
+    for (index, input) in inputs.enumerated() {
+        group.enter()
+        Thread {
+            results.set(index, Result { try body(input) })
+            group.leave()
+        }.start()
+    }
+    group.wait()
+    return try results.values()
+}
+
+final class ResultSlots<Output: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Result<Output, any Error>?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ result: Result<Output, any Error>) { lock.withLock { slots[index] = result } }
+
+    func values() throws -> [Output] {
+        try lock.withLock { try slots.map { try ($0 ?? .failure(CancellationError())).get() } }
     }
 }

@@ -31,23 +31,25 @@ public struct IngestReport: Sendable, Codable, Equatable {
 /// document and one append batch (bounded by ``Limits/appendBatchEventsMax``
 /// and ``Limits/appendBatchBytesMax``) at a time. Input that is not a valid
 /// event is never appended; it is stored in `ledger.rejected_inputs` with its
-/// raw bytes, origin and reason, and the rest of the input goes on.
+/// raw bytes, origin and reason, and the rest of the input goes on. Batches
+/// are written by an ``AppendWorker`` while the next one is being validated.
 public final class StripeIngestor {
     /// Most rejections kept in the report itself; the table keeps them all.
     public static let reportedRejectionsMax = 100
 
     private let store: EventStore
-    private let connection: PostgresConnection
-    private let clock: () -> EventTime
+    private let worker: AppendWorker
     private var report = IngestReport()
     private var batch: [NewEvent] = []
     private var batchBytes = 0
-    private var pendingRejections: [(origin: String, reason: String, bytes: ArraySlice<UInt8>)] = []
+    private var pendingRejections: [RejectedInputs.Entry] = []
 
+    /// - Parameters:
+    ///   - connection: where batches are written; used only by the ingestor's worker thread.
+    ///   - clock: the time recorded on appended events and rejections.
     public init(connection: PostgresConnection, clock: @escaping () -> EventTime = { EventTime(Date()) }) {
-        self.connection = connection
         self.store = EventStore(connection: connection)
-        self.clock = clock
+        self.worker = AppendWorker(connection: connection, clock: clock)
     }
 
     /// Ingests one input, read chunk by chunk until `readChunk` returns nil.
@@ -67,14 +69,22 @@ public final class StripeIngestor {
         framer.finish()
         try drain(&framer, origin: origin, progress: progress)
         try flush()
-        progress(report)
+        progress(withCounts(worker.currentCounts))
     }
 
-    /// The totals of every input ingested so far, with the head after the last append.
+    /// Waits for the last batch, then returns the totals of every input, with the head after it.
     public func finish() throws -> IngestReport {
         try flush()
-        report.headPosition = try store.head().position
-        return report
+        var final = withCounts(try worker.drain())
+        final.headPosition = try store.head().position
+        return final
+    }
+
+    private func withCounts(_ counts: AppendWorker.Counts) -> IngestReport {
+        var current = report
+        current.appended = counts.appended
+        current.duplicates = counts.duplicates
+        return current
     }
 
     private func drain(_ framer: inout JSONDocumentFramer, origin: String, progress: (IngestReport) -> Void) throws {
@@ -91,7 +101,7 @@ public final class StripeIngestor {
                     batchBytes += bytes.count
                     if batch.count >= Limits.appendBatchEventsMax || batchBytes >= Limits.appendBatchBytesMax {
                         try flush()
-                        progress(report)
+                        progress(withCounts(worker.currentCounts))
                     }
                 }
             }
@@ -112,26 +122,14 @@ public final class StripeIngestor {
         if report.rejections.count < Self.reportedRejectionsMax {
             report.rejections.append(.init(origin: origin, reason: reason))
         }
-        pendingRejections.append((origin, reason, bytes))
+        pendingRejections.append(.init(origin: origin, reason: reason, body: Array(bytes)))
     }
 
     private func flush() throws {
-        if !batch.isEmpty {
-            let outcomes = try store.append(AppendBatch(events: batch), recordedAt: clock())
-            for outcome in outcomes {
-                switch outcome {
-                case .appended: report.appended += 1
-                case .duplicate: report.duplicates += 1
-                }
-            }
-            batch.removeAll(keepingCapacity: true)
-            batchBytes = 0
-        }
-        if !pendingRejections.isEmpty {
-            try RejectedInputs(connection: connection).record(
-                pendingRejections.map { .init(origin: $0.origin, reason: $0.reason, body: Array($0.bytes)) },
-                source: "stripe", receivedAt: clock())
-            pendingRejections.removeAll()
-        }
+        guard !batch.isEmpty || !pendingRejections.isEmpty else { return }
+        try worker.submit(.init(events: batch, rejections: pendingRejections))
+        batch.removeAll(keepingCapacity: true)
+        batchBytes = 0
+        pendingRejections.removeAll()
     }
 }

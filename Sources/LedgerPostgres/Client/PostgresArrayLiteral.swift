@@ -4,19 +4,19 @@
 /// here, so nothing is ever spliced into SQL text.
 public enum PostgresArrayLiteral {
     public static func make(_ elements: some Sequence<String>) -> String {
-        var literal = "{"
-        var first = true
+        // Built as bytes: appending to a String scalar by scalar is slow for
+        // thousands of elements, and this runs once per append batch.
+        var literal: [UInt8] = [UInt8(ascii: "{")]
         for element in elements {
-            if !first { literal.append(",") }
-            first = false
-            literal.append("\"")
-            for character in element.unicodeScalars {
-                if character == "\"" || character == "\\" { literal.append("\\") }
-                literal.unicodeScalars.append(character)
+            if literal.count > 1 { literal.append(UInt8(ascii: ",")) }
+            literal.append(UInt8(ascii: "\""))
+            for byte in element.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { literal.append(UInt8(ascii: "\\")) }
+                literal.append(byte)
             }
-            literal.append("\"")
+            literal.append(UInt8(ascii: "\""))
         }
-        literal.append("}")
-        return literal
+        literal.append(UInt8(ascii: "}"))
+        return String(decoding: literal, as: UTF8.self)
     }
 }

@@ -55,6 +55,11 @@ extension EventStore {
         return try rows.first?.decode([UInt8].self, at: 0)
     }
 
+    /// The highest position stored in `ledger.events`, whatever `ledger.head` says.
+    public func lastStoredPosition() throws -> Int64? {
+        try connection.query("SELECT max(position) FROM ledger.events", resultFormat: .binary)[0].decode(at: 0)
+    }
+
     static func decodeEvent(_ row: PostgresRow) throws -> RecordedEvent {
         RecordedEvent(
             position: try row.decode(at: 0), eventID: try row.decode(at: 1), streamID: try row.decode(at: 2),

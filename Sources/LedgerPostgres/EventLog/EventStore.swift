@@ -65,9 +65,7 @@ public struct EventStore {
         try check(
             (1...Limits.eventTypeBytesMax).contains(event.type.utf8.count),
             "type must be 1…\(Limits.eventTypeBytesMax) bytes")
-        try check(
-            event.source.range(of: "^[a-z][a-z0-9_]{0,31}$", options: .regularExpression) != nil,
-            "source must be a lower-case word (got \(event.source))")
+        try check(isSourceName(event.source), "source must be a lower-case word (got \(event.source))")
         if let sourceEventID = event.sourceEventID {
             try check(
                 (1...Limits.sourceEventIDBytesMax).contains(sourceEventID.utf8.count),
@@ -77,6 +75,13 @@ public struct EventStore {
             try check(!text.utf8.contains(0), "text fields cannot contain NUL bytes")
         }
     }
+}
+
+/// `^[a-z][a-z0-9_]{0,31}$`, as the schema checks it; by hand because this runs for every event.
+func isSourceName(_ source: String) -> Bool {
+    let bytes = source.utf8
+    guard let first = bytes.first, (0x61...0x7A).contains(first), bytes.count <= 32 else { return false }
+    return bytes.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F }
 }
 
 // MARK: - Statements

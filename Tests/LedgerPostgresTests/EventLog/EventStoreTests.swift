@@ -112,6 +112,11 @@ struct EventStoreTests {
                 == [.appended(position: 4, streamVersion: 2)])
             #expect(try store.head().position == 4)
             #expect(try store.read(after: 0).count == 4)
+
+            // Ids travel inside array literals: quotes, backslashes and commas must survive.
+            let odd = makeEvent(stream: #"odd:"a",\b{}"#, source: "import", sourceID: #"x"y\z,{}"#)
+            #expect(try store.append(AppendBatch(events: [odd]), recordedAt: testTime) == [.appended(position: 5, streamVersion: 1)])
+            #expect(try store.append(AppendBatch(events: [odd]), recordedAt: testTime) == [.duplicate(position: 5)])
         }
     }
 
