@@ -22,7 +22,8 @@ CREATE TABLE ledger.events (
     -- When the fact happened (Stripe's `created`), and when the ledger stored it.
     occurred_at     TIMESTAMPTZ NOT NULL,
     recorded_at     TIMESTAMPTZ NOT NULL,
-    -- Extracted at append time so audits can find a customer's events by index.
+    -- The customer the event concerns, extracted at append time (not indexed:
+    -- audits by customer go through the projected subscriptions).
     customer_id     TEXT,
     -- The body exactly as received (a Stripe event's JSON bytes).
     body            BYTEA NOT NULL,
@@ -48,7 +49,6 @@ ALTER TABLE ledger.events ALTER COLUMN body SET COMPRESSION lz4;
 -- Idempotency by the source's id; leading with the id lets `= ANY(...)` probe it.
 CREATE UNIQUE INDEX events_source_event_id_key
     ON ledger.events (source_event_id, source) WHERE source_event_id IS NOT NULL;
-CREATE INDEX events_customer_id_idx ON ledger.events (customer_id) WHERE customer_id IS NOT NULL;
 
 -- The append lock and the chain head: one row, updated by every append in the
 -- same transaction as its events.

@@ -105,8 +105,8 @@ public struct ChainVerifier: Sendable {
 
 /// One contiguous range (start.position, end] checked in order from `start`.
 struct Segment {
-    /// Events per read: small enough that each segment holds a few MB, large enough to amortise round trips.
-    static let readEventsMax = 2_000
+    /// Events per read: one libpq result of this many events (~30 MB of 3 KB events) per segment.
+    static let readEventsMax = 10_000
 
     let store: EventStore
     let start: ChainHead
@@ -116,21 +116,25 @@ struct Segment {
         var result = ChainVerification(
             trustedFrom: start.position, eventsChecked: 0, verifiedThrough: start.position, failure: nil)
         var previous = start
-        while previous.position < end {
-            let batch = try store.read(after: previous.position, through: end, limit: Self.readEventsMax)
-            guard !batch.isEmpty else { break }
-            for event in batch {
-                if let failure = Self.check(event, after: previous) {
-                    result.failure = failure
-                    return result
+        var failure: ChainVerification.Failure?
+        while previous.position < end && failure == nil {
+            let read = try store.forEachStoredEvent(after: previous.position, through: end, limit: Self.readEventsMax) {
+                event in
+                guard failure == nil else { return }
+                if let problem = try Self.check(event, after: previous) {
+                    failure = problem
+                    return
                 }
-                previous = ChainHead(position: event.position, hash: event.hash)
+                previous = ChainHead(position: event.fields.position, hash: Array(event.hash))
                 result.eventsChecked += 1
                 result.verifiedThrough = previous.position
             }
-            counter.add(Int64(batch.count))
+            if read == 0 { break }
+            counter.add(Int64(read))
         }
-        if previous.position < end {
+        if let failure {
+            result.failure = failure
+        } else if previous.position < end {
             result.failure = .init(
                 position: previous.position + 1,
                 reason: "position \(previous.position + 1) is missing: ledger.head says the log reaches \(end), "
@@ -139,17 +143,20 @@ struct Segment {
         return result
     }
 
-    static func check(_ event: RecordedEvent, after previous: ChainHead) -> ChainVerification.Failure? {
-        if event.position != previous.position + 1 {
+    static func check(_ event: StoredEventView, after previous: ChainHead) throws -> ChainVerification.Failure? {
+        let position = event.fields.position
+        if position != previous.position + 1 {
             return .init(
                 position: previous.position + 1,
-                reason: "position \(previous.position + 1) is missing (the next stored event is \(event.position))")
+                reason: "position \(previous.position + 1) is missing (the next stored event is \(position))")
         }
-        if EventHash.compute(previous: previous.hash, event: event) != event.hash {
+        let computed = previous.hash.withUnsafeBytes { EventHash.compute(previous: $0, fields: event.fields) }
+        if !computed.elementsEqual(event.hash) {
+            let decoded = try event.decoded()
             return .init(
-                position: event.position,
+                position: position,
                 reason: "stored hash does not match the event's contents and the previous hash "
-                    + "(event \(event.eventID.uuidString.lowercased()), stream \(event.streamID))")
+                    + "(event \(decoded.eventID.uuidString.lowercased()), stream \(decoded.streamID))")
         }
         return nil
     }

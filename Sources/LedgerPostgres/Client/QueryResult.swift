@@ -76,6 +76,17 @@ public struct PostgresRow {
         return try decode(type, at: column)
     }
 
+    /// The raw bytes of the value at `column` (nil for NULL), borrowed from the
+    /// result: valid only while the ``QueryResult`` lives. For hot paths that
+    /// hash or copy values without decoding them.
+    public func rawBytes(at column: Int) -> UnsafeRawBufferPointer? {
+        let handle = result.handle
+        let row = Int32(index)
+        let field = Int32(column)
+        guard PQgetisnull(handle, row, field) == 0 else { return nil }
+        return UnsafeRawBufferPointer(start: PQgetvalue(handle, row, field), count: Int(PQgetlength(handle, row, field)))
+    }
+
     /// True when the value at `column` is SQL NULL.
     public func isNull(at column: Int) -> Bool {
         PQgetisnull(result.handle, Int32(index), Int32(column)) == 1
