@@ -67,7 +67,9 @@ struct AppendBenchmark: AsyncParsableCommand {
                 try forEachLine(in: events) { line in try writer.writeBinaryRow([.bytes(Array(line))]) }
             }
         }
-        report("raw COPY, one text column, no index", Double(rows) / seconds, "rows/s", "\(rows) rows in \(String(format: "%.1f", seconds)) s")
+        report(
+            "raw COPY, one text column, no index", Double(rows) / seconds, "rows/s",
+            "\(rows) rows in \(String(format: "%.1f", seconds)) s")
         return Double(rows) / seconds
     }
 
@@ -78,7 +80,9 @@ struct AppendBenchmark: AsyncParsableCommand {
             try runProgram(ledger, ["ingest", "stripe", events, "--json"], environment: ["DATABASE_URL": url])
         }
         guard status == 0 || status == 1 else { throw ValidationError("ledger ingest failed (\(status)): \(output)") }
-        report("ledger ingest", Double(count) / seconds, "events/s", "\(count) events in \(String(format: "%.1f", seconds)) s")
+        report(
+            "ledger ingest", Double(count) / seconds, "events/s",
+            "\(count) events in \(String(format: "%.1f", seconds)) s")
         report("ledger ingest peak RSS", Double(peak) / 1_048_576, "MiB")
         return Double(count) / seconds
     }
@@ -90,8 +94,12 @@ struct AppendBenchmark: AsyncParsableCommand {
         let ((output, status, _), seconds) = try timed {
             try runProgram(ledger, ["verify", "--json"], environment: ["DATABASE_URL": target])
         }
-        let checked = (try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])?["eventsChecked"] as? Int ?? 0
-        report("ledger verify", Double(checked) / seconds, "events/s", "status \(status), \(checked) events, goal ≥ 150k/s")
+        let checked =
+            (try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])?["eventsChecked"] as? Int
+            ?? 0
+        report(
+            "ledger verify", Double(checked) / seconds, "events/s", "status \(status), \(checked) events, goal ≥ 150k/s"
+        )
     }
 
     /// One appender, one transaction per event, vs many callers through group commit,

@@ -17,7 +17,9 @@ struct LedgerBench: AsyncParsableCommand {
 /// Prints one figure in a fixed, greppable form.
 func report(_ name: String, _ value: Double, _ unit: String, _ detail: String = "") {
     let figure = String(format: "%12.0f", value)
-    print(name.padding(toLength: 44, withPad: " ", startingAt: 0) + figure + " " + unit + (detail.isEmpty ? "" : "  (\(detail))"))
+    print(
+        name.padding(toLength: 44, withPad: " ", startingAt: 0) + figure + " " + unit
+            + (detail.isEmpty ? "" : "  (\(detail))"))
 }
 
 /// Seconds taken by `body`.

@@ -75,7 +75,9 @@ struct AppendCommand: ParsableCommand {
             if !json { print("appended at position \(position) (\(stream) version \(version))") }
         case .duplicate(let position):
             output = Output(outcome: "duplicate", position: position)
-            if !json { print("duplicate: event \(event.eventID.uuidString.lowercased()) is already at position \(position)") }
+            if !json {
+                print("duplicate: event \(event.eventID.uuidString.lowercased()) is already at position \(position)")
+            }
         }
         if json { try printJSON(output) }
     }

@@ -9,7 +9,8 @@ struct DatabaseOptions: ParsableArguments {
         name: .customLong("database-url"),
         help: ArgumentHelp(
             "PostgreSQL URL (postgresql://user@host:port/db) or libpq keyword string.",
-            discussion: "Default: DATABASE_URL, else libpq's PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSERVICE.",
+            discussion:
+                "Default: DATABASE_URL, else libpq's PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSERVICE.",
             valueName: "url"))
     var databaseURL: String?
 
@@ -27,7 +28,8 @@ struct DatabaseOptions: ParsableArguments {
 
 /// How much the command logs to standard error.
 struct LoggingOptions: ParsableArguments {
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: LEDGER_LOG_LEVEL or warning).")
+    @Option(
+        help: "Log level: trace, debug, info, notice, warning, error, critical (default: LEDGER_LOG_LEVEL or warning).")
     var logLevel: Logger.Level?
 
     func makeLogger(label: String) -> Logger {

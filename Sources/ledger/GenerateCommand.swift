@@ -39,13 +39,21 @@ struct GenerateCommand: ParsableCommand {
 
     @Option(
         name: .customLong("api-version"),
-        help: "Stripe API version of the payload shapes: \(HistoryGenerator.APIVersion.allCases.map(\.rawValue).joined(separator: " or ")).")
+        help:
+            "Stripe API version of the payload shapes: \(HistoryGenerator.APIVersion.allCases.map(\.rawValue).joined(separator: " or "))."
+    )
     var apiVersion: String = HistoryGenerator.APIVersion.v2026_07_29.rawValue
 
-    @Option(help: "Fraction (0…1) of events delivered again later, byte-identical, at most \(Limits.generateDuplicateDistanceEventsMax) deliveries after.")
+    @Option(
+        help:
+            "Fraction (0…1) of events delivered again later, byte-identical, at most \(Limits.generateDuplicateDistanceEventsMax) deliveries after."
+    )
     var duplicates: Double = 0
 
-    @Option(help: "Fraction (0…1) of events delivered late, at most \(Limits.generateShuffleDistanceEventsMax) deliveries after their place in time order.")
+    @Option(
+        help:
+            "Fraction (0…1) of events delivered late, at most \(Limits.generateShuffleDistanceEventsMax) deliveries after their place in time order."
+    )
     var shuffle: Double = 0
 
     @Option(help: "First day of the simulated period, YYYY-MM-DD (UTC).")

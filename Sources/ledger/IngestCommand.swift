@@ -69,7 +69,9 @@ struct IngestCommand: ParsableCommand {
                 print(
                     "appended \(report.appended), duplicate \(report.duplicates), rejected \(report.rejected) "
                         + "(head at position \(report.headPosition), "
-                        + String(format: "%.1f s, %.0f events/s)", seconds, Double(report.appended + report.duplicates) / max(seconds, 1e-9)))
+                        + String(
+                            format: "%.1f s, %.0f events/s)", seconds,
+                            Double(report.appended + report.duplicates) / max(seconds, 1e-9)))
                 for rejection in report.rejections { print("rejected \(rejection.origin): \(rejection.reason)") }
                 if report.rejected > report.rejections.count {
                     print("… and \(report.rejected - report.rejections.count) more in ledger.rejected_inputs")

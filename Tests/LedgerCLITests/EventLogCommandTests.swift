@@ -19,8 +19,10 @@ struct EventLogCommandTests {
     @Test func ingestCountsAndExitsOneWhenAnythingIsRejected() async throws {
         try await TestDatabase.with { database in
             let environment = try migrated(database)
-            let input = [event("evt_1"), event("evt_2"), event("evt_1"), "{not json", event("evt_3")].joined(separator: "\n")
-            let output = try runLedger(["ingest", "stripe", "-", "--json"], environment: environment, input: Data(input.utf8))
+            let input = [event("evt_1"), event("evt_2"), event("evt_1"), "{not json", event("evt_3")].joined(
+                separator: "\n")
+            let output = try runLedger(
+                ["ingest", "stripe", "-", "--json"], environment: environment, input: Data(input.utf8))
             #expect(output.status == 1)
             let report = try #require(
                 try JSONSerialization.jsonObject(with: Data(output.standardOutput.utf8)) as? [String: Any])
@@ -43,8 +45,11 @@ struct EventLogCommandTests {
     @Test func appendExitsThreeOnAVersionConflictAndHeadVerifyAgree() async throws {
         try await TestDatabase.with { database in
             let environment = try migrated(database)
-            let arguments = ["append", "--stream", "license:1", "--type", "license.reassigned", "--data", #"{"to":"u2"}"#]
-            #expect(try runLedger(arguments + ["--expected-version", "no-stream"], environment: environment).status == 0)
+            let arguments = [
+                "append", "--stream", "license:1", "--type", "license.reassigned", "--data", #"{"to":"u2"}"#,
+            ]
+            #expect(
+                try runLedger(arguments + ["--expected-version", "no-stream"], environment: environment).status == 0)
             let conflict = try runLedger(arguments + ["--expected-version", "no-stream"], environment: environment)
             #expect(conflict.status == 3)
             #expect(conflict.standardError.contains("license:1"))
@@ -58,7 +63,9 @@ struct EventLogCommandTests {
 
             let head = try runLedger(["head"], environment: environment)
             #expect(head.standardOutput.hasPrefix("3:"))
-            let verify = try runLedger(["verify", "--from", head.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)], environment: environment)
+            let verify = try runLedger(
+                ["verify", "--from", head.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)],
+                environment: environment)
             #expect(verify.status == 0, "\(verify.standardOutput)")
         }
     }
@@ -67,7 +74,8 @@ struct EventLogCommandTests {
         try await TestDatabase.with { database in
             let environment = try migrated(database)
             let input = (1...12).map { event("evt_\($0)", object: "sub_\($0 % 4)") }.joined(separator: "\n")
-            #expect(try runLedger(["ingest", "stripe", "-"], environment: environment, input: Data(input.utf8)).status == 0)
+            #expect(
+                try runLedger(["ingest", "stripe", "-"], environment: environment, input: Data(input.utf8)).status == 0)
             #expect(try runLedger(["verify"], environment: environment).status == 0)
             // A superuser with the append-only triggers disabled changes one byte of event 7.
             try database.connect().execute(

@@ -29,10 +29,13 @@ struct MigrateCommandTests {
     @Test func statusJSONListsEveryMigrationFromAnyWorkingDirectory() async throws {
         try await TestDatabase.with { database in
             let elsewhere = FileManager.default.temporaryDirectory
-            let up = try runLedger(["migrate", "up", "--to", "2"], environment: ["DATABASE_URL": database.url], workingDirectory: elsewhere)
+            let up = try runLedger(
+                ["migrate", "up", "--to", "2"], environment: ["DATABASE_URL": database.url], workingDirectory: elsewhere
+            )
             #expect(up.status == 0, "\(up.standardError)")
             let status = try runLedger(
-                ["migrate", "status", "--json"], environment: ["DATABASE_URL": database.url], workingDirectory: elsewhere)
+                ["migrate", "status", "--json"], environment: ["DATABASE_URL": database.url],
+                workingDirectory: elsewhere)
             #expect(status.status == 0, "\(status.standardError)")
             let entries = try #require(
                 try JSONSerialization.jsonObject(with: Data(status.standardOutput.utf8)) as? [[String: Any]])

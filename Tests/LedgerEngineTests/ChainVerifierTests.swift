@@ -40,7 +40,9 @@ struct ChainVerifierTests {
     @Test func oneChangedBodyByteIsNamedByPosition() async throws {
         try await TestDatabase.withMigrated { database in
             _ = try fill(database, count: 20)
-            try tamper(database, "UPDATE ledger.events SET body = set_byte(body, 3, get_byte(body, 3) + 1) WHERE position = 13")
+            try tamper(
+                database, "UPDATE ledger.events SET body = set_byte(body, 3, get_byte(body, 3) + 1) WHERE position = 13"
+            )
             let result = try ChainVerifier(connect: { try database.connect() }).verify()
             #expect(result.failure?.position == 13)
             #expect(result.verifiedThrough == 12)
@@ -55,7 +57,8 @@ struct ChainVerifierTests {
             try await TestDatabase.withMigrated { database in
                 _ = try fill(database, count: 8)
                 try tamper(database, "UPDATE ledger.events SET \(change) WHERE position = 5")
-                #expect(try ChainVerifier(connect: { try database.connect() }).verify().failure?.position == 5, "\(change)")
+                #expect(
+                    try ChainVerifier(connect: { try database.connect() }).verify().failure?.position == 5, "\(change)")
             }
         }
     }

@@ -108,7 +108,9 @@ struct ConcurrentAppendTests {
                         var positions: [Int64] = []
                         for index in 0..<perCaller {
                             let outcome = try await appender.append(
-                                AppendBatch(events: [event(stream: "caller:\(caller % 8)", sourceID: "evt_\(caller)_\(index)")]))
+                                AppendBatch(events: [
+                                    event(stream: "caller:\(caller % 8)", sourceID: "evt_\(caller)_\(index)")
+                                ]))
                             positions.append(outcome[0].position)
                         }
                         return positions

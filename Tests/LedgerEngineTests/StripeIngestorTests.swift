@@ -27,8 +27,10 @@ struct StripeIngestorTests {
 
     @Test func everyFixtureIsStoredVerbatimInItsObjectsStream() async throws {
         try await TestDatabase.withMigrated { database in
-            let files = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.path).filter { $0.hasSuffix(".json") }
-                .sorted()
+            let files = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.path).filter {
+                $0.hasSuffix(".json")
+            }
+            .sorted()
             #expect(files.count >= 20)
             // Stripe's recorded fixtures share one zeroed evt_ id; give each its own, as real deliveries have.
             var expected: [(String, [UInt8])] = []
@@ -50,17 +52,21 @@ struct StripeIngestorTests {
             let events = try EventStore(connection: try database.connect()).read(after: 0)
             #expect(events.count == files.count)
             for (event, (file, bytes)) in zip(events, expected) {
-                let trimmed = Array(String(decoding: bytes, as: UTF8.self)
-                    .trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+                let trimmed = Array(
+                    String(decoding: bytes, as: UTF8.self)
+                        .trimmingCharacters(in: .whitespacesAndNewlines).utf8)
                 #expect(event.body.elementsEqual(trimmed), "\(file) not stored verbatim")
                 let json = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
                 #expect(event.type == json?["type"] as? String, "\(file)")
                 #expect(event.source == "stripe")
                 let expectedPrefix =
-                    file.hasPrefix("customer.subscription") ? "subscription:su"
-                    : file.hasPrefix("payment_intent") ? "payment:pi_"
-                    : file.hasPrefix("invoice") ? "invoice:in_"
-                    : file.hasPrefix("charge.refund.") ? "refund:re_" : "charge:ch_"
+                    file.hasPrefix("customer.subscription")
+                    ? "subscription:su"
+                    : file.hasPrefix("payment_intent")
+                        ? "payment:pi_"
+                        : file.hasPrefix("invoice")
+                            ? "invoice:in_"
+                            : file.hasPrefix("charge.refund.") ? "refund:re_" : "charge:ch_"
                 #expect(event.streamID.hasPrefix(expectedPrefix), "\(file) went to \(event.streamID)")
             }
         }
@@ -69,7 +75,9 @@ struct StripeIngestorTests {
     @Test func theRecordedFixturesAsTheyAreShareOneEventIDAndCountAsDuplicates() async throws {
         try await TestDatabase.withMigrated { database in
             let ingestor = StripeIngestor(connection: try database.connect())
-            let files = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.path).filter { $0.hasSuffix(".json") }
+            let files = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.path).filter {
+                $0.hasSuffix(".json")
+            }
             for file in files {
                 let handle = try FileHandle(forReadingFrom: Self.fixtures.appendingPathComponent(file))
                 try ingestor.ingest(origin: file) {
@@ -78,11 +86,13 @@ struct StripeIngestorTests {
                 }
             }
             let report = try ingestor.finish()
-            let distinctIDs = try Set(files.map { file -> String in
-                let object = try JSONSerialization.jsonObject(
-                    with: Data(contentsOf: Self.fixtures.appendingPathComponent(file))) as? [String: Any]
-                return object?["id"] as? String ?? ""
-            })
+            let distinctIDs = try Set(
+                files.map { file -> String in
+                    let object =
+                        try JSONSerialization.jsonObject(
+                            with: Data(contentsOf: Self.fixtures.appendingPathComponent(file))) as? [String: Any]
+                    return object?["id"] as? String ?? ""
+                })
             #expect(report.appended == distinctIDs.count)
             #expect(report.duplicates == files.count - distinctIDs.count)
         }

@@ -17,7 +17,9 @@ struct SQLiteDatabaseTests {
             let insert = try database.prepare("INSERT INTO t VALUES (?1, ?2, ?3, ?4, ?5)")
             try database.transaction {
                 for i in 0..<1_000 {
-                    try insert.run([.integer(Int64(i)), .real(0.5), .text("O'Brien ✓ \(i)"), .blob([0, 1, 255]), .null])
+                    try insert.run([
+                        .integer(Int64(i)), .real(0.5), .text("O'Brien ✓ \(i)"), .blob([0, 1, 255]), .null,
+                    ])
                 }
             }
         }

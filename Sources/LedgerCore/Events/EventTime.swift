@@ -38,7 +38,8 @@ public struct EventTime: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     /// ISO 8601 in UTC with microseconds, e.g. `2025-03-01T12:00:00.000000Z`.
     public var description: String {
-        let seconds = microsecondsSinceEpoch >= 0
+        let seconds =
+            microsecondsSinceEpoch >= 0
             ? microsecondsSinceEpoch / 1_000_000 : (microsecondsSinceEpoch - 999_999) / 1_000_000
         let micros = microsecondsSinceEpoch - seconds * 1_000_000
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400

@@ -253,7 +253,7 @@ struct ParameterBuffer {
 /// Calls `body` with two NULL-terminated C string arrays, as `PQconnectdbParams` takes them.
 func withCStringArrays<R>(
     _ first: [String], _ second: [String],
-    _ body: (UnsafePointer<UnsafePointer<CChar>?>, UnsafePointer<UnsafePointer<CChar>?>) -> R
+    _ body: (UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<UnsafePointer<CChar>?>?) -> R
 ) -> R {
     let firstCopies = first.map { strdup($0) }
     let secondCopies = second.map { strdup($0) }
@@ -265,7 +265,8 @@ func withCStringArrays<R>(
     let secondPointers = secondCopies.map { UnsafePointer($0) } + [nil]
     return firstPointers.withUnsafeBufferPointer { firstBuffer in
         secondPointers.withUnsafeBufferPointer { secondBuffer in
-            body(firstBuffer.baseAddress!, secondBuffer.baseAddress!)
+            // Never nil: both arrays hold at least their NULL terminator.
+            body(firstBuffer.baseAddress, secondBuffer.baseAddress)
         }
     }
 }

@@ -119,8 +119,11 @@ extension UUID: PostgresDecodable {
         if cell.format == .binary {
             guard bytes.count == 16 else { throw cell.mismatch("UUID") }
             let b = [UInt8](bytes)
-            return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-                               b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+            return UUID(
+                uuid: (
+                    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+                    b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]
+                ))
         }
         guard let text = cell.text, let value = UUID(uuidString: text) else { throw cell.mismatch("UUID") }
         return value

@@ -70,7 +70,8 @@ extension PostgresError {
     }
 
     /// An error from the connection itself, classified as lost when libpq says it is bad.
-    static func fromConnection(_ connection: OpaquePointer?, fallback: String = "unknown libpq error") -> PostgresError {
+    static func fromConnection(_ connection: OpaquePointer?, fallback: String = "unknown libpq error") -> PostgresError
+    {
         guard let connection else { return PostgresError(.connectionLost, message: "connection is closed") }
         let text = String(cString: PQerrorMessage(connection)).trimmingTrailingNewlines()
         let kind: Kind = PQstatus(connection) == CONNECTION_BAD ? .connectionLost : .protocolViolation

@@ -84,7 +84,8 @@ public struct PostgresRow {
         let row = Int32(index)
         let field = Int32(column)
         guard PQgetisnull(handle, row, field) == 0 else { return nil }
-        return UnsafeRawBufferPointer(start: PQgetvalue(handle, row, field), count: Int(PQgetlength(handle, row, field)))
+        return UnsafeRawBufferPointer(
+            start: PQgetvalue(handle, row, field), count: Int(PQgetlength(handle, row, field)))
     }
 
     /// True when the value at `column` is SQL NULL.

@@ -71,7 +71,9 @@ public struct EventStore {
                 (1...Limits.sourceEventIDBytesMax).contains(sourceEventID.utf8.count),
                 "source event id must be 1…\(Limits.sourceEventIDBytesMax) bytes")
         }
-        for text in [event.streamID, event.type, event.metadata] + [event.sourceEventID, event.customerID].compactMap({ $0 }) {
+        for text in [event.streamID, event.type, event.metadata]
+            + [event.sourceEventID, event.customerID].compactMap({ $0 })
+        {
             try check(!text.utf8.contains(0), "text fields cannot contain NUL bytes")
         }
     }

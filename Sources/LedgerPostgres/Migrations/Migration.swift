@@ -104,7 +104,8 @@ extension MigrationSource {
             candidates.append(folder.appendingPathComponent("db/migrations"))
             folder = folder.deletingLastPathComponent()
         }
-        candidates.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("db/migrations"))
+        candidates.append(
+            URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("db/migrations"))
         for candidate in candidates where FileManager.default.fileExists(atPath: candidate.path) {
             return try MigrationSource(directory: candidate)
         }

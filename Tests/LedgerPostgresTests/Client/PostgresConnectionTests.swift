@@ -10,9 +10,11 @@ struct PostgresConnectionTests {
             let connection = try database.connect()
             let tricky = "O'Brien said \"hi\"; DROP TABLE users; -- \\ $1 \u{00E9}\u{4E2D}\u{1F4B8}"
             let large = String(repeating: "ledger✓", count: 300_000)
-            let row = try connection.query("SELECT $1::text, $2::text, length($2::text), $3::text IS NULL", [
-                tricky, large, nil as String?,
-            ])[0]
+            let row = try connection.query(
+                "SELECT $1::text, $2::text, length($2::text), $3::text IS NULL",
+                [
+                    tricky, large, nil as String?,
+                ])[0]
             #expect(try row.decode(String.self, at: 0) == tricky)
             #expect(try row.decode(String.self, at: 1) == large)
             #expect(try row.decode(Int.self, at: 2) == large.count)

@@ -25,10 +25,11 @@ struct EventStoreTests {
             let body = "{\"emoji\":\"💸\",\"nul\":\"\\u0000\",\"raw\":\"tab\there\"}"
             let events = [makeEvent(stream: "s:a", body: body), makeEvent(stream: "s:b"), makeEvent(stream: "s:a")]
             let outcomes = try store.append(AppendBatch(events: events), recordedAt: testTime)
-            #expect(outcomes == [
-                .appended(position: 1, streamVersion: 1), .appended(position: 2, streamVersion: 1),
-                .appended(position: 3, streamVersion: 2),
-            ])
+            #expect(
+                outcomes == [
+                    .appended(position: 1, streamVersion: 1), .appended(position: 2, streamVersion: 1),
+                    .appended(position: 3, streamVersion: 2),
+                ])
             let read = try store.read(after: 0)
             #expect(read.map(\.position) == [1, 2, 3])
             #expect(read[0].body == Array(body.utf8))
@@ -66,7 +67,8 @@ struct EventStoreTests {
                 AppendBatch(events: [makeEvent(stream: "s:x")], expectations: ["s:x": .noStream]), recordedAt: testTime)
             try store.append(
                 AppendBatch(events: [makeEvent(stream: "s:x")], expectations: ["s:x": .exact(1)]), recordedAt: testTime)
-            try store.append(AppendBatch(events: [makeEvent(stream: "s:x")], expectations: ["s:x": .any]), recordedAt: testTime)
+            try store.append(
+                AppendBatch(events: [makeEvent(stream: "s:x")], expectations: ["s:x": .any]), recordedAt: testTime)
 
             let conflicts: [(ExpectedVersion, Int64)] = [(.noStream, 3), (.exact(1), 3), (.exact(4), 3)]
             for (expected, actual) in conflicts {
@@ -104,18 +106,23 @@ struct EventStoreTests {
             let twinA = makeEvent(stream: "subscription:sub_2", source: "stripe", sourceID: "evt_2")
             let twinB = makeEvent(stream: "subscription:sub_2", source: "stripe", sourceID: "evt_2")
             let twins = try store.append(AppendBatch(events: [twinA, twinB, twinA]), recordedAt: testTime)
-            #expect(twins == [.appended(position: 3, streamVersion: 1), .duplicate(position: 3), .duplicate(position: 3)])
+            #expect(
+                twins == [.appended(position: 3, streamVersion: 1), .duplicate(position: 3), .duplicate(position: 3)])
 
             // The same source id from another source is a different event.
             let otherSource = makeEvent(stream: "subscription:sub_1", source: "import", sourceID: "evt_1")
-            #expect(try store.append(AppendBatch(events: [otherSource]), recordedAt: testTime)
-                == [.appended(position: 4, streamVersion: 2)])
+            #expect(
+                try store.append(AppendBatch(events: [otherSource]), recordedAt: testTime)
+                    == [.appended(position: 4, streamVersion: 2)])
             #expect(try store.head().position == 4)
             #expect(try store.read(after: 0).count == 4)
 
             // Ids travel inside array literals: quotes, backslashes and commas must survive.
             let odd = makeEvent(stream: #"odd:"a",\b{}"#, source: "import", sourceID: #"x"y\z,{}"#)
-            #expect(try store.append(AppendBatch(events: [odd]), recordedAt: testTime) == [.appended(position: 5, streamVersion: 1)])
+            #expect(
+                try store.append(AppendBatch(events: [odd]), recordedAt: testTime) == [
+                    .appended(position: 5, streamVersion: 1)
+                ])
             #expect(try store.append(AppendBatch(events: [odd]), recordedAt: testTime) == [.duplicate(position: 5)])
         }
     }
@@ -159,7 +166,8 @@ struct EventStoreTests {
             let listener = try database.connect()
             try listener.listen(EventStore.notificationChannel)
             let store = EventStore(connection: try database.connect())
-            try store.append(AppendBatch(events: [makeEvent(stream: "s:a"), makeEvent(stream: "s:b")]), recordedAt: testTime)
+            try store.append(
+                AppendBatch(events: [makeEvent(stream: "s:a"), makeEvent(stream: "s:b")]), recordedAt: testTime)
             let notification = try #require(try listener.nextNotification(timeout: .seconds(5)))
             #expect(notification.payload == "2")
         }
@@ -168,12 +176,15 @@ struct EventStoreTests {
     @Test func updateDeleteAndTruncateAreRejectedByTheDatabase() async throws {
         try await TestDatabase.withMigrated { database in
             let connection = try database.connect()
-            try EventStore(connection: connection).append(AppendBatch(events: [makeEvent(stream: "s:a")]), recordedAt: testTime)
+            try EventStore(connection: connection).append(
+                AppendBatch(events: [makeEvent(stream: "s:a")]), recordedAt: testTime)
             for statement in [
                 "UPDATE ledger.events SET type = 'changed'", "DELETE FROM ledger.events", "TRUNCATE ledger.events",
                 "UPDATE ledger.head SET position = 0", "DELETE FROM ledger.head",
             ] {
-                let error = try #require(throws: PostgresError.self, "\(statement)") { try connection.execute(statement) }
+                let error = try #require(throws: PostgresError.self, "\(statement)") {
+                    try connection.execute(statement)
+                }
                 #expect(error.message.contains("ledger."), "\(statement): \(error)")
             }
             #expect(try connection.query("SELECT count(*) FROM ledger.events")[0].decode(Int.self, at: 0) == 1)

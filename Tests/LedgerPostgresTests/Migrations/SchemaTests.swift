@@ -37,14 +37,18 @@ struct SchemaTests {
             let expected: [Column] = [
                 .init(name: "id", type: "uuid", nullable: false, defaultValue: "uuid_generate_v4()"),
                 .init(name: "license_id", type: "uuid", nullable: false, defaultValue: nil),
-                .init(name: "stripe_subscription_id", type: "character varying(255)", nullable: true, defaultValue: nil),
+                .init(
+                    name: "stripe_subscription_id", type: "character varying(255)", nullable: true, defaultValue: nil),
                 .init(name: "stripe_customer_id", type: "character varying(255)", nullable: true, defaultValue: nil),
                 .init(name: "status", type: "character varying(50)", nullable: false, defaultValue: nil),
                 .init(name: "plan_type", type: "character varying(50)", nullable: false, defaultValue: nil),
                 .init(name: "billing_cycle", type: "character varying(50)", nullable: false, defaultValue: nil),
                 .init(name: "amount_cents", type: "integer", nullable: false, defaultValue: nil),
-                .init(name: "currency", type: "character varying(3)", nullable: false, defaultValue: "'USD'::character varying"),
-                .init(name: "current_period_start", type: "timestamp with time zone", nullable: true, defaultValue: nil),
+                .init(
+                    name: "currency", type: "character varying(3)", nullable: false,
+                    defaultValue: "'USD'::character varying"),
+                .init(
+                    name: "current_period_start", type: "timestamp with time zone", nullable: true, defaultValue: nil),
                 .init(name: "current_period_end", type: "timestamp with time zone", nullable: true, defaultValue: nil),
                 .init(name: "cancel_at_period_end", type: "boolean", nullable: false, defaultValue: "false"),
                 .init(name: "canceled_at", type: "timestamp with time zone", nullable: true, defaultValue: nil),
@@ -65,10 +69,13 @@ struct SchemaTests {
             let expected: [Column] = [
                 .init(name: "id", type: "uuid", nullable: false, defaultValue: "uuid_generate_v4()"),
                 .init(name: "subscription_id", type: "uuid", nullable: true, defaultValue: nil),
-                .init(name: "stripe_payment_intent_id", type: "character varying(255)", nullable: true, defaultValue: nil),
+                .init(
+                    name: "stripe_payment_intent_id", type: "character varying(255)", nullable: true, defaultValue: nil),
                 .init(name: "stripe_invoice_id", type: "character varying(255)", nullable: true, defaultValue: nil),
                 .init(name: "amount_cents", type: "integer", nullable: false, defaultValue: nil),
-                .init(name: "currency", type: "character varying(3)", nullable: false, defaultValue: "'USD'::character varying"),
+                .init(
+                    name: "currency", type: "character varying(3)", nullable: false,
+                    defaultValue: "'USD'::character varying"),
                 .init(name: "status", type: "character varying(50)", nullable: false, defaultValue: nil),
                 .init(name: "payment_method", type: "character varying(50)", nullable: true, defaultValue: nil),
                 .init(name: "failure_reason", type: "text", nullable: true, defaultValue: nil),
