@@ -34,6 +34,7 @@ let package = Package(
             name: "LedgerPostgres",
             dependencies: [
                 "LedgerCore", "CLibPQ",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -92,4 +92,16 @@ struct EventLogCommandTests {
             #expect((report["failure"] as? [String: Any])?["position"] as? Int == 7)
         }
     }
+
+    @Test func digestPrintsBothProjectedTables() async throws {
+        try await TestDatabase.with { database in
+            let environment = try migrated(database)
+            let output = try runLedger(["digest", "--json"], environment: environment)
+            #expect(output.status == 0, "\(output.standardError)")
+            let digests = try #require(
+                try JSONSerialization.jsonObject(with: Data(output.standardOutput.utf8)) as? [[String: Any]])
+            #expect(digests.map { $0["table"] as? String } == ["subscriptions", "payment_transactions"])
+            #expect(digests.allSatisfy { $0["rows"] as? Int == 0 && ($0["sha256"] as? String)?.count == 64 })
+        }
+    }
 }
