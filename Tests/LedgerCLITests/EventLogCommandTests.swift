@@ -104,4 +104,29 @@ struct EventLogCommandTests {
             #expect(digests.allSatisfy { $0["rows"] as? Int == 0 && ($0["sha256"] as? String)?.count == 64 })
         }
     }
+
+    @Test func statusCountsHeadParkedAndRejectedInputs() async throws {
+        try await TestDatabase.with { database in
+            let environment = try migrated(database)
+            let input = [event("evt_1"), event("evt_2"), "garbage"].joined(separator: "\n")
+            _ = try runLedger(["ingest", "stripe", "-"], environment: environment, input: Data(input.utf8))
+            let connection = try database.connect()
+            try connection.execute(
+                """
+                INSERT INTO ledger.checkpoints VALUES ('subscriptions', 1, 1, now());
+                INSERT INTO ledger.parked VALUES ('subscriptions', 2, 'sub_1', 'customer.subscription.updated', 'no license');
+                """)
+            let output = try runLedger(["status", "--json"], environment: environment)
+            #expect(output.status == 0, "\(output.standardError)")
+            let status = try #require(
+                try JSONSerialization.jsonObject(with: Data(output.standardOutput.utf8)) as? [String: Any])
+            #expect(status["headPosition"] as? Int == 2)
+            #expect(status["rejectedInputs"] as? Int == 1)
+            #expect(status["parkedEvents"] as? Int == 1)
+            let projections = try #require(status["projections"] as? [[String: Any]])
+            #expect(projections.first?["lag"] as? Int == 1)
+            #expect(projections.first?["parked"] as? Int == 1)
+            #expect(try runLedger(["status"], environment: environment).standardOutput.contains("rejected inputs  1"))
+        }
+    }
 }

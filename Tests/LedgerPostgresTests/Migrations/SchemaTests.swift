@@ -163,6 +163,8 @@ struct SchemaTests {
                 VALUES ($1, $2, $3, $4, $5, $6)
                 """
             try connection.query(insertSubscription, [license, "sub_ok", "active", "pro", "monthly", 4900])
+            // Stripe's own `paused` status is allowed (migration 005).
+            try connection.query(insertSubscription, [license, "sub_paused", "paused", "pro", "monthly", 4900])
             let badSubscriptions: [(String, String, String, Int)] = [
                 ("bogus", "pro", "monthly", 100), ("active", "platinum", "monthly", 100),
                 ("active", "pro", "weekly", 100), ("active", "pro", "monthly", -1),

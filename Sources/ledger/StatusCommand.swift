@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import LedgerPostgres
+
+/// `ledger status`: the log's head, each projection's checkpoint and lag, parked and rejected counts.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the log's head, each projection's checkpoint and lag, and parked and rejected counts.",
+        discussion: """
+            Parked events are events a projection could not turn into a valid row (for
+            example a subscription whose license does not exist yet); they are retried on
+            every run. Rejected inputs are deliveries that were not valid events at all;
+            they are kept with their raw bytes in ledger.rejected_inputs.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+    @Flag(help: "Print the status as JSON.") var json = false
+
+    func run() throws {
+        let status = try LedgerStatus.read(try database.connect())
+        if json { return try printJSON(status) }
+        print("log head         position \(status.headPosition)  \(status.headHash)")
+        if status.projections.isEmpty { print("projections      none has run yet") }
+        for projection in status.projections {
+            print(
+                "projection       \(projection.name) v\(projection.projectorVersion) at \(projection.position), "
+                    + "lag \(projection.lag), parked \(projection.parked)")
+        }
+        print("parked events    \(status.parkedEvents)")
+        print("rejected inputs  \(status.rejectedInputs)")
+    }
+}
