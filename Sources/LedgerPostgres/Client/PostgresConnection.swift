@@ -49,6 +49,13 @@ public final class PostgresConnection {
     /// True while libpq considers the connection usable.
     public var isOpen: Bool { handle.map { PQstatus($0) == CONNECTION_OK } ?? false }
 
+    /// True while a transaction is open on this connection.
+    public var isInTransaction: Bool {
+        guard let handle else { return false }
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
+    }
+
     /// The server process id serving this connection (useful to terminate it in tests).
     public var backendPID: Int32 { handle.map { PQbackendPID($0) } ?? 0 }
 

@@ -35,6 +35,8 @@ public struct EventStore {
         for batch in batches {
             for event in batch.events { try Self.validate(event) }
         }
+        // An append is its own transaction: committing inside a caller's would commit theirs.
+        precondition(!connection.isInTransaction, "EventStore.append must not run inside an open transaction")
         // Round trips are the cost under contention (the head lock is held across
         // them), so each step is one: begin+lock, look-up, COPY, advance, commit.
         let head = try beginAndLockHead()
