@@ -114,7 +114,8 @@ struct EventLogCommandTests {
             try connection.execute(
                 """
                 INSERT INTO ledger.checkpoints VALUES ('subscriptions', 1, 1, now());
-                INSERT INTO ledger.parked VALUES ('subscriptions', 2, 'sub_1', 'customer.subscription.updated', 'no license');
+                INSERT INTO ledger.parked (projection, position, object_id, event_type, reason)
+                  VALUES ('subscriptions', 2, 'sub_1', 'customer.subscription.updated', 'no license');
                 """)
             let output = try runLedger(["status", "--json"], environment: environment)
             #expect(output.status == 0, "\(output.standardError)")

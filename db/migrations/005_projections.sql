@@ -23,7 +23,9 @@ CREATE TABLE ledger.checkpoints (
 );
 
 CREATE TABLE ledger.parked (
+    id         BIGSERIAL NOT NULL,
     projection TEXT NOT NULL,
+    -- The event that could not be projected (for a missing license: the subscription's newest event).
     position   BIGINT NOT NULL,
     -- The Stripe object the event is about (sub_…, pi_…), to clear it when a later event applies.
     object_id  TEXT NOT NULL,
@@ -31,6 +33,6 @@ CREATE TABLE ledger.parked (
     reason     TEXT NOT NULL,
     -- No foreign key to ledger.events: it would pre-empt the append-only
     -- trigger's message on TRUNCATE, and positions come from the log anyway.
-    CONSTRAINT parked_pkey PRIMARY KEY (projection, position)
+    CONSTRAINT parked_pkey PRIMARY KEY (id)
 );
 CREATE INDEX parked_object_id_idx ON ledger.parked (projection, object_id);

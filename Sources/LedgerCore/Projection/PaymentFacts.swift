@@ -1,0 +1,141 @@
+/// What a `payment_intent.*` event says about its PaymentIntent.
+struct PaymentIntentFact: Sendable, Hashable {
+    var amount: Int64?
+    var currency: String?
+    var status: PaymentStatus
+    var failureMessage: String?
+    var cancellationReason: String?
+    /// Pre-2025 shape only: the invoice the intent pays.
+    var invoiceID: String?
+    /// The only entry of `payment_method_types`, or the type of the failed payment method.
+    var methodType: String?
+    var metadata: String
+
+}
+
+extension PaymentIntentFact {
+    /// Reads `object` as a PaymentIntent; returns its id and fact, or nil without an `id`.
+    static func read(_ object: JSONValue, event: ProjectedEventKind.PaymentIntentEvent) -> (String, Self)? {
+        guard let id = object["id"].string else { return nil }
+        let error = object["last_payment_error"]
+        let stripeStatus = object["status"].string ?? ""
+        let status: PaymentStatus
+        switch (stripeStatus, event) {
+        case ("succeeded", _): status = .succeeded
+        case ("canceled", _): status = .canceled
+        case (_, .paymentFailed): status = .failed
+        case ("requires_payment_method", .other) where error.isObject: status = .failed
+        default: status = .pending
+        }
+        let types = object["payment_method_types"].elements.compactMap(\.string)
+        let fact = PaymentIntentFact(
+            amount: object["amount"].int64, currency: object["currency"].string, status: status,
+            failureMessage: error["message"].string, cancellationReason: object["cancellation_reason"].string,
+            invoiceID: object["invoice"].string ?? object["invoice"]["id"].string,
+            methodType: error["payment_method"]["type"].string ?? (types.count == 1 ? types[0] : nil),
+            metadata: object["metadata"].isObject ? object["metadata"].canonicalJSON : "{}")
+        return (id, fact)
+    }
+}
+
+/// What a `charge.*` event says about the latest charge of a PaymentIntent.
+struct ChargeFact: Sendable, Hashable {
+    var amount: Int64?
+    var currency: String?
+    var amountRefunded: Int64
+    var fullyRefunded: Bool
+    var status: PaymentStatus
+    var methodType: String?
+    var failureMessage: String?
+    /// Pre-2025 shape only.
+    var invoiceID: String?
+
+    /// Reads `object` as a Charge; returns its PaymentIntent id and fact, or nil when it names none.
+    static func read(_ object: JSONValue) -> (String, Self)? {
+        guard let paymentIntentID = object["payment_intent"].string ?? object["payment_intent"]["id"].string
+        else { return nil }
+        let amount = object["amount"].int64
+        let refunded = object["amount_refunded"].int64 ?? 0
+        // Invariant: a refund only counts as full when Stripe says so or the whole amount came back.
+        let full = object["refunded"].bool == true || (amount.map { $0 > 0 && refunded >= $0 } ?? false)
+        let status: PaymentStatus
+        switch object["status"].string {
+        case "succeeded": status = full ? .refunded : .succeeded
+        case "failed": status = .failed
+        default: status = .pending
+        }
+        let fact = ChargeFact(
+            amount: amount, currency: object["currency"].string, amountRefunded: refunded, fullyRefunded: full,
+            status: status, methodType: object["payment_method_details"]["type"].string,
+            failureMessage: object["failure_message"].string,
+            invoiceID: object["invoice"].string ?? object["invoice"]["id"].string)
+        return (paymentIntentID, fact)
+    }
+}
+
+/// What an `invoice.*` event says: the subscription it bills and, pre-2025, the intent paying it.
+struct InvoiceFact: Sendable, Hashable {
+    var subscriptionID: String?
+    var paymentIntentID: String?
+    /// The payment status the event reports for `paymentIntentID`.
+    var status: PaymentStatus
+    var amountDue: Int64?
+    var currency: String?
+
+    /// Reads `object` as an Invoice; returns its id and fact, or nil without an `id`.
+    static func read(_ object: JSONValue, status: PaymentStatus) -> (String, Self)? {
+        guard let id = object["id"].string else { return nil }
+        let subscription =
+            object["subscription"].string ?? object["subscription"]["id"].string
+            ?? object["parent"]["subscription_details"]["subscription"].string
+            ?? object["parent"]["subscription_details"]["subscription"]["id"].string
+        let fact = InvoiceFact(
+            subscriptionID: subscription,
+            paymentIntentID: object["payment_intent"].string ?? object["payment_intent"]["id"].string,
+            status: status, amountDue: object["amount_due"].int64, currency: object["currency"].string)
+        return (id, fact)
+    }
+}
+
+/// What an `invoice_payment.paid` event says: which intent paid which invoice (2025+ shape).
+struct InvoicePaymentFact: Sendable, Hashable {
+    var invoiceID: String
+    var amount: Int64?
+    var currency: String?
+
+    /// Reads `object` as an InvoicePayment; returns its PaymentIntent id and fact, or nil when it names none.
+    static func read(_ object: JSONValue) -> (String, Self)? {
+        let payment = object["payment"]
+        guard let paymentIntentID = payment["payment_intent"].string ?? payment["payment_intent"]["id"].string,
+            let invoiceID = object["invoice"].string ?? object["invoice"]["id"].string
+        else { return nil }
+        let fact = InvoicePaymentFact(
+            invoiceID: invoiceID, amount: object["amount_paid"].int64 ?? object["amount_requested"].int64,
+            currency: object["currency"].string)
+        return (paymentIntentID, fact)
+    }
+}
+
+/// A fact with the event it came from, ordered so the newest wins whatever the delivery order.
+struct Versioned<Value: Sendable & Hashable>: Sendable, Hashable {
+    var value: Value
+    /// Stripe's `created` of the event, in seconds.
+    var created: Int64
+    /// Same-second tie order decided by the payload (higher wins).
+    var rank: Int
+    var position: Int64
+    var eventID: String
+
+    /// How an incoming event compares with this one.
+    func compare(created: Int64, rank: Int, position: Int64, eventID: String) -> Recency {
+        if !eventID.isEmpty, eventID == self.eventID { return .duplicate }
+        if position == self.position { return .duplicate }
+        if (created, rank, position) > (self.created, self.rank, self.position) { return .newer }
+        return .stale
+    }
+}
+
+/// Whether an incoming event supersedes what was applied for its object.
+enum Recency {
+    case newer, duplicate, stale
+}

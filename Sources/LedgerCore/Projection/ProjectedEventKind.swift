@@ -1,0 +1,136 @@
+/// The Stripe event types the projection reads; anything else is logged and not projected.
+public enum ProjectedEventKind: Sendable, Hashable {
+    case subscriptionCreated, subscriptionUpdated, subscriptionDeleted, subscriptionPaused, subscriptionResumed
+    case subscriptionTrialWillEnd, subscriptionPendingUpdateApplied, subscriptionPendingUpdateExpired
+    /// Any `payment_intent.*` event: each carries the whole PaymentIntent.
+    case paymentIntent(PaymentIntentEvent)
+    case invoicePaid, invoicePaymentFailed, invoicePaymentSucceeded
+    case invoicePaymentPaid
+    case chargeSucceeded, chargeFailed, chargeRefunded
+
+    /// The `payment_intent.*` event names that decide a status beyond the object's own `status`.
+    public enum PaymentIntentEvent: Sendable, Hashable {
+        case paymentFailed
+        case other
+    }
+
+    /// The kind for a stored event type, or nil when the projection does not read it.
+    public init?(type: String) {
+        switch type {
+        case "customer.subscription.created": self = .subscriptionCreated
+        case "customer.subscription.updated": self = .subscriptionUpdated
+        case "customer.subscription.deleted": self = .subscriptionDeleted
+        case "customer.subscription.paused": self = .subscriptionPaused
+        case "customer.subscription.resumed": self = .subscriptionResumed
+        case "customer.subscription.trial_will_end": self = .subscriptionTrialWillEnd
+        case "customer.subscription.pending_update_applied": self = .subscriptionPendingUpdateApplied
+        case "customer.subscription.pending_update_expired": self = .subscriptionPendingUpdateExpired
+        case "payment_intent.payment_failed": self = .paymentIntent(.paymentFailed)
+        case "invoice.paid": self = .invoicePaid
+        case "invoice.payment_failed": self = .invoicePaymentFailed
+        case "invoice.payment_succeeded": self = .invoicePaymentSucceeded
+        case "invoice_payment.paid": self = .invoicePaymentPaid
+        case "charge.succeeded": self = .chargeSucceeded
+        case "charge.failed": self = .chargeFailed
+        case "charge.refunded": self = .chargeRefunded
+        default:
+            guard type.hasPrefix("payment_intent.") else { return nil }
+            self = .paymentIntent(.other)
+        }
+    }
+
+    /// True for the kinds that carry a subscription object.
+    var isSubscription: Bool {
+        switch self {
+        case .subscriptionCreated, .subscriptionUpdated, .subscriptionDeleted, .subscriptionPaused,
+            .subscriptionResumed, .subscriptionTrialWillEnd, .subscriptionPendingUpdateApplied,
+            .subscriptionPendingUpdateExpired:
+            true
+        case .paymentIntent, .invoicePaid, .invoicePaymentFailed, .invoicePaymentSucceeded, .invoicePaymentPaid,
+            .chargeSucceeded, .chargeFailed, .chargeRefunded:
+            false
+        }
+    }
+}
+
+/// What applying one event did to the projection state.
+public enum ApplyOutcome: Sendable, Hashable {
+    /// The event changed (or confirmed) the state of its object.
+    case applied
+    /// The event is kept in the log but does not change the projection.
+    case ignored(IgnoreReason)
+    /// The event cannot become a valid row; it is kept in ``ProjectionState/parked`` until a later event clears it.
+    case parked(ParkReason)
+}
+
+/// Why an event did not change the projection.
+public enum IgnoreReason: Sendable, Hashable {
+    /// Older than what was already applied for its object (or lost a same-second tie).
+    case stale
+    /// The same Stripe event as the one already applied for its object.
+    case duplicate
+    /// The subscription was deleted; a later non-deletion event does not resurrect it.
+    case objectDeleted
+    /// A payment event that names no PaymentIntent (e.g. a charge made with the legacy Charges API).
+    case noPaymentIntent
+    /// A type the projection does not read.
+    case notProjected(String)
+}
+
+/// Why an event could not become a valid row; the text is what `ledger status` shows.
+public enum ParkReason: Sendable, Hashable, CustomStringConvertible {
+    case malformedBody(String)
+    case missingField(String)
+    case missingLicenseID
+    case invalidLicenseID(String)
+    case missingPlanType
+    case invalidPlanType(String)
+    case unsupportedInterval(String)
+    case mixedIntervals
+    case mixedCurrencies
+    case missingUnitAmount
+    case negativeAmount(Int64)
+    case amountOutOfRange(Int64)
+    case invalidCurrency(String)
+    case invalidStatus(String)
+
+    public var description: String {
+        switch self {
+        case .malformedBody(let message): "body is not readable JSON: \(message)"
+        case .missingField(let path): "required field \(path) is missing"
+        case .missingLicenseID: "subscription metadata has no license_id"
+        case .invalidLicenseID(let value): "metadata license_id '\(value)' is not a UUID"
+        case .missingPlanType: "no plan_type in metadata and no price → plan mapping for the price"
+        case .invalidPlanType(let value): "plan_type '\(value)' is not one of free, starter, pro, enterprise"
+        case .unsupportedInterval(let value): "recurring interval '\(value)' is neither month nor year"
+        case .mixedIntervals: "subscription items bill on different intervals"
+        case .mixedCurrencies: "subscription items are priced in different currencies"
+        case .missingUnitAmount: "an item's price has no unit_amount (tiered or custom pricing)"
+        case .negativeAmount(let value): "amount \(value) is negative"
+        case .amountOutOfRange(let value): "amount \(value) does not fit the INTEGER column"
+        case .invalidCurrency(let value): "currency '\(value)' is not a three-letter code"
+        case .invalidStatus(let value): "status '\(value)' is not a known status"
+        }
+    }
+}
+
+/// The object a parked event belongs to; a later valid event for the same object clears it.
+public enum ProjectionObjectKey: Sendable, Hashable, Comparable {
+    case subscription(String)
+    case payment(String)
+    /// An event whose object could not be identified, by log position.
+    case event(Int64)
+}
+
+/// An event that could not be projected, with enough to show and retry it.
+public struct ParkedEvent: Sendable, Hashable {
+    public var position: Int64
+    public var eventType: String
+    public var reason: ParkReason
+
+    public init(position: Int64, eventType: String, reason: ParkReason) {
+        self.position = position
+        self.eventType = eventType
+        self.reason = reason
+    }
+}

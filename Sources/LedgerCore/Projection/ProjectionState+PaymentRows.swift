@@ -1,0 +1,76 @@
+import Foundation
+
+extension ProjectionState {
+    /// One source's say on a payment's status, with the event time that ranks it.
+    private struct StatusClaim {
+        var status: PaymentStatus
+        var created: Int64
+        var rank: Int
+    }
+
+    /// The row for a PaymentIntent id, or nil when no event named it.
+    public func paymentRow(paymentIntentID id: String) -> PaymentTransactionRow? {
+        guard let record = payments[id] else { return nil }
+        let intent = record.paymentIntent?.value
+        let charge = record.charge?.value
+        let invoiceID = record.invoiceID
+        let invoice = invoiceID.flatMap { invoices[$0] }
+        // The invoice's own status speaks for this payment only when it names this intent (pre-2025 shape).
+        let invoiceClaim = invoice.flatMap { $0.value.paymentIntentID == id ? $0 : nil }
+        var claims: [StatusClaim] = []
+        if let v = record.paymentIntent {
+            claims.append(StatusClaim(status: v.value.status, created: v.created, rank: v.rank))
+        }
+        if let v = record.charge {
+            claims.append(StatusClaim(status: v.value.status, created: v.created, rank: v.rank))
+        }
+        if let v = record.invoicePayment {
+            claims.append(StatusClaim(status: .succeeded, created: v.created, rank: v.rank))
+        }
+        if let v = invoiceClaim { claims.append(StatusClaim(status: v.value.status, created: v.created, rank: v.rank)) }
+        // Invariant: the newest claim wins, a same-second tie goes to the later stage of a payment.
+        let winner = claims.max { ($0.created, $0.rank) < ($1.created, $1.rank) }
+        var status = winner?.status ?? .pending
+        let refunded = charge?.amountRefunded ?? 0
+        if let charge, refunded > 0, status == .succeeded || status == .refunded {
+            status = charge.fullyRefunded ? .refunded : .succeeded
+        }
+        let processedAt: Int64? =
+            switch status {
+            case .pending: nil
+            case .succeeded, .refunded: record.succeededAt ?? winner?.created
+            case .failed, .canceled: winner?.created
+            }
+        let failureReason: String? =
+            switch status {
+            case .failed: intent?.failureMessage ?? charge?.failureMessage
+            case .canceled: intent?.cancellationReason
+            case .pending, .succeeded, .refunded: nil
+            }
+        let amount =
+            intent?.amount ?? charge?.amount ?? record.invoicePayment?.value.amount ?? invoiceClaim?.value.amountDue
+            ?? 0
+        let currency =
+            intent?.currency ?? charge?.currency ?? record.invoicePayment?.value.currency ?? invoice?.value.currency
+            ?? "usd"
+        let subscription = invoice?.value.subscriptionID.flatMap { hasSubscriptionRow($0) ? $0 : nil }
+        let updated =
+            [
+                record.paymentIntent?.created, record.charge?.created, record.invoicePayment?.created, invoice?.created,
+            ].compactMap { $0 }.max() ?? record.firstEventAt
+        return PaymentTransactionRow(
+            id: UUID(version5Name: id), subscriptionID: subscription.map { UUID(version5Name: $0) },
+            stripePaymentIntentID: id, stripeInvoiceID: invoiceID, amountCents: Int32(clamping: amount),
+            currency: currency.uppercased(), status: status,
+            paymentMethod: charge?.methodType ?? intent?.methodType, failureReason: failureReason,
+            refundedAmountCents: Int32(clamping: max(0, refunded)),
+            processedAt: processedAt.map(EventTime.init(secondsSinceEpoch:)),
+            createdAt: EventTime(secondsSinceEpoch: record.firstEventAt),
+            updatedAt: EventTime(secondsSinceEpoch: updated), metadata: intent?.metadata ?? "{}")
+    }
+
+    /// Every payment row, ordered by PaymentIntent id.
+    public func paymentRows() -> [PaymentTransactionRow] {
+        payments.keys.sorted().compactMap { paymentRow(paymentIntentID: $0) }
+    }
+}

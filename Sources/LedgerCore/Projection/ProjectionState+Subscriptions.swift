@@ -1,0 +1,134 @@
+import Foundation
+
+/// One applied subscription event: the object as of `created`.
+struct SubscriptionEntry: Sendable, Hashable {
+    var snapshot: SubscriptionSnapshot
+    var created: Int64
+    var position: Int64
+    var eventID: String
+    /// From `customer.subscription.deleted`: outranks every other event of the object.
+    var deleted: Bool
+}
+
+/// Everything the projection keeps for one subscription.
+struct SubscriptionRecord: Sendable, Hashable {
+    /// The newest event, valid or not.
+    var latest: SubscriptionEntry
+    /// The newest event that makes a valid row; the row derives from it alone.
+    var latestValid: SubscriptionEntry?
+    /// The earliest `created` of any event seen for the object (applied or stale), so it is order-independent.
+    var firstEventAt: Int64
+}
+
+/// How an incoming subscription event compares with an applied one.
+enum SubscriptionRecency {
+    case newer, duplicate, stale, afterDeletion
+}
+
+extension SubscriptionEntry {
+    /// The tie rule: deletion first, then `created`, then terminal status, then `previous_attributes`
+    /// chaining, then log position. Deterministic for any pair, so a replay gives the same winner.
+    func compare(with current: SubscriptionEntry) -> SubscriptionRecency {
+        if position == current.position || (!eventID.isEmpty && eventID == current.eventID) { return .duplicate }
+        if deleted != current.deleted { return deleted ? .newer : .afterDeletion }
+        if created != current.created { return created > current.created ? .newer : .stale }
+        let terminal = SubscriptionStatus(rawValue: snapshot.status)?.isTerminal ?? false
+        let currentTerminal = SubscriptionStatus(rawValue: current.snapshot.status)?.isTerminal ?? false
+        if terminal != currentTerminal { return terminal ? .newer : .stale }
+        let incomingFollows = snapshot.follows(current.snapshot)
+        let currentFollows = current.snapshot.follows(snapshot)
+        if incomingFollows != currentFollows { return incomingFollows ? .newer : .stale }
+        return position > current.position ? .newer : .stale
+    }
+}
+
+extension ProjectionState {
+    mutating func applySubscription(_ snapshot: SubscriptionSnapshot, _ context: EventContext) -> ApplyOutcome {
+        let entry = SubscriptionEntry(
+            snapshot: snapshot, created: context.created, position: context.position, eventID: context.eventID,
+            deleted: context.kind == .subscriptionDeleted)
+        let key = ProjectionObjectKey.subscription(snapshot.id)
+        let validity = SubscriptionValidation.validate(snapshot, configuration: configuration)
+        guard var record = subscriptions[snapshot.id] else {
+            let valid = validity.reason == nil
+            subscriptions[snapshot.id] = SubscriptionRecord(
+                latest: entry, latestValid: valid ? entry : nil, firstEventAt: context.created)
+            return settle(key, record: nil, validity: validity, context: context)
+        }
+        record.firstEventAt = min(record.firstEventAt, context.created)
+        defer { subscriptions[snapshot.id] = record }
+        switch entry.compare(with: record.latest) {
+        case .duplicate:
+            return .ignored(.duplicate)
+        case .afterDeletion:
+            return .ignored(.objectDeleted)
+        case .stale:
+            // A valid event older than a parked newer one still improves the last valid row.
+            guard validity.reason == nil, record.latestValid.map({ entry.compare(with: $0) == .newer }) ?? true
+            else { return .ignored(.stale) }
+            let hadRow = record.latestValid != nil
+            record.latestValid = entry
+            markSubscriptionChanged(snapshot.id, validityChanged: !hadRow)
+            return .applied
+        case .newer:
+            let hadRow = record.latestValid != nil
+            record.latest = entry
+            if validity.reason == nil { record.latestValid = entry }
+            return settle(key, record: hadRow, validity: validity, context: context)
+        }
+    }
+
+    /// Parks or clears the object after its newest event changed; `hadRow` nil for a new object.
+    private mutating func settle(
+        _ key: ProjectionObjectKey, record hadRow: Bool?, validity: SubscriptionValidation, context: EventContext
+    ) -> ApplyOutcome {
+        guard case .subscription(let id) = key else { return .applied }
+        if let reason = validity.reason {
+            return park(key, position: context.position, type: context.type, reason: reason)
+        }
+        parked[key] = nil
+        markSubscriptionChanged(id, validityChanged: hadRow != true)
+        return .applied
+    }
+
+    /// Marks the subscription and, when it gained or lost its row, the payments whose `subscription_id` follows it.
+    mutating func markSubscriptionChanged(_ id: String, validityChanged: Bool) {
+        changed.insert(.subscription(id))
+        guard validityChanged else { return }
+        for invoice in invoicesBySubscription[id] ?? [] {
+            for payment in paymentsByInvoice[invoice] ?? [] { changed.insert(.payment(payment)) }
+        }
+    }
+
+    /// The row for a Stripe subscription id, or nil when it has no valid event yet.
+    public func subscriptionRow(stripeID: String) -> SubscriptionRow? {
+        guard let record = subscriptions[stripeID], let entry = record.latestValid,
+            case .valid(let fields) = SubscriptionValidation.validate(entry.snapshot, configuration: configuration)
+        else { return nil }
+        let s = entry.snapshot
+        func time(_ seconds: Int64?) -> EventTime? { seconds.map(EventTime.init(secondsSinceEpoch:)) }
+        return SubscriptionRow(
+            id: UUID(version5Name: s.id), licenseID: fields.licenseID, stripeSubscriptionID: s.id,
+            stripeCustomerID: s.customerID, status: fields.status, planType: fields.planType,
+            billingCycle: fields.billingCycle, amountCents: fields.amountCents, currency: fields.currency,
+            currentPeriodStart: time(s.periodStart), currentPeriodEnd: time(s.periodEnd),
+            cancelAtPeriodEnd: s.cancelAtPeriodEnd, canceledAt: time(s.canceledAt), trialStart: time(s.trialStart),
+            trialEnd: time(s.trialEnd), createdAt: EventTime(secondsSinceEpoch: record.firstEventAt),
+            updatedAt: EventTime(secondsSinceEpoch: entry.created), metadata: s.metadata)
+    }
+
+    /// Every subscription row, ordered by Stripe id.
+    public func subscriptionRows() -> [SubscriptionRow] {
+        subscriptions.keys.sorted().compactMap { subscriptionRow(stripeID: $0) }
+    }
+
+    /// The license ids the rows reference: the runner checks them against `licenses` and parks rows whose license is missing.
+    public var requiredLicenseIDs: Set<UUID> {
+        Set(subscriptionRows().map(\.licenseID))
+    }
+
+    /// True when the subscription has a valid row (so payments may reference it).
+    func hasSubscriptionRow(_ id: String) -> Bool {
+        subscriptions[id]?.latestValid != nil
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+
+/// What the projection needs besides the log: a price → plan map for subscriptions without `plan_type` metadata.
+public struct ProjectionConfiguration: Sendable, Hashable {
+    /// `plan_type` for a Stripe price id, used when the subscription's metadata has none.
+    public var planTypeByPriceID: [String: PlanType]
+
+    public init(planTypeByPriceID: [String: PlanType] = [:]) {
+        self.planTypeByPriceID = planTypeByPriceID
+    }
+}
+
+/// The projected state of `subscriptions` and `payment_transactions`: a pure `(state, event) -> state` reducer.
+///
+/// Invariants: the rows are a function of the *set* of events applied, never of their
+/// delivery order — each object keeps the newest fact per source (by Stripe's `created`,
+/// then a payload tie rule, then position), and derived times are minima or maxima over
+/// events. Redelivering an event changes nothing. No clock, no I/O: the runner reads
+/// rows, parked events and license ids out of the state and writes them.
+public struct ProjectionState: Sendable {
+    /// Bumped whenever the mapping changes, so a snapshot or checkpoint of another version is not reused.
+    public static let projectorVersion = 1
+
+    public let configuration: ProjectionConfiguration
+    var subscriptions: [String: SubscriptionRecord] = [:]
+    var payments: [String: PaymentRecord] = [:]
+    /// The newest payment-bearing event per invoice (`invoice.paid`, `.payment_failed`, `.payment_succeeded`).
+    var invoices: [String: Versioned<InvoiceFact>] = [:]
+    /// Reverse links, insert-only, so a subscription or invoice change finds the payments whose rows it alters.
+    var paymentsByInvoice: [String: Set<String>] = [:]
+    var invoicesBySubscription: [String: Set<String>] = [:]
+    /// Events that could not become valid rows, one per object; a later valid event for the object clears it.
+    public internal(set) var parked: [ProjectionObjectKey: ParkedEvent] = [:]
+    /// Objects whose rows may have changed since the last ``takeChangedObjects()``.
+    var changed: Set<ProjectionObjectKey> = []
+
+    /// An empty projection.
+    public init(configuration: ProjectionConfiguration = ProjectionConfiguration()) {
+        self.configuration = configuration
+    }
+
+    /// Applies one logged event and says what it did; never throws, never stops on bad input.
+    public mutating func apply(_ event: RecordedEvent) -> ApplyOutcome {
+        guard let kind = ProjectedEventKind(type: event.type) else { return .ignored(.notProjected(event.type)) }
+        let tape: JSONTape
+        do {
+            tape = try JSONTape(parsing: event.body)
+        } catch {
+            return park(.event(event.position), event: event, reason: .malformedBody(error.description))
+        }
+        let root = tape.root
+        let context = EventContext(
+            kind: kind, type: event.type, position: event.position,
+            eventID: root["id"].string ?? event.sourceEventID ?? "",
+            created: root["created"].int64 ?? event.occurredAt.microsecondsSinceEpoch / 1_000_000)
+        let object = root["data"]["object"]
+        switch kind {
+        case .subscriptionCreated, .subscriptionUpdated, .subscriptionDeleted, .subscriptionPaused,
+            .subscriptionResumed, .subscriptionTrialWillEnd, .subscriptionPendingUpdateApplied,
+            .subscriptionPendingUpdateExpired:
+            guard let snapshot = SubscriptionSnapshot(object: object, previous: root["data"]["previous_attributes"])
+            else { return park(.event(event.position), event: event, reason: .missingField("data.object.id/status")) }
+            return applySubscription(snapshot, context)
+        case .paymentIntent(let paymentEvent):
+            guard let (id, fact) = PaymentIntentFact.read(object, event: paymentEvent) else {
+                return park(.event(event.position), event: event, reason: .missingField("data.object.id"))
+            }
+            return applyPaymentIntent(id, fact, context)
+        case .invoicePaid, .invoicePaymentSucceeded, .invoicePaymentFailed:
+            let status: PaymentStatus = kind == .invoicePaymentFailed ? .failed : .succeeded
+            guard let (id, fact) = InvoiceFact.read(object, status: status) else {
+                return park(.event(event.position), event: event, reason: .missingField("data.object.id"))
+            }
+            return applyInvoice(id, fact, context)
+        case .invoicePaymentPaid:
+            guard let (id, fact) = InvoicePaymentFact.read(object) else { return .ignored(.noPaymentIntent) }
+            return applyInvoicePayment(id, fact, context)
+        case .chargeSucceeded, .chargeFailed, .chargeRefunded:
+            guard let (id, fact) = ChargeFact.read(object) else { return .ignored(.noPaymentIntent) }
+            return applyCharge(id, fact, context)
+        }
+    }
+
+    /// Records `reason` for `key`, replacing an older parked event of the same object.
+    mutating func park(_ key: ProjectionObjectKey, event: RecordedEvent, reason: ParkReason) -> ApplyOutcome {
+        park(key, position: event.position, type: event.type, reason: reason)
+    }
+
+    mutating func park(_ key: ProjectionObjectKey, position: Int64, type: String, reason: ParkReason) -> ApplyOutcome {
+        parked[key] = ParkedEvent(position: position, eventType: type, reason: reason)
+        return .parked(reason)
+    }
+
+    /// The objects whose rows may have changed since the last call (for an incremental writer), and resets the set.
+    public mutating func takeChangedObjects() -> Set<ProjectionObjectKey> {
+        defer { changed = [] }
+        return changed
+    }
+
+    /// Number of subscriptions and payments the state tracks (with or without a valid row).
+    public var objectCounts: (subscriptions: Int, payments: Int) { (subscriptions.count, payments.count) }
+}
+
+/// The envelope fields of the event being applied.
+struct EventContext {
+    let kind: ProjectedEventKind
+    let type: String
+    let position: Int64
+    let eventID: String
+    /// Stripe's `created`, in seconds.
+    let created: Int64
+}

@@ -1,0 +1,121 @@
+/// The fields of one `subscription` object the projection reads, as of one event; validated later.
+///
+/// Reads both API shapes: before 2025-03-31 `current_period_*` sit on the subscription and
+/// each item carries a `plan`; from then on the periods sit on the items and only `price` is there.
+struct SubscriptionSnapshot: Sendable, Hashable {
+    struct Item: Sendable, Hashable {
+        var priceID: String?
+        var unitAmount: Int64?
+        var quantity: Int64
+        var interval: String?
+        var intervalCount: Int64?
+        var currency: String?
+    }
+
+    var id: String
+    var customerID: String?
+    var status: String
+    var cancelAtPeriodEnd: Bool
+    var canceledAt: Int64?
+    var trialStart: Int64?
+    var trialEnd: Int64?
+    var periodStart: Int64?
+    var periodEnd: Int64?
+    var currency: String?
+    var items: [Item]
+    var metadata: String
+    var licenseID: String?
+    var planType: String?
+    /// Canonical values of the ``chainKeys`` in this object, to match another event's `previous_attributes`.
+    var chainValues: [String: String]
+    /// Canonical values of the ``chainKeys`` in this event's `data.previous_attributes`.
+    var previousValues: [String: String]
+
+    /// Keys whose `previous_attributes` can chain two same-second events (items are too large to compare).
+    static let chainKeys: [StaticString] = [
+        "status", "cancel_at_period_end", "cancel_at", "canceled_at", "ended_at", "current_period_start",
+        "current_period_end", "trial_start", "trial_end", "latest_invoice", "pause_collection", "metadata",
+    ]
+
+    /// Reads `object` (and the event's `previous`); nil when the object has no `id` or `status`.
+    init?(object: JSONValue, previous: JSONValue) {
+        guard let id = object["id"].string, let status = object["status"].string else { return nil }
+        self.id = id
+        self.status = status
+        customerID = object["customer"].string ?? object["customer"]["id"].string
+        cancelAtPeriodEnd = object["cancel_at_period_end"].bool ?? false
+        canceledAt = object["canceled_at"].int64
+        trialStart = object["trial_start"].int64
+        trialEnd = object["trial_end"].int64
+        items = object["items"]["data"].elements.map(Self.item)
+        // Old shape on the subscription; new shape on the items (earliest start, latest end).
+        periodStart =
+            object["current_period_start"].int64
+            ?? object["items"]["data"].elements.compactMap { $0["current_period_start"].int64 }.min()
+        periodEnd =
+            object["current_period_end"].int64
+            ?? object["items"]["data"].elements.compactMap { $0["current_period_end"].int64 }.max()
+        currency = object["currency"].string ?? items.first?.currency
+        let metadata = object["metadata"]
+        self.metadata = metadata.isObject ? metadata.canonicalJSON : "{}"
+        licenseID = metadata["license_id"].string
+        planType = metadata["plan_type"].string
+        var chainValues: [String: String] = [:]
+        var previousValues: [String: String] = [:]
+        if previous.isObject {
+            for key in Self.chainKeys {
+                let before = previous[key]
+                guard before.exists else { continue }
+                let name = key.description
+                previousValues[name] = before.canonicalJSON
+                chainValues[name] = object[key].canonicalJSON
+            }
+        }
+        self.chainValues = chainValues
+        self.previousValues = previousValues
+    }
+
+    private static func item(_ item: JSONValue) -> Item {
+        let price = item["price"]
+        let plan = item["plan"]
+        let recurring = price["recurring"]
+        return Item(
+            priceID: price["id"].string ?? plan["id"].string,
+            unitAmount: price["unit_amount"].int64 ?? plan["amount"].int64,
+            quantity: item["quantity"].int64 ?? 1,
+            interval: recurring["interval"].string ?? plan["interval"].string,
+            intervalCount: recurring["interval_count"].int64 ?? plan["interval_count"].int64,
+            currency: price["currency"].string ?? plan["currency"].string)
+    }
+
+    /// True when this event's `previous_attributes` describe exactly `earlier`'s state:
+    /// this event is the change that followed it.
+    func follows(_ earlier: SubscriptionSnapshot) -> Bool {
+        guard !previousValues.isEmpty else { return false }
+        for (key, value) in previousValues {
+            guard let earlierValue = earlier.currentValue(key), earlierValue == value else { return false }
+        }
+        return true
+    }
+
+    /// This object's canonical value for a chain key, when this event recorded it.
+    func currentValue(_ key: String) -> String? {
+        chainValues[key] ?? fallbackValue(key)
+    }
+
+    /// Values every snapshot knows without `previous_attributes`, so any event can be chained onto.
+    private func fallbackValue(_ key: String) -> String? {
+        func number(_ value: Int64?) -> String { value.map(String.init) ?? "null" }
+        switch key {
+        case "status": return "\"\(status)\""
+        case "cancel_at_period_end": return cancelAtPeriodEnd ? "true" : "false"
+        case "canceled_at": return number(canceledAt)
+        case "current_period_start": return number(periodStart)
+        case "current_period_end": return number(periodEnd)
+        case "trial_start": return number(trialStart)
+        case "trial_end": return number(trialEnd)
+        case "metadata": return metadata
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+
+/// Whether a subscription snapshot can become a row that satisfies the table's constraints.
+enum SubscriptionValidation {
+    /// The checked column values of a valid row.
+    struct Fields {
+        var licenseID: UUID
+        var status: SubscriptionStatus
+        var planType: PlanType
+        var billingCycle: BillingCycle
+        var amountCents: Int32
+        var currency: String
+    }
+
+    case valid(Fields)
+    case invalid(ParkReason)
+
+    var reason: ParkReason? {
+        switch self {
+        case .valid: nil
+        case .invalid(let reason): reason
+        }
+    }
+
+    /// Checks every CHECK and NOT NULL the `subscriptions` table enforces, except the license's existence.
+    static func validate(_ s: SubscriptionSnapshot, configuration: ProjectionConfiguration) -> Self {
+        guard let status = SubscriptionStatus(rawValue: s.status) else { return .invalid(.invalidStatus(s.status)) }
+        guard let licenseText = s.licenseID, !licenseText.isEmpty else { return .invalid(.missingLicenseID) }
+        guard let licenseID = UUID(uuidString: licenseText) else { return .invalid(.invalidLicenseID(licenseText)) }
+        let planType: PlanType
+        if let text = s.planType {
+            guard let plan = PlanType(rawValue: text) else { return .invalid(.invalidPlanType(text)) }
+            planType = plan
+        } else if let plan = s.items.lazy.compactMap({ $0.priceID.flatMap { configuration.planTypeByPriceID[$0] } })
+            .first
+        {
+            planType = plan
+        } else {
+            return .invalid(.missingPlanType)
+        }
+        let cycle: BillingCycle
+        switch billingCycle(s.items) {
+        case .success(let value): cycle = value
+        case .failure(let reason): return .invalid(reason.reason)
+        }
+        let amount: Int32
+        switch amountCents(s.items) {
+        case .success(let value): amount = value
+        case .failure(let reason): return .invalid(reason.reason)
+        }
+        // Invariant: one row has one currency; Stripe never mixes them within a subscription.
+        let itemCurrencies = Set(s.items.compactMap { $0.currency?.lowercased() })
+        guard itemCurrencies.count <= 1 else { return .invalid(.mixedCurrencies) }
+        guard let currency = s.currency, currency.utf8.count == 3, currency.utf8.allSatisfy(Self.isLetter) else {
+            return .invalid(.invalidCurrency(s.currency ?? ""))
+        }
+        return .valid(
+            Fields(
+                licenseID: licenseID, status: status, planType: planType, billingCycle: cycle, amountCents: amount,
+                currency: currency.uppercased()))
+    }
+
+    /// A ``ParkReason`` as an `Error`, so the helpers can return `Result`.
+    struct Failure: Error {
+        let reason: ParkReason
+    }
+
+    /// The one interval all items bill on; `interval_count` other than 1 is not monthly or yearly.
+    static func billingCycle(_ items: [SubscriptionSnapshot.Item]) -> Result<BillingCycle, Failure> {
+        guard let first = items.first else { return .failure(Failure(reason: .missingField("items.data"))) }
+        guard items.allSatisfy({ $0.interval == first.interval && $0.intervalCount == first.intervalCount }) else {
+            return .failure(Failure(reason: .mixedIntervals))
+        }
+        guard let interval = first.interval else {
+            return .failure(Failure(reason: .missingField("items.data[].price.recurring.interval")))
+        }
+        guard let cycle = BillingCycle(stripeInterval: interval), (first.intervalCount ?? 1) == 1 else {
+            let count = first.intervalCount.map { $0 == 1 ? "" : " × \($0)" } ?? ""
+            return .failure(Failure(reason: .unsupportedInterval(interval + count)))
+        }
+        return .success(cycle)
+    }
+
+    /// Σ unit amount × quantity, refusing negative values and values the INTEGER column cannot hold.
+    static func amountCents(_ items: [SubscriptionSnapshot.Item]) -> Result<Int32, Failure> {
+        var total: Int64 = 0
+        for item in items {
+            guard let unit = item.unitAmount else { return .failure(Failure(reason: .missingUnitAmount)) }
+            guard unit >= 0 else { return .failure(Failure(reason: .negativeAmount(unit))) }
+            guard item.quantity >= 0 else { return .failure(Failure(reason: .negativeAmount(item.quantity))) }
+            let (product, overflow) = unit.multipliedReportingOverflow(by: item.quantity)
+            let (sum, overflow2) = total.addingReportingOverflow(product)
+            guard !overflow, !overflow2 else { return .failure(Failure(reason: .amountOutOfRange(Int64.max))) }
+            total = sum
+        }
+        guard let amount = Int32(exactly: total) else { return .failure(Failure(reason: .amountOutOfRange(total))) }
+        return .success(amount)
+    }
+
+    static func isLetter(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
+    }
+}

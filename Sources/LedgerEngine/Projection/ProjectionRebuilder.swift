@@ -1,0 +1,152 @@
+import Foundation
+import LedgerCore
+import LedgerPostgres
+import Logging
+
+/// What a rebuild did.
+public struct RebuildReport: Sendable, Equatable, Codable {
+    /// Events read from the log.
+    public var eventsRead: Int64
+    /// The log position the projection now reflects.
+    public var position: Int64
+    /// Rows that differed between the live tables and the log's state, per table.
+    public var drift: [TableDrift]
+    /// Events parked because they cannot become valid rows (see `ledger status`).
+    public var parked: Int
+}
+
+/// Another projector holds the projection: only one writes at a time.
+public struct ProjectionBusy: Error, CustomStringConvertible, Sendable {
+    public var description: String {
+        "another `ledger project` or `ledger rebuild` is writing the projection; try again when it has finished"
+    }
+}
+
+/// Rebuilds `subscriptions` and `payment_transactions` from the whole log.
+///
+/// Reads the log in bounded batches into a ``ProjectionState`` (memory grows with
+/// subscriptions and payments, not events), drops rows whose license does not
+/// exist (parking them, so they appear once it does), then makes the live
+/// tables equal to the state in one transaction together with the parked set
+/// and the checkpoint. One writer at a time: the projection's advisory lock.
+public struct ProjectionRebuilder {
+    /// The projection's name in `ledger.checkpoints` and `ledger.parked`.
+    public static let projectionName = "billing"
+    /// Advisory lock key held by whoever writes the projection (arbitrary, fixed forever).
+    public static let writerLockKey: Int64 = 0x6C65_6467_7072_6A  // "ledgprj"
+
+    let connection: PostgresConnection
+    let configuration: ProjectionConfiguration
+    let clock: () -> EventTime
+
+    public init(
+        connection: PostgresConnection, configuration: ProjectionConfiguration = ProjectionConfiguration(),
+        clock: @escaping () -> EventTime = { EventTime(Date()) }
+    ) {
+        self.connection = connection
+        self.configuration = configuration
+        self.clock = clock
+    }
+
+    /// Computes the state from event 1 and brings the tables to it; `progress` gets positions read.
+    public func rebuildFromScratch(progress: (Int64) -> Void = { _ in }) throws -> RebuildReport {
+        let locked = try connection.query("SELECT pg_try_advisory_lock($1)", [Self.writerLockKey])[0]
+        guard try locked.decode(Bool.self, at: 0) else { throw ProjectionBusy() }
+        defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [Self.writerLockKey]) }
+
+        let store = EventStore(connection: connection)
+        let head = try store.head()
+        var state = ProjectionState(configuration: configuration)
+        var position: Int64 = 0
+        var eventsRead: Int64 = 0
+        while position < head.position {
+            let batch = try store.read(after: position, through: head.position)
+            guard let last = batch.last else { break }
+            for event in batch { _ = state.apply(event) }
+            eventsRead += Int64(batch.count)
+            position = last.position
+            progress(position)
+        }
+        let rows = try projectedRows(state)
+        return try connection.transaction {
+            let drift = try ProjectionWriter(connection: connection).replaceAll(
+                subscriptions: rows.subscriptions, payments: rows.payments)
+            try ProjectionBookkeeping(connection: connection).replace(
+                parked: rows.parked, projection: Self.projectionName,
+                projectorVersion: ProjectionState.projectorVersion, checkpoint: head.position, at: clock())
+            return RebuildReport(
+                eventsRead: eventsRead, position: head.position, drift: drift, parked: rows.parked.count)
+        }
+    }
+
+    /// The state's rows, minus those whose license does not exist (parked at their newest event).
+    func projectedRows(_ state: ProjectionState) throws -> ProjectedRows {
+        let existing = try existingLicenses(state.requiredLicenseIDs)
+        let orphans = state.subscriptionRows().filter { !existing.contains($0.licenseID) }
+        let streams = orphans.map { "subscription:\($0.stripeSubscriptionID)" }
+        var newest: [String: Int64] = [:]
+        if !streams.isEmpty {
+            let rows = try connection.query(
+                "SELECT stream_id, max(position) FROM ledger.events WHERE stream_id = ANY($1::text[]) GROUP BY stream_id",
+                [PostgresArrayLiteral.make(streams)])
+            for row in rows { newest[try row.decode(String.self, at: 0)] = try row.decode(Int64.self, at: 1) }
+        }
+        return ProjectedRows(state: state, existingLicenses: existing) { subscriptionID in
+            newest["subscription:\(subscriptionID)"] ?? 0
+        }
+    }
+
+    func existingLicenses(_ ids: Set<UUID>) throws -> Set<UUID> {
+        guard !ids.isEmpty else { return [] }
+        let rows = try connection.query(
+            "SELECT id FROM public.licenses WHERE id = ANY($1::uuid[])",
+            [PostgresArrayLiteral.make(ids.map(\.uuidString))], resultFormat: .binary)
+        return Set(try rows.map { try $0.decode(UUID.self, at: 0) })
+    }
+}
+
+/// The rows a state yields once rows whose license is missing are set aside.
+struct ProjectedRows {
+    var subscriptions: [SubscriptionRow]
+    var payments: [PaymentTransactionRow]
+    var parked: [ParkedRecord]
+
+    init(state: ProjectionState, existingLicenses: Set<UUID>, newestPosition: (String) -> Int64) {
+        var parked = state.parked.map { key, event in
+            ParkedRecord(
+                objectID: key.objectID, position: event.position, eventType: event.eventType,
+                reason: event.reason.description)
+        }
+        var withoutLicense: Set<UUID> = []
+        subscriptions = []
+        for row in state.subscriptionRows() {
+            if existingLicenses.contains(row.licenseID) {
+                subscriptions.append(row)
+                continue
+            }
+            // The license may be created later; until then the row cannot exist (foreign key).
+            withoutLicense.insert(row.id)
+            parked.append(
+                ParkedRecord(
+                    objectID: row.stripeSubscriptionID, position: newestPosition(row.stripeSubscriptionID),
+                    eventType: "license",
+                    reason: "license \(row.licenseID.uuidString.lowercased()) does not exist in licenses"))
+        }
+        payments = state.paymentRows().map { row in
+            var row = row
+            if let subscription = row.subscriptionID, withoutLicense.contains(subscription) { row.subscriptionID = nil }
+            return row
+        }
+        self.parked = parked.sorted { ($0.position, $0.objectID) < ($1.position, $1.objectID) }
+    }
+}
+
+extension ProjectionObjectKey {
+    /// The Stripe id the key names, or `position:N` for an event whose object is unknown.
+    var objectID: String {
+        switch self {
+        case .subscription(let id), .payment(let id): id
+        case .event(let position): "position:\(position)"
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import LedgerCore
+
+/// One row of `ledger.parked`: an event a projection could not turn into a valid row.
+public struct ParkedRecord: Sendable, Equatable, Codable {
+    public var objectID: String
+    public var position: Int64
+    public var eventType: String
+    public var reason: String
+
+    public init(objectID: String, position: Int64, eventType: String, reason: String) {
+        self.objectID = objectID
+        self.position = position
+        self.eventType = eventType
+        self.reason = reason
+    }
+}
+
+/// `ledger.checkpoints` and `ledger.parked`, written with the projected rows.
+public struct ProjectionBookkeeping {
+    /// `$1` projection, `$2` projector version, `$3` position, `$4` time (timestamptz).
+    static let upsertCheckpoint = """
+        INSERT INTO ledger.checkpoints (projection, projector_version, position, updated_at)
+        VALUES ($1, $2, $3, $4::timestamptz)
+        ON CONFLICT (projection) DO UPDATE
+        SET projector_version = EXCLUDED.projector_version, position = EXCLUDED.position, updated_at = EXCLUDED.updated_at
+        """
+    static let copyParked = """
+        COPY ledger.parked (projection, position, object_id, event_type, reason) FROM STDIN (FORMAT binary)
+        """
+
+    let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    /// Replaces the projection's parked set and moves its checkpoint; run in the rows' transaction.
+    public func replace(
+        parked: [ParkedRecord], projection: String, projectorVersion: Int, checkpoint: Int64, at time: EventTime
+    ) throws {
+        try connection.query("DELETE FROM ledger.parked WHERE projection = $1", [projection])
+        try connection.copyIn(Self.copyParked, format: .binary) { writer in
+            for record in parked {
+                try writer.writeBinaryRow([
+                    .text(projection), .int64(record.position), .text(record.objectID), .text(record.eventType),
+                    .text(record.reason),
+                ])
+            }
+        }
+        try connection.query(Self.upsertCheckpoint, [projection, projectorVersion, checkpoint, time.description])
+    }
+
+    /// The projection's checkpoint and the projector version that wrote it, if it has run.
+    public func checkpoint(of projection: String) throws -> (position: Int64, projectorVersion: Int)? {
+        let rows = try connection.query(
+            "SELECT position, projector_version FROM ledger.checkpoints WHERE projection = $1", [projection])
+        guard let row = rows.first else { return nil }
+        return (try row.decode(at: 0), try row.decode(at: 1))
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import LedgerCore
+
+/// What bringing a live table to the projected state changed: the drift.
+public struct TableDrift: Sendable, Equatable, Codable {
+    public var table: String
+    public var inserted: Int
+    public var updated: Int
+    public var deleted: Int
+
+    public init(table: String, inserted: Int, updated: Int, deleted: Int) {
+        self.table = table
+        self.inserted = inserted
+        self.updated = updated
+        self.deleted = deleted
+    }
+
+    /// Rows that differed from the projection.
+    public var total: Int { inserted + updated + deleted }
+}
+
+/// Writes projected rows into `subscriptions` and `payment_transactions`.
+///
+/// Rows go to temporary staging tables with binary COPY, then the live tables
+/// are changed with set-based statements that touch only rows that differ, in
+/// the caller's transaction: readers see the old state or the new one, never
+/// half (MVCC), and are never blocked (row locks only). Rows are updated in
+/// place, never deleted and re-inserted, so foreign keys from other tables
+/// (referrals, commissions) keep pointing at them.
+public struct ProjectionWriter {
+    let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    /// Makes both tables equal to `subscriptions` and `payments` (a rebuild); must run in a transaction.
+    public func replaceAll(
+        subscriptions: some Sequence<SubscriptionRow>, payments: some Sequence<PaymentTransactionRow>
+    ) throws -> [TableDrift] {
+        precondition(connection.isInTransaction, "replaceAll must run inside the caller's transaction")
+        try stage(subscriptions: subscriptions, payments: payments)
+        var subscriptionDrift = try merge(Self.subscriptions)
+        var paymentDrift = try merge(Self.payments)
+        // Payments first: deleting a subscription would null their foreign key.
+        paymentDrift.deleted = try connection.query(Self.payments.deleteMissing).affectedRows
+        subscriptionDrift.deleted = try connection.query(Self.subscriptions.deleteMissing).affectedRows
+        return [subscriptionDrift, paymentDrift]
+    }
+
+    /// Inserts or updates `subscriptions` and `payments` (an incremental catch-up); must run in a transaction.
+    public func upsert(
+        subscriptions: some Sequence<SubscriptionRow>, payments: some Sequence<PaymentTransactionRow>
+    ) throws -> [TableDrift] {
+        precondition(connection.isInTransaction, "upsert must run inside the caller's transaction")
+        try stage(subscriptions: subscriptions, payments: payments)
+        return [try merge(Self.subscriptions), try merge(Self.payments)]
+    }
+
+    func stage(
+        subscriptions: some Sequence<SubscriptionRow>, payments: some Sequence<PaymentTransactionRow>
+    ) throws {
+        try connection.execute(
+            """
+            CREATE TEMP TABLE IF NOT EXISTS staging_subscriptions (LIKE public.subscriptions) ON COMMIT DROP;
+            CREATE TEMP TABLE IF NOT EXISTS staging_payment_transactions (LIKE public.payment_transactions) ON COMMIT DROP;
+            TRUNCATE staging_subscriptions, staging_payment_transactions;
+            """)
+        try connection.copyIn(Self.subscriptions.copyIntoStaging, format: .binary) { writer in
+            for row in subscriptions { try writer.writeBinaryRow(Self.fields(of: row)) }
+        }
+        try connection.copyIn(Self.payments.copyIntoStaging, format: .binary) { writer in
+            for row in payments { try writer.writeBinaryRow(Self.fields(of: row)) }
+        }
+    }
+
+    func merge(_ table: ProjectedTable) throws -> TableDrift {
+        let updated = try connection.query(table.updateChanged).affectedRows
+        let inserted = try connection.query(table.insertNew).affectedRows
+        return TableDrift(table: table.name, inserted: inserted, updated: updated, deleted: 0)
+    }
+}
+
+/// The fixed SQL of one projected table, built once from its column list.
+struct ProjectedTable {
+    let name: String
+    let copyIntoStaging: String
+    let updateChanged: String
+    let insertNew: String
+    let deleteMissing: String
+
+    init(name: String, columns: [String]) {
+        self.name = name
+        let staging = "staging_\(name)"
+        let list = columns.joined(separator: ", ")
+        let assignments = columns.filter { $0 != "id" }.map { "\($0) = s.\($0)" }.joined(separator: ", ")
+        copyIntoStaging = "COPY \(staging) (\(list)) FROM STDIN (FORMAT binary)"
+        // No parameters in any of these: they move rows between the staging and live tables.
+        updateChanged = """
+            UPDATE public.\(name) AS l SET \(assignments) FROM \(staging) AS s
+            WHERE l.id = s.id AND (l.*) IS DISTINCT FROM (s.*)
+            """
+        insertNew = """
+            INSERT INTO public.\(name) (\(list))
+            SELECT \(list) FROM \(staging) AS s WHERE NOT EXISTS (SELECT 1 FROM public.\(name) l WHERE l.id = s.id)
+            """
+        deleteMissing = """
+            DELETE FROM public.\(name) AS l WHERE NOT EXISTS (SELECT 1 FROM \(staging) s WHERE s.id = l.id)
+            """
+    }
+}
+
+extension ProjectionWriter {
+    /// Column order of migration 001; `(l.*) IS DISTINCT FROM (s.*)` relies on staging having the same shape.
+    static let subscriptions = ProjectedTable(
+        name: "subscriptions",
+        columns: [
+            "id", "license_id", "stripe_subscription_id", "stripe_customer_id", "status", "plan_type",
+            "billing_cycle", "amount_cents", "currency", "current_period_start", "current_period_end",
+            "cancel_at_period_end", "canceled_at", "trial_start", "trial_end", "created_at", "updated_at", "metadata",
+        ])
+    static let payments = ProjectedTable(
+        name: "payment_transactions",
+        columns: [
+            "id", "subscription_id", "stripe_payment_intent_id", "stripe_invoice_id", "amount_cents", "currency",
+            "status", "payment_method", "failure_reason", "refunded_amount_cents", "processed_at", "created_at",
+            "updated_at", "metadata",
+        ])
+
+    static func fields(of row: SubscriptionRow) -> [CopyBinaryField] {
+        [
+            .uuid(row.id), .uuid(row.licenseID), .text(row.stripeSubscriptionID), .optionalText(row.stripeCustomerID),
+            .text(row.status.rawValue), .text(row.planType.rawValue), .text(row.billingCycle.rawValue),
+            .int32(row.amountCents), .text(row.currency), .time(row.currentPeriodStart), .time(row.currentPeriodEnd),
+            .bool(row.cancelAtPeriodEnd), .time(row.canceledAt), .time(row.trialStart), .time(row.trialEnd),
+            .time(row.createdAt), .time(row.updatedAt), .jsonb(row.metadata),
+        ]
+    }
+
+    static func fields(of row: PaymentTransactionRow) -> [CopyBinaryField] {
+        [
+            .uuid(row.id), row.subscriptionID.map { .uuid($0) } ?? .null, .text(row.stripePaymentIntentID),
+            .optionalText(row.stripeInvoiceID), .int32(row.amountCents), .text(row.currency),
+            .text(row.status.rawValue), .optionalText(row.paymentMethod), .optionalText(row.failureReason),
+            .int32(row.refundedAmountCents), .time(row.processedAt), .time(row.createdAt), .time(row.updatedAt),
+            .jsonb(row.metadata),
+        ]
+    }
+}
+
+extension CopyBinaryField {
+    static func uuid(_ id: UUID) -> CopyBinaryField { .bytes(withUnsafeBytes(of: id.uuid) { Array($0) }) }
+    static func optionalText(_ text: String?) -> CopyBinaryField { text.map { .text($0) } ?? .null }
+    static func time(_ time: EventTime?) -> CopyBinaryField { time.map { .int64($0.postgresMicroseconds) } ?? .null }
+    static func bool(_ value: Bool) -> CopyBinaryField { .bytes([value ? 1 : 0]) }
+    /// Binary `jsonb` is a version byte (1) followed by the JSON text.
+    static func jsonb(_ json: String) -> CopyBinaryField { .bytes([1] + Array(json.utf8)) }
+}
