@@ -134,7 +134,7 @@ struct FieldReader {
             let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
             // The parser validated UTF-8, so decoding never repairs anything.
             return escaped
-                ? String(decoding: unescapeJSONString(raw), as: UTF8.self) : String(decoding: raw, as: UTF8.self)
+                ? String(decoding: JSONStringEscapes.unescape(raw), as: UTF8.self) : String(decoding: raw, as: UTF8.self)
         case .absent: throw .field(path, "is missing")
         case .duplicate: throw .field(path, "appears more than once")
         default: throw .field(path, "must be a string (got \(value.typeDescription))")

@@ -85,7 +85,7 @@ extension JSONEnvelopeParser {
         let raw = UnsafeRawBufferPointer(rebasing: bytes[range])
         guard escaped else { return slot(forKey: raw, in: role) }
         // A key spelled with escapes (`"\u0069d"`) is still `id`.
-        return unescapeJSONString(raw).withUnsafeBytes { slot(forKey: $0, in: role) }
+        return JSONStringEscapes.unescape(raw).withUnsafeBytes { slot(forKey: $0, in: role) }
     }
 
     static func slot(forKey key: UnsafeRawBufferPointer, in role: Role) -> FieldSlot? {
@@ -117,48 +117,4 @@ extension JSONEnvelopeParser {
             return equals("id") ? .customerID : nil
         }
     }
-}
-
-/// Decodes the bytes between a string's quotes, already validated by the parser, to UTF-8.
-func unescapeJSONString(_ raw: UnsafeRawBufferPointer) -> [UInt8] {
-    var output: [UInt8] = []
-    output.reserveCapacity(raw.count)
-    var index = 0
-    func hex(_ offset: Int) -> UInt32 {
-        var value: UInt32 = 0
-        for position in offset..<offset + 4 {
-            let byte = raw[position]
-            let digit = byte <= UInt8(ascii: "9") ? byte - UInt8(ascii: "0") : (byte | 0x20) - UInt8(ascii: "a") + 10
-            value = value << 4 | UInt32(digit)
-        }
-        return value
-    }
-    while index < raw.count {
-        let byte = raw[index]
-        guard byte == UInt8(ascii: "\\") else {
-            output.append(byte)
-            index += 1
-            continue
-        }
-        let escape = raw[index + 1]
-        index += 2
-        switch escape {
-        case UInt8(ascii: "b"): output.append(0x08)
-        case UInt8(ascii: "f"): output.append(0x0C)
-        case UInt8(ascii: "n"): output.append(0x0A)
-        case UInt8(ascii: "r"): output.append(0x0D)
-        case UInt8(ascii: "t"): output.append(0x09)
-        case UInt8(ascii: "u"):
-            var scalar = hex(index)
-            index += 4
-            if (0xD800...0xDBFF).contains(scalar) {
-                // The parser guaranteed a low surrogate follows as `\uXXXX`.
-                scalar = 0x10000 + (scalar - 0xD800) << 10 + (hex(index + 2) - 0xDC00)
-                index += 6
-            }
-            output.append(contentsOf: Unicode.Scalar(scalar).map { Array(String($0).utf8) } ?? [0xEF, 0xBF, 0xBD])
-        default: output.append(escape)  // `"`, `\`, `/` stand for themselves.
-        }
-    }
-    return output
 }

@@ -1,64 +1,8 @@
-/// Decodes JSON string escapes; malformed escapes become U+FFFD rather than failing,
-/// because the body was validated at ingest and a projector must never stop on it.
+/// The projection's string decoding: see ``JSONStringEscapes``.
 enum JSONStringUnescaper {
     static func decode(_ bytes: [UInt8], _ range: Range<Int>) -> String {
-        var output: [UInt8] = []
-        output.reserveCapacity(range.count)
-        var index = range.lowerBound
-        while index < range.upperBound {
-            let byte = bytes[index]
-            guard byte == 0x5C, index + 1 < range.upperBound else {
-                output.append(byte)
-                index += 1
-                continue
-            }
-            let escape = bytes[index + 1]
-            index += 2
-            switch escape {
-            case UInt8(ascii: "b"): output.append(0x08)
-            case UInt8(ascii: "f"): output.append(0x0C)
-            case UInt8(ascii: "n"): output.append(0x0A)
-            case UInt8(ascii: "r"): output.append(0x0D)
-            case UInt8(ascii: "t"): output.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = hexQuad(bytes, index, range.upperBound).map(UInt32.init) ?? 0xFFFD
-                index += 4
-                if (0xD800...0xDBFF).contains(scalar) {
-                    // A high surrogate needs its low half (`\uDC00`–`\uDFFF`) right after it.
-                    if index + 6 <= range.upperBound, bytes[index] == 0x5C, bytes[index + 1] == UInt8(ascii: "u"),
-                        let low = hexQuad(bytes, index + 2, range.upperBound), (0xDC00...0xDFFF).contains(low)
-                    {
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (UInt32(low) - 0xDC00)
-                        index += 6
-                    } else {
-                        scalar = 0xFFFD
-                    }
-                }
-                output.append(contentsOf: String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}")).utf8)
-            default: output.append(escape)
-            }
-        }
-        return String(decoding: output, as: UTF8.self)
-    }
-
-    static func hexQuad(_ bytes: [UInt8], _ start: Int, _ end: Int) -> UInt16? {
-        guard start + 4 <= end else { return nil }
-        var unit: UInt16 = 0
-        for byte in bytes[start..<start + 4] {
-            guard let digit = byte.hexDigitValue else { return nil }
-            unit = unit << 4 | UInt16(digit)
-        }
-        return unit
-    }
-}
-
-extension UInt8 {
-    fileprivate var hexDigitValue: UInt8? {
-        switch self {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): self - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): self - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): self - UInt8(ascii: "A") + 10
-        default: nil
+        bytes.withUnsafeBytes { buffer in
+            String(decoding: JSONStringEscapes.unescape(UnsafeRawBufferPointer(rebasing: buffer[range])), as: UTF8.self)
         }
     }
 }
