@@ -31,7 +31,7 @@ struct RebuildCommand: ParsableCommand {
         let started = ContinuousClock.now
         let report: RebuildReport
         do {
-            report = try ProjectionRebuilder(connection: try database.connect()).rebuildFromScratch { position in
+            report = try ProjectionRebuilder(connect: database.connect).rebuildFromScratch { position in
                 progress.update("replaying… position \(position)")
             }
         } catch let busy as ProjectionBusy {

@@ -28,7 +28,7 @@ struct ProjectionRebuildTests {
     }
 
     func rebuild(_ database: TestDatabase) throws -> RebuildReport {
-        try ProjectionRebuilder(connection: try database.connect()).rebuildFromScratch()
+        try ProjectionRebuilder(connect: database.connect).rebuildFromScratch()
     }
 
     func digests(_ database: TestDatabase) throws -> [TableDigest] {

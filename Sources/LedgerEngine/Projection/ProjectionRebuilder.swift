@@ -36,14 +36,18 @@ public struct ProjectionRebuilder {
     public static let writerLockKey: Int64 = 0x6C65_6467_7072_6A  // "ledgprj"
 
     let connection: PostgresConnection
+    let connect: () throws -> PostgresConnection
     let configuration: ProjectionConfiguration
     let clock: () -> EventTime
 
+    /// - Parameter connect: opens the connections: one writes, a second reads the log ahead.
     public init(
-        connection: PostgresConnection, configuration: ProjectionConfiguration = ProjectionConfiguration(),
+        connect: @escaping () throws -> PostgresConnection,
+        configuration: ProjectionConfiguration = ProjectionConfiguration(),
         clock: @escaping () -> EventTime = { EventTime(Date()) }
-    ) {
-        self.connection = connection
+    ) throws {
+        self.connection = try connect()
+        self.connect = connect
         self.configuration = configuration
         self.clock = clock
     }
@@ -57,15 +61,13 @@ public struct ProjectionRebuilder {
         let store = EventStore(connection: connection)
         let head = try store.head()
         var state = ProjectionState(configuration: configuration)
-        var position: Int64 = 0
         var eventsRead: Int64 = 0
-        while position < head.position {
-            let batch = try store.read(after: position, through: head.position)
-            guard let last = batch.last else { break }
+        let prefetcher = EventPrefetcher(connection: try connect(), after: 0, through: head.position)
+        defer { prefetcher.cancel() }
+        while let batch = try prefetcher.next() {
             for event in batch { _ = state.apply(event) }
             eventsRead += Int64(batch.count)
-            position = last.position
-            progress(position)
+            progress(batch.last?.position ?? 0)
         }
         let rows = try projectedRows(state)
         return try connection.transaction {
