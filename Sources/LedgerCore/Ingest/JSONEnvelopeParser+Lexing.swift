@@ -79,20 +79,7 @@ extension JSONEnvelopeParser {
 
     /// The code unit spelled by four hex digits at `offset`, or nil.
     func hexQuad(at offset: Int) -> UInt16? {
-        guard offset + 4 <= end else { return nil }
-        var unit: UInt16 = 0
-        for position in offset..<offset + 4 {
-            let byte = bytes[position]
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-            unit = unit << 4 | UInt16(digit)
-        }
-        return unit
+        JSONStringEscapes.hexQuad(UnsafeRawBufferPointer(rebasing: bytes[..<end]), at: offset)
     }
 
     /// Validates one multi-byte UTF-8 sequence at `index`.
