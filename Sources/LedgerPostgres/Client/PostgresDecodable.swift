@@ -1,3 +1,4 @@
+import CLibPQ
 import Foundation
 import LedgerCore
 
@@ -7,7 +8,11 @@ public struct PostgresCell {
     public let bytes: UnsafeRawBufferPointer?
     public let format: PostgresFormat
     public let typeOID: UInt32
-    public let columnName: String
+    let result: OpaquePointer
+    let column: Int32
+
+    /// The column's name; looked up only when needed (error messages), since decoding is a hot path.
+    public var columnName: String { String(cString: PQfname(result, column)) }
 
     func mismatch(_ expected: String) -> PostgresError {
         PostgresError(

@@ -63,8 +63,7 @@ public struct PostgresRow {
                 : UnsafeRawBufferPointer(
                     start: PQgetvalue(handle, row, field), count: Int(PQgetlength(handle, row, field))),
             format: PQfformat(handle, field) == 1 ? .binary : .text,
-            typeOID: PQftype(handle, field),
-            columnName: String(cString: PQfname(handle, field)))
+            typeOID: PQftype(handle, field), result: handle, column: field)
         return try T.decode(from: cell)
     }
 
