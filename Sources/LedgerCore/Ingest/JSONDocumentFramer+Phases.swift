@@ -13,47 +13,51 @@ private let comma = UInt8(ascii: ",")
 extension JSONDocumentFramer {
     /// Between items: whitespace, then the first byte of the next item (or the array's own punctuation).
     mutating func scanBetween(_ bytes: UnsafeBufferPointer<UInt8>) -> FramedItem? {
+        guard let index = skipBlanks(bytes) else { return nil }
+        let byte = bytes[index]
+        if mode == .undetermined {
+            // The first non-blank byte decides the mode for the whole input.
+            mode = byte == openBracket ? .array : .stream
+            if mode == .array {
+                position = index + 1
+                return nil
+            }
+        }
+        if byte == openBrace {
+            elementDueAfterComma = false
+            beginItem(at: index, phase: .document)
+            return nil
+        }
+        if mode == .stream {
+            beginItem(at: index, phase: .skippingLine)
+            reason = Self.topLevelReason(byte)
+            position = index + 1
+            return nil
+        }
+        if byte == closeBracket {
+            position = index + 1
+            phase = .arrayClosed
+            guard elementDueAfterComma else { return nil }
+            elementDueAfterComma = false
+            return .malformed(bytes: [], line: line, reason: "trailing ',' before the array's closing ']'")
+        }
+        beginItem(at: index, phase: .skippingElement)
+        reason = "array element is not a JSON object (starts with \(Self.describe(byte)))"
+        return nil
+    }
+
+    /// Skips whitespace from `position`, counting lines; the index of the first other
+    /// byte, or nil (with `position` at the end) when the buffer holds only whitespace.
+    mutating func skipBlanks(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         var index = position
         while index < bytes.count {
             let byte = bytes[index]
             if byte == newline {
                 line += 1
-                index += 1
-                continue
+            } else if !Self.isWhitespace(byte) {
+                return index
             }
-            if Self.isWhitespace(byte) {
-                index += 1
-                continue
-            }
-            if mode == .undetermined {
-                // The first non-blank byte decides the mode for the whole input.
-                mode = byte == openBracket ? .array : .stream
-                if mode == .array {
-                    position = index + 1
-                    return nil
-                }
-            }
-            if byte == openBrace {
-                elementDueAfterComma = false
-                beginItem(at: index, phase: .document)
-                return nil
-            }
-            if mode == .stream {
-                beginItem(at: index, phase: .skippingLine)
-                reason = Self.topLevelReason(byte)
-                position = index + 1
-                return nil
-            }
-            if byte == closeBracket {
-                position = index + 1
-                phase = .arrayClosed
-                guard elementDueAfterComma else { return nil }
-                elementDueAfterComma = false
-                return .malformed(bytes: [], line: line, reason: "trailing ',' before the array's closing ']'")
-            }
-            beginItem(at: index, phase: .skippingElement)
-            reason = "array element is not a JSON object (starts with \(Self.describe(byte)))"
-            return nil
+            index += 1
         }
         position = index
         return nil
@@ -75,56 +79,30 @@ extension JSONDocumentFramer {
 
     /// Array mode after an element: `,`, `]`, or the start of a malformed stretch.
     mutating func scanAfterElement(_ bytes: UnsafeBufferPointer<UInt8>) -> FramedItem? {
-        var index = position
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == newline {
-                line += 1
-                index += 1
-                continue
-            }
-            if Self.isWhitespace(byte) {
-                index += 1
-                continue
-            }
-            if byte == comma {
-                elementDueAfterComma = true
-                phase = .between
-                position = index + 1
-                return nil
-            }
-            if byte == closeBracket {
-                phase = .arrayClosed
-                position = index + 1
-                return nil
-            }
-            beginItem(at: index, phase: .skippingElement)
-            reason = "expected ',' or ']' after an array element, found \(Self.describe(byte))"
+        guard let index = skipBlanks(bytes) else { return nil }
+        let byte = bytes[index]
+        if byte == comma {
+            elementDueAfterComma = true
+            phase = .between
+            position = index + 1
             return nil
         }
-        position = index
+        if byte == closeBracket {
+            phase = .arrayClosed
+            position = index + 1
+            return nil
+        }
+        beginItem(at: index, phase: .skippingElement)
+        reason = "expected ',' or ']' after an array element, found \(Self.describe(byte))"
         return nil
     }
 
     /// Array mode after `]`: only whitespace may follow.
     mutating func scanAfterArray(_ bytes: UnsafeBufferPointer<UInt8>) -> FramedItem? {
-        var index = position
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == newline {
-                line += 1
-                index += 1
-                continue
-            }
-            if Self.isWhitespace(byte) {
-                index += 1
-                continue
-            }
-            beginItem(at: index, phase: .skippingRemainder)
-            reason = "unexpected content after the array's closing ']' (starts with \(Self.describe(byte)))"
-            return nil
-        }
-        position = index
+        guard let index = skipBlanks(bytes) else { return nil }
+        let byte = bytes[index]
+        beginItem(at: index, phase: .skippingRemainder)
+        reason = "unexpected content after the array's closing ']' (starts with \(Self.describe(byte)))"
         return nil
     }
 }
