@@ -19,7 +19,7 @@ struct Ledger: AsyncParsableCommand {
         version: LedgerVersion.current,
         subcommands: [
             MigrateCommand.self, IngestCommand.self, AppendCommand.self, HeadCommand.self, VerifyCommand.self,
-            RebuildCommand.self, StatusCommand.self, DigestCommand.self, GenerateCommand.self,
+            ProjectCommand.self, RebuildCommand.self, StatusCommand.self, DigestCommand.self, GenerateCommand.self,
         ]
     )
 

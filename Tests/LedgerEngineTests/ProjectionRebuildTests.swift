@@ -7,38 +7,9 @@ import Testing
 
 @Suite("projection rebuild")
 struct ProjectionRebuildTests {
-    /// Ingests a generated history (and, unless told otherwise, its users and licenses).
-    func load(
-        _ database: TestDatabase, duplicates: Double = 0, shuffle: Double = 0, seed: UInt64 = 11,
-        withLicenses: Bool = true
-    ) throws {
-        let generator = try HistoryGenerator(
-            .init(
-                customers: 40, months: 8, seed: seed, duplicateProbability: duplicates, shuffleProbability: shuffle))
-        let connection = try database.connect()
-        if withLicenses { try connection.execute(generator.fixturesSQL().joined(separator: "\n")) }
-        let ingestor = StripeIngestor(connection: try database.connect())
-        var lines = generator.events().makeIterator()
-        try ingestor.ingest(origin: "generated") {
-            var chunk: [UInt8] = []
-            while chunk.count < 1 << 16, let event = lines.next() { chunk += event.json + [0x0A] }
-            return chunk.isEmpty ? nil : chunk
-        }
-        _ = try ingestor.finish()
-    }
-
-    func rebuild(_ database: TestDatabase) throws -> RebuildReport {
-        try ProjectionRebuilder(connect: database.connect).rebuildFromScratch()
-    }
-
-    func digests(_ database: TestDatabase) throws -> [TableDigest] {
-        let digester = TableDigester(connection: try database.connect())
-        return try TableDigester.projectedTables.map { try digester.digest(table: $0) }
-    }
-
     @Test func rebuildingTwiceIsByteIdenticalAndReportsNoDrift() async throws {
         try await TestDatabase.withMigrated { database in
-            try load(database)
+            try GeneratedLedger().load(database)
             let first = try rebuild(database)
             #expect(first.drift[0].inserted > 20)
             #expect(first.drift[1].inserted > 50)
@@ -56,8 +27,8 @@ struct ProjectionRebuildTests {
     @Test func redeliveredAndShuffledDeliveriesProjectTheSameRows() async throws {
         try await TestDatabase.withMigrated { ordered in
             try await TestDatabase.withMigrated { messy in
-                try load(ordered)
-                try load(messy, duplicates: 0.3, shuffle: 0.3)
+                try GeneratedLedger().load(ordered)
+                try GeneratedLedger(duplicates: 0.3, shuffle: 0.3).load(messy)
                 _ = try rebuild(ordered)
                 _ = try rebuild(messy)
                 #expect(try digests(ordered) == digests(messy))
@@ -67,7 +38,7 @@ struct ProjectionRebuildTests {
 
     @Test func handEditedRowIsReportedAsDriftAndRepaired() async throws {
         try await TestDatabase.withMigrated { database in
-            try load(database)
+            try GeneratedLedger().load(database)
             _ = try rebuild(database)
             let clean = try digests(database)
             try database.connect().execute(
@@ -82,7 +53,7 @@ struct ProjectionRebuildTests {
 
     @Test func subscriptionsWithoutLicensesAreParkedUntilTheLicenseExists() async throws {
         try await TestDatabase.withMigrated { database in
-            try load(database, withLicenses: false)
+            try GeneratedLedger().load(database, withLicenses: false)
             let report = try rebuild(database)
             #expect(report.drift[0].inserted == 0)
             #expect(report.parked >= 40)
@@ -94,8 +65,7 @@ struct ProjectionRebuildTests {
             #expect(try reason.decode(String.self, at: 0).contains("does not exist in licenses"))
 
             // The licenses arrive: the next rebuild projects the subscriptions and links the payments.
-            let generator = try HistoryGenerator(.init(customers: 40, months: 8, seed: 11))
-            try connection.execute(generator.fixturesSQL().joined(separator: "\n"))
+            try GeneratedLedger().insertLicenses(database)
             let after = try rebuild(database)
             #expect(after.drift[0].inserted > 20)
             #expect(after.parked == 0)

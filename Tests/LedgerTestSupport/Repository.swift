@@ -46,45 +46,73 @@ public struct ProcessOutput: Sendable {
     public var standardError: String
 }
 
-/// Runs the built `ledger` binary with `arguments` and optional standard input.
+/// Runs the built `ledger` binary with `arguments` and optional standard input, and waits for it.
 public func runLedger(
     _ arguments: [String], environment: [String: String] = [:], input: Data? = nil,
     workingDirectory: URL? = nil
 ) throws -> ProcessOutput {
-    let process = Process()
-    process.executableURL = try Repository.ledgerBinary()
-    process.arguments = arguments
-    var merged = ProcessInfo.processInfo.environment
-    merged.removeValue(forKey: "DATABASE_URL")
-    for (key, value) in environment { merged[key] = value }
-    process.environment = merged
-    if let workingDirectory { process.currentDirectoryURL = workingDirectory }
-    let output = Pipe()
-    let errors = Pipe()
-    let inputPipe = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    process.standardInput = inputPipe
-    try process.run()
-    // Drain both pipes concurrently so a chatty child never blocks on a full pipe.
-    let collected = DataCollector()
-    let group = DispatchGroup()
-    for (pipe, isOutput) in [(output, true), (errors, false)] {
-        group.enter()
-        DispatchQueue.global().async {
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            collected.store(data, isOutput: isOutput)
-            group.leave()
+    let process = try LedgerProcess(
+        arguments, environment: environment, input: input, workingDirectory: workingDirectory)
+    return process.wait()
+}
+
+/// A running `ledger` process whose output is collected, for tests that signal or kill it.
+public final class LedgerProcess: @unchecked Sendable {
+    private let process = Process()
+    private let collected = DataCollector()
+    private let drained = DispatchGroup()
+
+    /// Starts the built binary; `DATABASE_URL` of the test runner's environment is not inherited.
+    public init(
+        _ arguments: [String], environment: [String: String] = [:], input: Data? = nil,
+        workingDirectory: URL? = nil
+    ) throws {
+        process.executableURL = try Repository.ledgerBinary()
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment
+        merged.removeValue(forKey: "DATABASE_URL")
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
+        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
+        let output = Pipe()
+        let errors = Pipe()
+        let inputPipe = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = inputPipe
+        try process.run()
+        // Drain both pipes concurrently so a chatty child never blocks on a full pipe.
+        for (pipe, isOutput) in [(output, true), (errors, false)] {
+            drained.enter()
+            DispatchQueue.global().async { [collected, drained] in
+                collected.store(pipe.fileHandleForReading.readDataToEndOfFile(), isOutput: isOutput)
+                drained.leave()
+            }
         }
+        if let input { inputPipe.fileHandleForWriting.write(input) }
+        try inputPipe.fileHandleForWriting.close()
     }
-    if let input { inputPipe.fileHandleForWriting.write(input) }
-    try inputPipe.fileHandleForWriting.close()
-    process.waitUntilExit()
-    group.wait()
-    return ProcessOutput(
-        status: process.terminationStatus,
-        standardOutput: String(decoding: collected.output, as: UTF8.self),
-        standardError: String(decoding: collected.errors, as: UTF8.self))
+
+    /// The child's process id.
+    public var processIdentifier: Int32 { process.processIdentifier }
+
+    /// True while the child has not exited.
+    public var isRunning: Bool { process.isRunning }
+
+    /// Sends `signal` (SIGTERM, SIGINT, SIGKILL, …) to the child.
+    public func send(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Waits for the child to exit and returns what it printed.
+    public func wait() -> ProcessOutput {
+        process.waitUntilExit()
+        drained.wait()
+        return ProcessOutput(
+            status: process.terminationStatus,
+            standardOutput: String(decoding: collected.output, as: UTF8.self),
+            standardError: String(decoding: collected.errors, as: UTF8.self))
+    }
 }
 
 private final class DataCollector: @unchecked Sendable {

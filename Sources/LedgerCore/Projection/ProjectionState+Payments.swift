@@ -49,12 +49,15 @@ extension ProjectionState {
     mutating func applyInvoice(_ id: String, _ fact: InvoiceFact, _ context: EventContext) -> ApplyOutcome {
         if let subscription = fact.subscriptionID { invoicesBySubscription[subscription, default: []].insert(id) }
         if let paymentIntentID = fact.paymentIntentID {
-            var record = payments[paymentIntentID] ?? PaymentRecord(firstEventAt: context.created)
+            let existing = payments[paymentIntentID]
+            var record = existing ?? PaymentRecord(firstEventAt: context.created)
             record.firstEventAt = min(record.firstEventAt, context.created)
             record.invoiceLink = [record.invoiceLink, id].compactMap { $0 }.min()
             if fact.status == .succeeded {
                 record.succeededAt = [record.succeededAt, context.created].compactMap { $0 }.min()
             }
+            // The row's times and invoice link may move even when this invoice event is stale.
+            if record != existing { changed.insert(.payment(paymentIntentID)) }
             payments[paymentIntentID] = record
             paymentsByInvoice[id, default: []].insert(paymentIntentID)
         }
@@ -82,11 +85,15 @@ extension ProjectionState {
         _ id: String, _ context: EventContext, fact: Fact, rank: Int,
         at keyPath: WritableKeyPath<PaymentRecord, Versioned<Fact>?>
     ) -> ApplyOutcome {
-        var record = payments[id] ?? PaymentRecord(firstEventAt: context.created)
+        let existing = payments[id]
+        var record = existing ?? PaymentRecord(firstEventAt: context.created)
         // Minima over every event seen, stale ones included: the same set of events gives the same times.
         record.firstEventAt = min(record.firstEventAt, context.created)
         if rank >= PaymentStatus.succeeded.tieRank {
             record.succeededAt = [record.succeededAt, context.created].compactMap { $0 }.min()
+        }
+        if let existing, record.firstEventAt != existing.firstEventAt || record.succeededAt != existing.succeededAt {
+            changed.insert(.payment(id))
         }
         let recency =
             record[keyPath: keyPath].map {

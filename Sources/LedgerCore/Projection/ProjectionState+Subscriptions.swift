@@ -55,7 +55,11 @@ extension ProjectionState {
                 latest: entry, latestValid: valid ? entry : nil, firstEventAt: context.created)
             return settle(key, record: nil, validity: validity, context: context)
         }
-        record.firstEventAt = min(record.firstEventAt, context.created)
+        if context.created < record.firstEventAt {
+            // `created_at` moves earlier even when the event itself is stale.
+            record.firstEventAt = context.created
+            if record.latestValid != nil { changed.insert(key) }
+        }
         defer { subscriptions[snapshot.id] = record }
         switch entry.compare(with: record.latest) {
         case .duplicate:
@@ -98,6 +102,13 @@ extension ProjectionState {
         for invoice in invoicesBySubscription[id] ?? [] {
             for payment in paymentsByInvoice[invoice] ?? [] { changed.insert(.payment(payment)) }
         }
+    }
+
+    /// The PaymentIntents whose invoices belong to the subscription (their `subscription_id` follows its row).
+    public func paymentIDs(ofSubscription id: String) -> Set<String> {
+        var ids: Set<String> = []
+        for invoice in invoicesBySubscription[id] ?? [] { ids.formUnion(paymentsByInvoice[invoice] ?? []) }
+        return ids
     }
 
     /// The row for a Stripe subscription id, or nil when it has no valid event yet.

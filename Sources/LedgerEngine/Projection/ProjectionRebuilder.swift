@@ -83,42 +83,21 @@ public struct ProjectionRebuilder {
 
     /// The state's rows, minus those whose license does not exist (parked at their newest event).
     func projectedRows(_ state: ProjectionState) throws -> ProjectedRows {
-        let existing = try existingLicenses(state.requiredLicenseIDs)
+        let licenses = LicenseLookup(connection: connection)
+        let existing = try licenses.existing(state.requiredLicenseIDs)
         let orphans = state.subscriptionRows().filter { !existing.contains($0.licenseID) }
-        let streams = orphans.map { "subscription:\($0.stripeSubscriptionID)" }
-        var newest: [String: Int64] = [:]
-        if !streams.isEmpty {
-            let rows = try connection.query(
-                "SELECT stream_id, max(position) FROM ledger.events WHERE stream_id = ANY($1::text[]) GROUP BY stream_id",
-                [PostgresArrayLiteral.make(streams)])
-            for row in rows { newest[try row.decode(String.self, at: 0)] = try row.decode(Int64.self, at: 1) }
-        }
-        return ProjectedRows(state: state, existingLicenses: existing) { subscriptionID in
-            newest["subscription:\(subscriptionID)"] ?? 0
-        }
-    }
-
-    func existingLicenses(_ ids: Set<UUID>) throws -> Set<UUID> {
-        guard !ids.isEmpty else { return [] }
-        let rows = try connection.query(
-            "SELECT id FROM public.licenses WHERE id = ANY($1::uuid[])",
-            [PostgresArrayLiteral.make(ids.map(\.uuidString))], resultFormat: .binary)
-        return Set(try rows.map { try $0.decode(UUID.self, at: 0) })
+        let newest = try licenses.newestPositions(ofSubscriptions: orphans.map(\.stripeSubscriptionID))
+        return ProjectedRows(state: state, existingLicenses: existing) { newest[$0] ?? 0 }
     }
 }
 
-/// The rows a state yields once rows whose license is missing are set aside.
 struct ProjectedRows {
     var subscriptions: [SubscriptionRow]
     var payments: [PaymentTransactionRow]
     var parked: [ParkedRecord]
 
     init(state: ProjectionState, existingLicenses: Set<UUID>, newestPosition: (String) -> Int64) {
-        var parked = state.parked.map { key, event in
-            ParkedRecord(
-                objectID: key.objectID, position: event.position, eventType: event.eventType,
-                reason: event.reason.description)
-        }
+        var parked = state.parkedRecords
         var withoutLicense: Set<UUID> = []
         subscriptions = []
         for row in state.subscriptionRows() {
@@ -128,18 +107,32 @@ struct ProjectedRows {
             }
             // The license may be created later; until then the row cannot exist (foreign key).
             withoutLicense.insert(row.id)
-            parked.append(
-                ParkedRecord(
-                    objectID: row.stripeSubscriptionID, position: newestPosition(row.stripeSubscriptionID),
-                    eventType: "license",
-                    reason: "license \(row.licenseID.uuidString.lowercased()) does not exist in licenses"))
+            parked.append(LicenseLookup.parkedRecord(row, position: newestPosition(row.stripeSubscriptionID)))
         }
         payments = state.paymentRows().map { row in
             var row = row
             if let subscription = row.subscriptionID, withoutLicense.contains(subscription) { row.subscriptionID = nil }
             return row
         }
-        self.parked = parked.sorted { ($0.position, $0.objectID) < ($1.position, $1.objectID) }
+        self.parked = parked.sorted(by: ParkedRecord.logOrder)
+    }
+}
+
+extension ProjectionState {
+    /// The reducer's parked events as `ledger.parked` records (unsorted).
+    var parkedRecords: [ParkedRecord] {
+        parked.map { key, event in
+            ParkedRecord(
+                objectID: key.objectID, position: event.position, eventType: event.eventType,
+                reason: event.reason.description)
+        }
+    }
+}
+
+extension ParkedRecord {
+    /// The order `ledger.parked` is written in: by position, then object.
+    static func logOrder(_ a: ParkedRecord, _ b: ParkedRecord) -> Bool {
+        (a.position, a.objectID) < (b.position, b.objectID)
     }
 }
 

@@ -57,4 +57,18 @@ public struct ProjectionBookkeeping {
         guard let row = rows.first else { return nil }
         return (try row.decode(at: 0), try row.decode(at: 1))
     }
+
+    /// The parked events of `projection`, in position order.
+    public func parked(of projection: String) throws -> [ParkedRecord] {
+        let rows = try connection.query(
+            """
+            SELECT object_id, position, event_type, reason FROM ledger.parked
+            WHERE projection = $1 ORDER BY position, object_id
+            """, [projection])
+        return try rows.map {
+            ParkedRecord(
+                objectID: try $0.decode(at: 0), position: try $0.decode(at: 1), eventType: try $0.decode(at: 2),
+                reason: try $0.decode(at: 3))
+        }
+    }
 }

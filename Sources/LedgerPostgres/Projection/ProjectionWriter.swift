@@ -17,6 +17,21 @@ public struct TableDrift: Sendable, Equatable, Codable {
 
     /// Rows that differed from the projection.
     public var total: Int { inserted + updated + deleted }
+
+    /// Adds up the drifts of each table, keeping the tables in order of first appearance.
+    public static func sum(_ drifts: [TableDrift]) -> [TableDrift] {
+        var sums: [TableDrift] = []
+        for drift in drifts {
+            if let index = sums.firstIndex(where: { $0.table == drift.table }) {
+                sums[index].inserted += drift.inserted
+                sums[index].updated += drift.updated
+                sums[index].deleted += drift.deleted
+            } else {
+                sums.append(drift)
+            }
+        }
+        return sums
+    }
 }
 
 /// Writes projected rows into `subscriptions` and `payment_transactions`.
@@ -55,6 +70,25 @@ public struct ProjectionWriter {
         precondition(connection.isInTransaction, "upsert must run inside the caller's transaction")
         try stage(subscriptions: subscriptions, payments: payments)
         return [try merge(Self.subscriptions), try merge(Self.payments)]
+    }
+
+    /// Deletes the rows with these ids (payments first: deleting a subscription would null their foreign key).
+    /// Returns the drift, deletions only.
+    public func delete(subscriptions: [UUID], payments: [UUID]) throws -> [TableDrift] {
+        precondition(connection.isInTransaction, "delete must run inside the caller's transaction")
+        func delete(from table: ProjectedTable, _ ids: [UUID]) throws -> Int {
+            guard !ids.isEmpty else { return 0 }
+            return try connection.query(
+                "DELETE FROM public.\(table.name) WHERE id = ANY($1::uuid[])",
+                [PostgresArrayLiteral.make(ids.map(\.uuidString))]
+            ).affectedRows
+        }
+        let payments = try delete(from: Self.payments, payments)
+        let subscriptions = try delete(from: Self.subscriptions, subscriptions)
+        return [
+            TableDrift(table: Self.subscriptions.name, inserted: 0, updated: 0, deleted: subscriptions),
+            TableDrift(table: Self.payments.name, inserted: 0, updated: 0, deleted: payments),
+        ]
     }
 
     func stage(

@@ -81,6 +81,35 @@ import Testing
         #expect(result.subscriptions == baseline.subscriptions && result.payments == baseline.payments)
     }
 
+    /// The incremental writer rewrites only the objects `takeChangedObjects()` names: any other row must not move.
+    @Test(arguments: HistoryGenerator.APIVersion.allCases)
+    func everyRowThatChangesIsReportedAsChanged(_ apiVersion: HistoryGenerator.APIVersion) throws {
+        let events = try Self.recorded(apiVersion, customers: 30, months: 8)
+        var generator = SeededGenerator(seed: 5)
+        let messy = Self.renumbered(
+            Self.shufflePreservingSameSecond(events, using: &generator) + events.filter { $0.position % 3 == 0 })
+        var state = ProjectionState()
+        var subscriptions: [String: SubscriptionRow] = [:]
+        var payments: [String: PaymentTransactionRow] = [:]
+        for event in messy {
+            _ = state.apply(event)
+            let changed = state.takeChangedObjects()
+            let nowSubscriptions = Dictionary(
+                uniqueKeysWithValues: state.subscriptionRows().map { ($0.stripeSubscriptionID, $0) })
+            let nowPayments = Dictionary(
+                uniqueKeysWithValues: state.paymentRows().map { ($0.stripePaymentIntentID, $0) })
+            for id in Set(subscriptions.keys).union(nowSubscriptions.keys)
+            where subscriptions[id] != nowSubscriptions[id] && !changed.contains(.subscription(id)) {
+                Issue.record("subscription \(id) changed by \(event.type) at \(event.position) unreported")
+            }
+            for id in Set(payments.keys).union(nowPayments.keys)
+            where payments[id] != nowPayments[id] && !changed.contains(.payment(id)) {
+                Issue.record("payment \(id) changed by \(event.type) at \(event.position) unreported")
+            }
+            (subscriptions, payments) = (nowSubscriptions, nowPayments)
+        }
+    }
+
     @Test func applyingTheSameEventsTwiceIsIdentical() throws {
         let events = try Self.recorded(.v2020_08_27, customers: 30, months: 6)
         var state = ProjectionState()

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import LedgerCore
+import LedgerEngine
+import LedgerPostgres
+import Logging
+
+/// `ledger project`: brings the projected tables up to the log's head, incrementally.
+struct ProjectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "project",
+        abstract: "Apply the events after the checkpoint to subscriptions and payment_transactions.",
+        discussion: """
+            Reads the log after the projection's checkpoint in batches; each batch's rows,
+            parked events and the new checkpoint commit in one transaction, so a crash or
+            a stop loses at most the batch in flight and a rerun continues from there.
+            The reducer state up to the checkpoint is first restored by replaying the log
+            (without writing). Subscriptions parked for a missing license are retried on
+            every run.
+
+            With --follow, keeps running: wakes on each append (LISTEN/NOTIFY) and
+            applies the new events, until SIGINT or SIGTERM, then exits 0 after the
+            batch in flight has committed.
+
+            Only one projector writes at a time; a second `project` or `rebuild` exits
+            with status 3. A checkpoint of another projector version needs
+            `ledger rebuild --from-scratch` first.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+    @Option(help: "Events per transaction (1–\(Limits.readBatchEventsMax)).")
+    var batchSize = Projector.defaultBatchSize
+    @Flag(help: "Keep applying new events as they are appended, until SIGINT or SIGTERM.") var follow = false
+    @Flag(help: "Print the report as JSON (one object per catch-up with --follow).") var json = false
+
+    func validate() throws {
+        guard (1...Limits.readBatchEventsMax).contains(batchSize) else {
+            throw ValidationError("--batch-size must be between 1 and \(Limits.readBatchEventsMax)")
+        }
+    }
+
+    func run() throws {
+        let logger = logging.makeLogger(label: "ledger.project")
+        let stop = StopSignal.listen()
+        let progress = ProgressLine()
+        let projector: Projector
+        do {
+            projector = try Projector(connect: database.connect, batchSize: batchSize)
+        } catch let busy as ProjectionBusy {
+            FileHandle.standardError.write(Data("error: \(busy)\n".utf8))
+            throw ExitCode(ExitStatus.conflict)
+        }
+        let started = ContinuousClock.now
+        let report = try projector.catchUp(
+            progress: { position in progress.update("projecting… position \(position)") },
+            shouldStop: { stop.isRequested })
+        progress.finish()
+        try printReport(report, seconds: (ContinuousClock.now - started) / .seconds(1))
+        guard follow else { return }
+        logger.info("following the log", metadata: ["position": "\(projector.checkpoint)"])
+        try projector.follow(shouldStop: { stop.isRequested }) { report in
+            try? printReport(report, seconds: nil)
+        }
+        logger.info("stopped", metadata: ["position": "\(projector.checkpoint)"])
+    }
+
+    private func printReport(_ report: CatchUpReport, seconds: Double?) throws {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            fflush(nil)
+            return
+        }
+        var line =
+            "projected \(report.eventsApplied) events in \(report.batches) batches through position \(report.position)"
+        if report.eventsReplayed > 0 { line += " (state restored from \(report.eventsReplayed) events)" }
+        if let seconds { line += String(format: " in %.1f s", seconds) }
+        print(line)
+        for drift in report.drift {
+            print(
+                "\(drift.table.padding(toLength: 22, withPad: " ", startingAt: 0)) \(drift.inserted) inserted, "
+                    + "\(drift.updated) updated, \(drift.deleted) deleted")
+        }
+        print("parked events: \(report.parked)")
+        fflush(nil)
+    }
+}
