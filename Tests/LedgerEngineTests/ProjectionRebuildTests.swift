@@ -72,6 +72,51 @@ struct ProjectionRebuildTests {
         }
     }
 
+    @Test func readersSeeTheOldOrTheNewTablesAndNeverWaitDuringARebuild() async throws {
+        try await TestDatabase.withMigrated { database in
+            try GeneratedLedger(customers: 300, months: 12).load(database)
+            _ = try rebuild(database)
+            let connection = try database.connect()
+            let query = "SELECT count(*), coalesce(sum(amount_cents), 0) FROM subscriptions"
+            func sums(_ connection: PostgresConnection) throws -> [Int64] {
+                let row = try connection.query(query)[0]
+                return [try row.decode(at: 0), try row.decode(at: 1)]
+            }
+            let clean = try sums(connection)
+            // Hand edits the rebuild must undo: every amount off by one, a tenth of the rows gone.
+            try connection.execute(
+                """
+                UPDATE subscriptions SET amount_cents = amount_cents + 1;
+                DELETE FROM subscriptions WHERE id IN (SELECT id FROM subscriptions ORDER BY id LIMIT 30);
+                """)
+            let tampered = try sums(connection)
+            let stop = StopFlag()
+            let reader = Task.detached {
+                let connection = try database.connect()
+                var seen: Set<[Int64]> = []
+                var slowest = Duration.zero
+                var reads = 0
+                while !stop.isSet {
+                    let started = ContinuousClock.now
+                    seen.insert(try sums(connection))
+                    slowest = max(slowest, ContinuousClock.now - started)
+                    reads += 1
+                }
+                return (seen, slowest, reads)
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            let report = try rebuild(database)
+            try await Task.sleep(for: .milliseconds(100))
+            stop.set()
+            let (seen, slowest, reads) = try await reader.value
+            #expect(report.drift[0].updated > 200 && report.drift[0].inserted == 30)
+            #expect(seen.isSubset(of: [clean, tampered]), "a reader saw a partial state: \(seen)")
+            #expect(seen == [clean, tampered], "the reader ran before and after the rebuild")
+            #expect(slowest < .seconds(1))
+            #expect(reads > 10)
+        }
+    }
+
     @Test func aSecondWriterIsRefusedWhileOneHoldsTheProjection() async throws {
         try await TestDatabase.withMigrated { database in
             let holder = try database.connect()
