@@ -51,21 +51,20 @@ struct ProjectCommand: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(busy)\n".utf8))
             throw ExitCode(ExitStatus.conflict)
         }
-        let started = ContinuousClock.now
         let report = try projector.catchUp(
             progress: { position in progress.update("projecting… position \(position)") },
             shouldStop: { stop.isRequested })
         progress.finish()
-        try printReport(report, seconds: (ContinuousClock.now - started) / .seconds(1))
+        try printReport(report)
         guard follow else { return }
         logger.info("following the log", metadata: ["position": "\(projector.checkpoint)"])
         try projector.follow(shouldStop: { stop.isRequested }) { report in
-            try? printReport(report, seconds: nil)
+            try? printReport(report)
         }
         logger.info("stopped", metadata: ["position": "\(projector.checkpoint)"])
     }
 
-    private func printReport(_ report: CatchUpReport, seconds: Double?) throws {
+    private func printReport(_ report: CatchUpReport) throws {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -75,8 +74,13 @@ struct ProjectCommand: ParsableCommand {
         }
         var line =
             "projected \(report.eventsApplied) events in \(report.batches) batches through position \(report.position)"
-        if report.eventsReplayed > 0 { line += " (state restored from \(report.eventsReplayed) events)" }
-        if let seconds { line += String(format: " in %.1f s", seconds) }
+        line += String(
+            format: " in %.1f s (%.0f events/s)", report.applySeconds,
+            Double(report.eventsApplied) / max(report.applySeconds, 1e-9))
+        if report.eventsReplayed > 0 {
+            line += String(
+                format: "; state restored from %lld events in %.1f s", report.eventsReplayed, report.replaySeconds)
+        }
         print(line)
         for drift in report.drift {
             print(

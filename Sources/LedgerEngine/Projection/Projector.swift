@@ -16,6 +16,9 @@ public struct CatchUpReport: Sendable, Equatable, Codable {
     public var drift: [TableDrift]
     /// Parked events after the catch-up.
     public var parked: Int
+    /// Seconds spent restoring the state, and applying and writing the new events.
+    public var replaySeconds: Double
+    public var applySeconds: Double
 }
 
 /// The checkpoint was written by another projector version, so its rows cannot be continued.
@@ -76,8 +79,12 @@ public final class Projector {
         progress: (Int64) -> Void = { _ in }, shouldStop: () -> Bool = { false }
     ) throws -> CatchUpReport {
         var report = CatchUpReport(
-            eventsReplayed: 0, eventsApplied: 0, batches: 0, position: position, drift: [], parked: 0)
+            eventsReplayed: 0, eventsApplied: 0, batches: 0, position: position, drift: [], parked: 0,
+            replaySeconds: 0, applySeconds: 0)
+        let started = ContinuousClock.now
         if !restored { report.eventsReplayed = try restore(progress: progress) }
+        let replayed = ContinuousClock.now
+        report.replaySeconds = (replayed - started) / .seconds(1)
         let store = EventStore(connection: connection)
         let head = try store.head().position
         // A subscription waiting for its license is retried even when no event arrives.
@@ -92,6 +99,7 @@ public final class Projector {
             report.drift = TableDrift.sum(report.drift + drift)
             progress(position)
         }
+        report.applySeconds = (ContinuousClock.now - replayed) / .seconds(1)
         report.position = position
         report.parked = state.parked.count + waitingForLicense.count
         return report

@@ -146,20 +146,21 @@ struct ProjectedTable {
 
 extension ProjectionWriter {
     /// Column order of migration 001; `(l.*) IS DISTINCT FROM (s.*)` relies on staging having the same shape.
-    static let subscriptions = ProjectedTable(
-        name: "subscriptions",
-        columns: [
-            "id", "license_id", "stripe_subscription_id", "stripe_customer_id", "status", "plan_type",
-            "billing_cycle", "amount_cents", "currency", "current_period_start", "current_period_end",
-            "cancel_at_period_end", "canceled_at", "trial_start", "trial_end", "created_at", "updated_at", "metadata",
-        ])
-    static let payments = ProjectedTable(
-        name: "payment_transactions",
-        columns: [
-            "id", "subscription_id", "stripe_payment_intent_id", "stripe_invoice_id", "amount_cents", "currency",
-            "status", "payment_method", "failure_reason", "refunded_amount_cents", "processed_at", "created_at",
-            "updated_at", "metadata",
-        ])
+    /// The columns of `subscriptions`, in the order rows are copied.
+    public static let subscriptionColumns = [
+        "id", "license_id", "stripe_subscription_id", "stripe_customer_id", "status", "plan_type",
+        "billing_cycle", "amount_cents", "currency", "current_period_start", "current_period_end",
+        "cancel_at_period_end", "canceled_at", "trial_start", "trial_end", "created_at", "updated_at", "metadata",
+    ]
+    /// The columns of `payment_transactions`, in the order rows are copied.
+    public static let paymentColumns = [
+        "id", "subscription_id", "stripe_payment_intent_id", "stripe_invoice_id", "amount_cents", "currency",
+        "status", "payment_method", "failure_reason", "refunded_amount_cents", "processed_at", "created_at",
+        "updated_at", "metadata",
+    ]
+
+    static let subscriptions = ProjectedTable(name: "subscriptions", columns: subscriptionColumns)
+    static let payments = ProjectedTable(name: "payment_transactions", columns: paymentColumns)
 
     static func fields(of row: SubscriptionRow) -> [CopyBinaryField] {
         [
