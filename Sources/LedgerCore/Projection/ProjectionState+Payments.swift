@@ -116,6 +116,18 @@ extension ProjectionState {
         }
     }
 
+    /// The PaymentIntent ids billed to a subscription: every payment linked to any of its invoices.
+    ///
+    /// Follows the insert-only links (subscription → invoices → payments), so it also lists payments whose
+    /// row does not (yet) name the subscription, e.g. while the subscription has no valid row.
+    public func paymentIDs(ofSubscription id: String) -> Set<String> {
+        var result: Set<String> = []
+        for invoice in invoicesBySubscription[id] ?? [] {
+            result.formUnion(paymentsByInvoice[invoice] ?? [])
+        }
+        return result
+    }
+
     /// A reason to park a payment fact whose amount or currency the table cannot hold.
     static func paymentProblem(amount: Int64?, currency: String?) -> ParkReason? {
         if let amount, amount < 0 { return .negativeAmount(amount) }

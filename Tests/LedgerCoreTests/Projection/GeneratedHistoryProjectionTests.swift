@@ -119,6 +119,22 @@ import Testing
         #expect(state.subscriptionRows() == once.0 && state.paymentRows() == once.1)
     }
 
+    @Test(arguments: HistoryGenerator.APIVersion.allCases)
+    func paymentIDsOfASubscriptionAreThePaymentsBilledToIt(_ apiVersion: HistoryGenerator.APIVersion) throws {
+        let state = ProjectionFixtures.project(try Self.recorded(apiVersion, customers: 30, months: 6))
+        var billed: [UUID: Set<String>] = [:]
+        for row in state.paymentRows() {
+            if let subscription = row.subscriptionID {
+                billed[subscription, default: []].insert(row.stripePaymentIntentID)
+            }
+        }
+        #expect(!billed.isEmpty)
+        for row in state.subscriptionRows() {
+            #expect(state.paymentIDs(ofSubscription: row.stripeSubscriptionID) == billed[row.id] ?? [])
+        }
+        #expect(state.paymentIDs(ofSubscription: "sub_unknown").isEmpty)
+    }
+
     /// Shuffles whole one-second groups: events sharing a `created` second stay in their log order.
     static func shufflePreservingSameSecond(_ events: [RecordedEvent], using generator: inout SeededGenerator)
         -> [RecordedEvent]

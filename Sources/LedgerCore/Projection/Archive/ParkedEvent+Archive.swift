@@ -1,0 +1,89 @@
+/// The archive form of a parked event; its object key is the record key, as text.
+extension ParkedEvent: ArchiveCodable {
+    func write(to writer: inout ArchiveWriter) {
+        writer.write(position)
+        writer.write(eventType)
+        writer.write(reason)
+    }
+
+    init(from reader: inout ArchiveReader) throws(ReducerArchiveError) {
+        position = try reader.read("parked.position")
+        eventType = try reader.read("parked.eventType")
+        reason = try reader.read("parked.reason")
+    }
+}
+
+/// A tag byte per case, then the case's value; the numbers are stored and never reused.
+extension ParkReason: ArchiveCodable {
+    func write(to writer: inout ArchiveWriter) {
+        switch self {
+        case .malformedBody(let message): writer.write(tag: 1, message)
+        case .missingField(let path): writer.write(tag: 2, path)
+        case .missingLicenseID: writer.writeByte(3)
+        case .invalidLicenseID(let value): writer.write(tag: 4, value)
+        case .missingPlanType: writer.writeByte(5)
+        case .invalidPlanType(let value): writer.write(tag: 6, value)
+        case .unsupportedInterval(let value): writer.write(tag: 7, value)
+        case .mixedIntervals: writer.writeByte(8)
+        case .mixedCurrencies: writer.writeByte(9)
+        case .missingUnitAmount: writer.writeByte(10)
+        case .negativeAmount(let value): writer.write(tag: 11, value)
+        case .amountOutOfRange(let value): writer.write(tag: 12, value)
+        case .invalidCurrency(let value): writer.write(tag: 13, value)
+        case .invalidStatus(let value): writer.write(tag: 14, value)
+        }
+    }
+
+    init(from reader: inout ArchiveReader) throws(ReducerArchiveError) {
+        switch try reader.readByte() {
+        case 1: self = .malformedBody(try reader.read("parked.reason.message"))
+        case 2: self = .missingField(try reader.read("parked.reason.path"))
+        case 3: self = .missingLicenseID
+        case 4: self = .invalidLicenseID(try reader.read("parked.reason.value"))
+        case 5: self = .missingPlanType
+        case 6: self = .invalidPlanType(try reader.read("parked.reason.value"))
+        case 7: self = .unsupportedInterval(try reader.read("parked.reason.value"))
+        case 8: self = .mixedIntervals
+        case 9: self = .mixedCurrencies
+        case 10: self = .missingUnitAmount
+        case 11: self = .negativeAmount(try reader.read("parked.reason.amount"))
+        case 12: self = .amountOutOfRange(try reader.read("parked.reason.amount"))
+        case 13: self = .invalidCurrency(try reader.read("parked.reason.value"))
+        case 14: self = .invalidStatus(try reader.read("parked.reason.value"))
+        case let tag: throw reader.invalid("park reason tag \(tag) is unknown")
+        }
+    }
+}
+
+extension ArchiveWriter {
+    /// A case tag followed by the case's value.
+    fileprivate mutating func write(tag: UInt8, _ value: some ArchiveCodable) {
+        writeByte(tag)
+        write(value)
+    }
+}
+
+/// The text form of a parked object's key: `subscription:<id>`, `payment:<id>` or `event:<position>`.
+extension ProjectionObjectKey {
+    var archiveKey: String {
+        switch self {
+        case .subscription(let id): "subscription:" + id
+        case .payment(let id): "payment:" + id
+        case .event(let position): "event:" + String(position)
+        }
+    }
+
+    /// Parses ``archiveKey``; nil for any other text, including a non-canonical position such as `event:+7`.
+    init?(archiveKey text: String) {
+        guard let colon = text.utf8.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        let value = String(text[text.index(after: colon)...])
+        switch text[..<colon] {
+        case "subscription": self = .subscription(value)
+        case "payment": self = .payment(value)
+        case "event":
+            guard let position = Int64(value), String(position) == value else { return nil }
+            self = .event(position)
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,144 @@
+/// The archive forms of a PaymentIntent's record, the invoice facts and the payment statuses they carry.
+extension PaymentRecord: ArchiveCodable {
+    func write(to writer: inout ArchiveWriter) {
+        writer.write(paymentIntent)
+        writer.write(charge)
+        writer.write(invoicePayment)
+        writer.write(invoiceLink)
+        writer.write(firstEventAt)
+        writer.write(succeededAt)
+    }
+
+    init(from reader: inout ArchiveReader) throws(ReducerArchiveError) {
+        paymentIntent = try reader.read("payment.paymentIntent")
+        charge = try reader.read("payment.charge")
+        invoicePayment = try reader.read("payment.invoicePayment")
+        invoiceLink = try reader.read("payment.invoiceLink")
+        firstEventAt = try reader.read("payment.firstEventAt")
+        succeededAt = try reader.read("payment.succeededAt")
+    }
+}
+
+extension Versioned: ArchiveCodable where Value: ArchiveCodable {
+    func write(to writer: inout ArchiveWriter) {
+        value.write(to: &writer)
+        writer.write(created)
+        writer.write(rank)
+        writer.write(position)
+        writer.write(eventID)
+    }
+
+    init(from reader: inout ArchiveReader) throws(ReducerArchiveError) {
+        value = try Value(from: &reader)
+        created = try reader.read("versioned.created")
+        rank = try reader.read("versioned.rank")
+        position = try reader.read("versioned.position")
+        eventID = try reader.read("versioned.eventID")
+    }
+}
+
+extension PaymentIntentFact: ArchiveCodable {
+    func write(to writer: inout ArchiveWriter) {
+        writer.write(amount)
+        writer.write(currency)
+        writer.write(status)
+        writer.write(failureMessage)
+        writer.write(cancellationReason)
+        writer.write(invoiceID)
+        writer.write(methodType)
+        writer.write(metadata)
+    }
+
+    init(from reader: inout ArchiveReader) throws(ReducerArchiveError) {
+        amount = try reader.read("paymentIntent.amount")
+        currency = try reader.read("paymentIntent.currency")
+        status = try reader.read("paymentIntent.status")
+        failureMessage = try reader.read("paymentIntent.failureMessage")
+        cancellationReason = try reader.read("paymentIntent.cancellationReason")
+        invoiceID = try reader.read("paymentIntent.invoiceID")
+        methodType = try reader.read("paymentIntent.methodType")
+        metadata = try reader.read("paymentIntent.metadata")
+    }
+}
+
+extension ChargeFact: ArchiveCodable {
+    func write(to writer: inout ArchiveWriter) {
+        writer.write(amount)
+        writer.write(currency)
+        writer.write(amountRefunded)
+        writer.write(fullyRefunded)
+        writer.write(status)
+        writer.write(methodType)
+        writer.write(failureMessage)
+        writer.write(invoiceID)
+    }
+
+    init(from reader: inout ArchiveReader) throws(ReducerArchiveError) {
+        amount = try reader.read("charge.amount")
+        currency = try reader.read("charge.currency")
+        amountRefunded = try reader.read("charge.amountRefunded")
+        fullyRefunded = try reader.read("charge.fullyRefunded")
+        status = try reader.read("charge.status")
+        methodType = try reader.read("charge.methodType")
+        failureMessage = try reader.read("charge.failureMessage")
+        invoiceID = try reader.read("charge.invoiceID")
+    }
+}
+
+extension InvoicePaymentFact: ArchiveCodable {
+    func write(to writer: inout ArchiveWriter) {
+        writer.write(invoiceID)
+        writer.write(amount)
+        writer.write(currency)
+    }
+
+    init(from reader: inout ArchiveReader) throws(ReducerArchiveError) {
+        invoiceID = try reader.read("invoicePayment.invoiceID")
+        amount = try reader.read("invoicePayment.amount")
+        currency = try reader.read("invoicePayment.currency")
+    }
+}
+
+extension InvoiceFact: ArchiveCodable {
+    func write(to writer: inout ArchiveWriter) {
+        writer.write(subscriptionID)
+        writer.write(paymentIntentID)
+        writer.write(status)
+        writer.write(amountDue)
+        writer.write(currency)
+    }
+
+    init(from reader: inout ArchiveReader) throws(ReducerArchiveError) {
+        subscriptionID = try reader.read("invoice.subscriptionID")
+        paymentIntentID = try reader.read("invoice.paymentIntentID")
+        status = try reader.read("invoice.status")
+        amountDue = try reader.read("invoice.amountDue")
+        currency = try reader.read("invoice.currency")
+    }
+}
+
+/// One byte per status; the numbers are stored and never reused.
+extension PaymentStatus: ArchiveCodable {
+    func write(to writer: inout ArchiveWriter) {
+        let tag: UInt8 =
+            switch self {
+            case .pending: 0
+            case .succeeded: 1
+            case .failed: 2
+            case .refunded: 3
+            case .canceled: 4
+            }
+        writer.writeByte(tag)
+    }
+
+    init(from reader: inout ArchiveReader) throws(ReducerArchiveError) {
+        switch try reader.readByte() {
+        case 0: self = .pending
+        case 1: self = .succeeded
+        case 2: self = .failed
+        case 3: self = .refunded
+        case 4: self = .canceled
+        case let tag: throw reader.invalid("payment status tag \(tag) is unknown")
+        }
+    }
+}

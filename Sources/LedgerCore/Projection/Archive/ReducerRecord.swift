@@ -1,0 +1,42 @@
+/// One object of ``ProjectionState``'s reducer state, encoded: a snapshot file stores one row per record.
+///
+/// ``ProjectionState/reducerRecords()`` writes them and
+/// ``ProjectionState/init(configuration:reducerRecords:)`` reads them back, so a replay continues from a
+/// saved position exactly as if it had applied every earlier event.
+public struct ReducerRecord: Sendable, Hashable {
+    /// Which part of the reducer state a record holds; the raw values are stored and never change.
+    ///
+    /// Declared in raw-value order, which is the order ``ProjectionState/reducerRecords()`` emits.
+    public enum Kind: String, Sendable, CaseIterable {
+        /// The newest payment-bearing event of an invoice; the key is the invoice id.
+        case invoice = "invoice"
+        /// The invoices billed to a subscription; the key is the subscription id.
+        case invoicesBySubscription = "invoices_by_subscription"
+        /// An event that could not become a valid row; the key is its object: `subscription:<id>`, `payment:<id>`
+        /// or `event:<position>`.
+        case parked = "parked"
+        /// Everything kept for one PaymentIntent; the key is its id.
+        case payment = "payment"
+        /// The PaymentIntents linked to an invoice; the key is the invoice id.
+        case paymentsByInvoice = "payments_by_invoice"
+        /// The newest event and the newest valid event of a subscription; the key is its id.
+        case subscription = "subscription"
+    }
+
+    /// The version byte every ``state`` starts with; bumped whenever the encoding changes.
+    public static let formatVersion: UInt8 = 1
+
+    /// Which part of the state the record holds.
+    public var kind: Kind
+    /// The Stripe id, or for ``Kind/parked`` the object key as text.
+    public var key: String
+    /// The encoded value: ``formatVersion``, then the fields in a fixed order.
+    public var state: [UInt8]
+
+    /// A record of `kind` for `key` holding `state`.
+    public init(kind: Kind, key: String, state: [UInt8]) {
+        self.kind = kind
+        self.key = key
+        self.state = state
+    }
+}

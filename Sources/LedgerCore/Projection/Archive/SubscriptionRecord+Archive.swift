@@ -1,0 +1,113 @@
+/// The archive form of a subscription record; the snapshots' `id` is the record key and is not stored.
+extension SubscriptionRecord {
+    /// How ``latestValid`` is stored: usually it is ``latest`` itself, kept once.
+    private enum LatestValidTag: UInt8 {
+        case absent = 0
+        case sameAsLatest = 1
+        case separate = 2
+    }
+
+    func write(to writer: inout ArchiveWriter) {
+        latest.write(to: &writer)
+        switch latestValid {
+        case .none:
+            writer.writeByte(LatestValidTag.absent.rawValue)
+        case .some(let entry) where entry == latest:
+            writer.writeByte(LatestValidTag.sameAsLatest.rawValue)
+        case .some(let entry):
+            writer.writeByte(LatestValidTag.separate.rawValue)
+            entry.write(to: &writer)
+        }
+        writer.write(firstEventAt)
+    }
+
+    /// Reads a record of subscription `id`.
+    init(from reader: inout ArchiveReader, id: String) throws(ReducerArchiveError) {
+        latest = try SubscriptionEntry(from: &reader, id: id)
+        let tag: UInt8 = try reader.read("record.latestValid")
+        switch LatestValidTag(rawValue: tag) {
+        case .absent?: latestValid = nil
+        case .sameAsLatest?: latestValid = latest
+        case .separate?: latestValid = try SubscriptionEntry(from: &reader, id: id)
+        case nil: throw reader.invalid("latestValid tag \(tag) is not 0, 1 or 2")
+        }
+        firstEventAt = try reader.read("record.firstEventAt")
+    }
+}
+
+extension SubscriptionEntry {
+    func write(to writer: inout ArchiveWriter) {
+        snapshot.write(to: &writer)
+        writer.write(created)
+        writer.write(position)
+        writer.write(eventID)
+        writer.write(deleted)
+    }
+
+    init(from reader: inout ArchiveReader, id: String) throws(ReducerArchiveError) {
+        snapshot = try SubscriptionSnapshot(from: &reader, id: id)
+        created = try reader.read("entry.created")
+        position = try reader.read("entry.position")
+        eventID = try reader.read("entry.eventID")
+        deleted = try reader.read("entry.deleted")
+    }
+}
+
+extension SubscriptionSnapshot {
+    func write(to writer: inout ArchiveWriter) {
+        writer.write(customerID)
+        writer.write(status)
+        writer.write(cancelAtPeriodEnd)
+        writer.write(canceledAt)
+        writer.write(trialStart)
+        writer.write(trialEnd)
+        writer.write(periodStart)
+        writer.write(periodEnd)
+        writer.write(currency)
+        writer.write(items)
+        writer.write(metadata)
+        writer.write(licenseID)
+        writer.write(planType)
+        writer.write(chainValues)
+        writer.write(previousValues)
+    }
+
+    init(from reader: inout ArchiveReader, id: String) throws(ReducerArchiveError) {
+        self.id = id
+        customerID = try reader.read("snapshot.customerID")
+        status = try reader.read("snapshot.status")
+        cancelAtPeriodEnd = try reader.read("snapshot.cancelAtPeriodEnd")
+        canceledAt = try reader.read("snapshot.canceledAt")
+        trialStart = try reader.read("snapshot.trialStart")
+        trialEnd = try reader.read("snapshot.trialEnd")
+        periodStart = try reader.read("snapshot.periodStart")
+        periodEnd = try reader.read("snapshot.periodEnd")
+        currency = try reader.read("snapshot.currency")
+        items = try reader.read("snapshot.items")
+        metadata = try reader.read("snapshot.metadata")
+        licenseID = try reader.read("snapshot.licenseID")
+        planType = try reader.read("snapshot.planType")
+        chainValues = try reader.read("snapshot.chainValues")
+        previousValues = try reader.read("snapshot.previousValues")
+    }
+}
+
+extension SubscriptionSnapshot.Item: ArchiveCodable {
+    func write(to writer: inout ArchiveWriter) {
+        writer.write(priceID)
+        writer.write(unitAmount)
+        writer.write(quantity)
+        writer.write(interval)
+        writer.write(intervalCount)
+        writer.write(currency)
+    }
+
+    init(from reader: inout ArchiveReader) throws(ReducerArchiveError) {
+        priceID = try reader.read("item.priceID")
+        unitAmount = try reader.read("item.unitAmount")
+        quantity = try reader.read("item.quantity")
+        interval = try reader.read("item.interval")
+        intervalCount = try reader.read("item.intervalCount")
+        currency = try reader.read("item.currency")
+    }
+}
