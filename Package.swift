@@ -41,7 +41,7 @@ let package = Package(
         ),
         .target(
             name: "LedgerSnapshots",
-            dependencies: ["LedgerCore", "CSQLite"],
+            dependencies: ["LedgerCore", "CSQLite", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         // Orchestration: group commit, ingest, verification; depends on the three below it.

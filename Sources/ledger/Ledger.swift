@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import LedgerCore
+import LedgerEngine
 import LedgerPostgres
 import Logging
 
@@ -19,7 +21,8 @@ struct Ledger: AsyncParsableCommand {
         version: LedgerVersion.current,
         subcommands: [
             MigrateCommand.self, IngestCommand.self, AppendCommand.self, HeadCommand.self, VerifyCommand.self,
-            ProjectCommand.self, RebuildCommand.self, StatusCommand.self, DigestCommand.self, GenerateCommand.self,
+            ProjectCommand.self, RebuildCommand.self, SnapshotCommand.self, StatusCommand.self, DigestCommand.self,
+            GenerateCommand.self,
         ]
     )
 
@@ -62,7 +65,7 @@ enum ExitStatus {
         switch error {
         case let exit as ExitCode: return exit.rawValue == ExitCode.validationFailure.rawValue ? usage : exit.rawValue
         case is CleanExit: return 0
-        case is VersionConflict: return conflict
+        case is VersionConflict, is ProjectionBusy: return conflict
         case is PostgresError, is MigrationError, is InvalidEvent: return failure
         default:
             let code = Ledger.exitCode(for: error)
@@ -70,8 +73,4 @@ enum ExitStatus {
             return code == .validationFailure ? usage : failure
         }
     }
-}
-
-enum LedgerVersion {
-    static let current = "0.1.0"
 }

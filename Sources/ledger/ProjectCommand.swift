@@ -14,8 +14,9 @@ struct ProjectCommand: ParsableCommand {
             Reads the log after the projection's checkpoint in batches; each batch's rows,
             parked events and the new checkpoint commit in one transaction, so a crash or
             a stop loses at most the batch in flight and a rerun continues from there.
-            The reducer state up to the checkpoint is first restored by replaying the log
-            (without writing). Subscriptions parked for a missing license are retried on
+            The reducer state up to the checkpoint is first restored from the newest valid
+            snapshot plus the log after it (without writing rows); --snapshot-every N
+            writes a new snapshot whenever the state moves N events past the newest one. Subscriptions parked for a missing license are retried on
             every run.
 
             With --follow, keeps running: wakes on each append (LISTEN/NOTIFY) and
@@ -28,6 +29,7 @@ struct ProjectCommand: ParsableCommand {
             """)
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var snapshots: SnapshotOptions
     @OptionGroup var logging: LoggingOptions
     @Option(help: "Events per transaction (1–\(Limits.readBatchEventsMax)).")
     var batchSize = Projector.defaultBatchSize
@@ -46,7 +48,9 @@ struct ProjectCommand: ParsableCommand {
         let progress = ProgressLine()
         let projector: Projector
         do {
-            projector = try Projector(connect: database.connect, batchSize: batchSize)
+            projector = try Projector(
+                connect: database.connect, batchSize: batchSize,
+                snapshots: snapshots.policy(replayFromSnapshots: true), logger: logger)
         } catch let busy as ProjectionBusy {
             FileHandle.standardError.write(Data("error: \(busy)\n".utf8))
             throw ExitCode(ExitStatus.conflict)
@@ -77,9 +81,11 @@ struct ProjectCommand: ParsableCommand {
         line += String(
             format: " in %.1f s (%.0f events/s)", report.applySeconds,
             Double(report.eventsApplied) / max(report.applySeconds, 1e-9))
-        if report.eventsReplayed > 0 {
-            line += String(
-                format: "; state restored from %lld events in %.1f s", report.eventsReplayed, report.replaySeconds)
+        if report.eventsReplayed > 0 || report.snapshotPosition != nil {
+            let origin = report.snapshotPosition.map { "the snapshot at \($0) + " } ?? ""
+            line +=
+                "; state restored from \(origin)\(report.eventsReplayed) events"
+                + String(format: " in %.1f s", report.replaySeconds)
         }
         print(line)
         for drift in report.drift {
@@ -88,6 +94,7 @@ struct ProjectCommand: ParsableCommand {
                     + "\(drift.updated) updated, \(drift.deleted) deleted")
         }
         print("parked events: \(report.parked)")
+        for file in report.snapshotsWritten { print("wrote snapshot \(file)") }
         fflush(nil)
     }
 }

@@ -17,13 +17,18 @@ struct RebuildCommand: ParsableCommand {
             updated, deleted per table). Subscriptions whose license does not exist are
             parked (see `ledger status`) and appear once it does.
 
+            The state is computed from the newest valid snapshot plus the events after it
+            (see `ledger snapshot`); a snapshot that fails verification is skipped with a
+            warning and the next older one (or event 1) is used. --from-scratch replays
+            from event 1. The result is the same either way.
+
             Only one projector writes at a time; a second one exits with status 3.
-            Rebuilding from a snapshot arrives with the snapshots; today every rebuild
-            is --from-scratch.
             """)
 
     @OptionGroup var database: DatabaseOptions
-    @Flag(help: "Replay from event 1 (the default, and for now the only mode).") var fromScratch = false
+    @OptionGroup var snapshots: SnapshotOptions
+    @OptionGroup var logging: LoggingOptions
+    @Flag(help: "Replay from event 1, ignoring snapshots.") var fromScratch = false
     @Flag(help: "Print the report as JSON.") var json = false
 
     func run() throws {
@@ -31,7 +36,10 @@ struct RebuildCommand: ParsableCommand {
         let started = ContinuousClock.now
         let report: RebuildReport
         do {
-            report = try ProjectionRebuilder(connect: database.connect).rebuildFromScratch { position in
+            report = try ProjectionRebuilder(
+                connect: database.connect, snapshots: snapshots.policy(replayFromSnapshots: !fromScratch),
+                logger: logging.makeLogger(label: "ledger.rebuild")
+            ).rebuild(fromSnapshot: !fromScratch) { position in
                 progress.update("replaying… position \(position)")
             }
         } catch let busy as ProjectionBusy {
@@ -42,8 +50,9 @@ struct RebuildCommand: ParsableCommand {
         progress.finish()
         let seconds = (ContinuousClock.now - started) / .seconds(1)
         if json { return try printJSON(report) }
+        let origin = report.snapshotPosition.map { "the snapshot at \($0) + " } ?? ""
         print(
-            "rebuilt from \(report.eventsRead) events through position \(report.position) "
+            "rebuilt from \(origin)\(report.eventsRead) events through position \(report.position) "
                 + String(format: "in %.1f s (%.0f events/s)", seconds, Double(report.eventsRead) / max(seconds, 1e-9)))
         for drift in report.drift {
             print(
@@ -51,5 +60,6 @@ struct RebuildCommand: ParsableCommand {
                     + "\(drift.updated) updated, \(drift.deleted) deleted")
         }
         print("parked events: \(report.parked)")
+        for file in report.snapshotsWritten { print("wrote snapshot \(file)") }
     }
 }

@@ -5,54 +5,6 @@ import Testing
 
 @Suite("ledger project, rebuild: signals and crashes")
 struct ProjectCommandTests {
-    /// A migrated database holding a generated history's licenses and events, split into two files.
-    struct Loaded {
-        var environment: [String: String]
-        var files: [URL]
-        var directory: URL
-
-        func remove() { try? FileManager.default.removeItem(at: directory) }
-    }
-
-    func load(_ database: TestDatabase, customers: Int, months: Int, firstPart: Double = 1) throws -> Loaded {
-        let environment = ["DATABASE_URL": database.url]
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("project-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let events = directory.appendingPathComponent("events.jsonl")
-        let fixtures = directory.appendingPathComponent("fixtures.sql")
-        #expect(try runLedger(["migrate", "up"], environment: environment).status == 0)
-        let generated = try runLedger(
-            [
-                "generate", "--customers", "\(customers)", "--months", "\(months)", "--seed", "5", "--duplicates",
-                "0.1", "--shuffle", "0.1", "--out", events.path, "--fixtures-sql", fixtures.path,
-            ], environment: environment)
-        #expect(generated.status == 0, "\(generated.standardError)")
-        try database.connect().execute(try String(contentsOf: fixtures, encoding: .utf8))
-        let lines = try String(contentsOf: events, encoding: .utf8).split(separator: "\n")
-        let cut = Int(Double(lines.count) * firstPart)
-        var files: [URL] = []
-        for (index, part) in [lines[..<cut], lines[cut...]].enumerated() where !part.isEmpty {
-            let file = directory.appendingPathComponent("part\(index).jsonl")
-            try Data((part.joined(separator: "\n") + "\n").utf8).write(to: file)
-            files.append(file)
-        }
-        return Loaded(environment: environment, files: files, directory: directory)
-    }
-
-    func ingest(_ file: URL, _ environment: [String: String]) throws {
-        let output = try runLedger(["ingest", "stripe", file.path], environment: environment)
-        #expect(output.status == 0, "\(output.standardError)")
-    }
-
-    func positions(_ database: TestDatabase) throws -> (head: Int64, checkpoint: Int64?) {
-        let row = try database.connect().query(
-            """
-            SELECT (SELECT position FROM ledger.head),
-                   (SELECT position FROM ledger.checkpoints WHERE projection = 'billing')
-            """)[0]
-        return (try row.decode(at: 0), try row.decode(Int64?.self, at: 1))
-    }
-
     /// Polls until `condition` holds (or 60 s pass, which fails the test).
     func waitUntil(_ what: String, _ condition: () throws -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
@@ -80,7 +32,7 @@ struct ProjectCommandTests {
     @Test(arguments: [SIGTERM, SIGINT])
     func followAppliesAppendsAndExitsZeroOnASignal(signal: Int32) async throws {
         try await TestDatabase.with { database in
-            let loaded = try load(database, customers: 20, months: 6, firstPart: 0.5)
+            let loaded = try loadGenerated(database, customers: 20, months: 6, firstPart: 0.5)
             defer { loaded.remove() }
             try ingest(loaded.files[0], loaded.environment)
             let follower = try LedgerProcess(["project", "--follow", "--json"], environment: loaded.environment)
@@ -101,16 +53,16 @@ struct ProjectCommandTests {
 
     @Test func projectKilledMidCatchUpConvergesOnTheNextRun() async throws {
         try await TestDatabase.with { database in
-            let loaded = try load(database, customers: 150, months: 12)
+            let loaded = try loadGenerated(database, customers: 150, months: 12)
             defer { loaded.remove() }
             try ingest(loaded.files[0], loaded.environment)
             let head = try positions(database).head
             for round in 0..<3 {
-                let projector = try LedgerProcess(["project", "--batch-size", "7"], environment: loaded.environment)
+                let projector = try LedgerProcess(["project", "--batch-size", "1"], environment: loaded.environment)
                 // Let it commit a few more batches, then kill it without a chance to clean up.
                 let reached = try positions(database).checkpoint ?? 0
                 try await waitUntil("the projector committed a batch") {
-                    try (positions(database).checkpoint ?? 0) > reached + Int64(round * 200)
+                    try (positions(database).checkpoint ?? 0) > reached + Int64(round * 20)
                 }
                 projector.send(SIGKILL)
                 _ = projector.wait()
@@ -126,7 +78,7 @@ struct ProjectCommandTests {
 
     @Test func rebuildKilledAtAnyMomentLeavesTheOldOrTheNewTables() async throws {
         try await TestDatabase.with { database in
-            let loaded = try load(database, customers: 150, months: 12)
+            let loaded = try loadGenerated(database, customers: 150, months: 12)
             defer { loaded.remove() }
             try ingest(loaded.files[0], loaded.environment)
             #expect(try rebuildDrift(loaded.environment) > 0)

@@ -78,7 +78,7 @@ struct ProjectionRebuildTests {
             _ = try rebuild(database)
             let connection = try database.connect()
             let query = "SELECT count(*), coalesce(sum(amount_cents), 0) FROM subscriptions"
-            func sums(_ connection: PostgresConnection) throws -> [Int64] {
+            @Sendable func sums(_ connection: PostgresConnection) throws -> [Int64] {
                 let row = try connection.query(query)[0]
                 return [try row.decode(at: 0), try row.decode(at: 1)]
             }
@@ -91,7 +91,7 @@ struct ProjectionRebuildTests {
                 """)
             let tampered = try sums(connection)
             let stop = StopFlag()
-            let reader = Task.detached {
+            let reader = BackgroundThread {
                 let connection = try database.connect()
                 var seen: Set<[Int64]> = []
                 var slowest = Duration.zero

@@ -103,7 +103,7 @@ struct ProjectorTests {
             try ledger.insertLicenses(database)
             try ledger.ingest(database, slice: 0..<count / 2)
             let stop = StopFlag()
-            let following = Task.detached {
+            let following = BackgroundThread {
                 let projector = try Projector(connect: database.connect, batchSize: 100)
                 try projector.follow(pollInterval: .milliseconds(50), shouldStop: { stop.isSet }) { _ in }
                 return projector.checkpoint

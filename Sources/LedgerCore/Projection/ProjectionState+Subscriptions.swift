@@ -104,13 +104,6 @@ extension ProjectionState {
         }
     }
 
-    /// The PaymentIntents whose invoices belong to the subscription (their `subscription_id` follows its row).
-    public func paymentIDs(ofSubscription id: String) -> Set<String> {
-        var ids: Set<String> = []
-        for invoice in invoicesBySubscription[id] ?? [] { ids.formUnion(paymentsByInvoice[invoice] ?? []) }
-        return ids
-    }
-
     /// The row for a Stripe subscription id, or nil when it has no valid event yet.
     public func subscriptionRow(stripeID: String) -> SubscriptionRow? {
         guard let record = subscriptions[stripeID], let entry = record.latestValid,

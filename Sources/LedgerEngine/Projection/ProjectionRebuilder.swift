@@ -1,6 +1,7 @@
 import Foundation
 import LedgerCore
 import LedgerPostgres
+import LedgerSnapshots
 import Logging
 
 /// What a rebuild did.
@@ -13,6 +14,10 @@ public struct RebuildReport: Sendable, Equatable, Codable {
     public var drift: [TableDrift]
     /// Events parked because they cannot become valid rows (see `ledger status`).
     public var parked: Int
+    /// The position of the snapshot the replay started from; nil when it started at event 1.
+    public var snapshotPosition: Int64?
+    /// Snapshot files written during the replay (`--snapshot-every`).
+    public var snapshotsWritten: [String]
 }
 
 /// Another projector holds the projection: only one writes at a time.
@@ -38,38 +43,48 @@ public struct ProjectionRebuilder {
     let connection: PostgresConnection
     let connect: () throws -> PostgresConnection
     let configuration: ProjectionConfiguration
+    let snapshots: SnapshotPolicy?
+    let logger: Logger
     let clock: () -> EventTime
 
-    /// - Parameter connect: opens the connections: one writes, a second reads the log ahead.
+    /// - Parameters:
+    ///   - connect: opens the connections: one writes, a second reads the log ahead.
+    ///   - snapshots: where snapshots are and how to use them; nil: replay from event 1, write none.
     public init(
         connect: @escaping () throws -> PostgresConnection,
         configuration: ProjectionConfiguration = ProjectionConfiguration(),
+        snapshots: SnapshotPolicy? = nil,
+        logger: Logger = Logger(label: "ledger.rebuild", factory: { _ in SwiftLogNoOpLogHandler() }),
         clock: @escaping () -> EventTime = { EventTime(Date()) }
     ) throws {
         self.connection = try connect()
         self.connect = connect
         self.configuration = configuration
+        self.snapshots = snapshots
+        self.logger = logger
         self.clock = clock
     }
 
-    /// Computes the state from event 1 and brings the tables to it; `progress` gets positions read.
+    /// Computes the state from event 1, ignoring any snapshot policy's replay setting.
     public func rebuildFromScratch(progress: (Int64) -> Void = { _ in }) throws -> RebuildReport {
+        try rebuild(fromSnapshot: false, progress: progress)
+    }
+
+    /// Computes the state (from the newest usable snapshot when `fromSnapshot` and the policy allow,
+    /// else from event 1) and brings the tables to it; `progress` gets positions read.
+    public func rebuild(fromSnapshot: Bool = true, progress: (Int64) -> Void = { _ in }) throws -> RebuildReport {
         let locked = try connection.query("SELECT pg_try_advisory_lock($1)", [Self.writerLockKey])[0]
         guard try locked.decode(Bool.self, at: 0) else { throw ProjectionBusy() }
         defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [Self.writerLockKey]) }
 
-        let store = EventStore(connection: connection)
-        let head = try store.head()
-        var state = ProjectionState(configuration: configuration)
-        var eventsRead: Int64 = 0
-        let prefetcher = EventPrefetcher(connection: try connect(), after: 0, through: head.position)
-        defer { prefetcher.cancel() }
-        while let batch = try prefetcher.next() {
-            for event in batch { _ = state.apply(event) }
-            eventsRead += Int64(batch.count)
-            progress(batch.last?.position ?? 0)
-        }
-        let rows = try projectedRows(state)
+        let head = try EventStore(connection: connection).head()
+        var policy = snapshots
+        if !fromSnapshot { policy?.replayFromSnapshots = false }
+        let replay = try StateReplay(
+            connection: connection, connect: connect, configuration: configuration, snapshots: policy,
+            logger: logger, clock: clock
+        ).replay(through: head.position, progress: progress)
+        let rows = try projectedRows(replay.state)
         return try connection.transaction {
             let drift = try ProjectionWriter(connection: connection).replaceAll(
                 subscriptions: rows.subscriptions, payments: rows.payments)
@@ -77,7 +92,8 @@ public struct ProjectionRebuilder {
                 parked: rows.parked, projection: Self.projectionName,
                 projectorVersion: ProjectionState.projectorVersion, checkpoint: head.position, at: clock())
             return RebuildReport(
-                eventsRead: eventsRead, position: head.position, drift: drift, parked: rows.parked.count)
+                eventsRead: replay.eventsRead, position: head.position, drift: drift, parked: rows.parked.count,
+                snapshotPosition: replay.snapshotPosition, snapshotsWritten: replay.snapshotsWritten.map(\.path))
         }
     }
 

@@ -1,6 +1,8 @@
 import Foundation
 import LedgerCore
 import LedgerPostgres
+import LedgerSnapshots
+import Logging
 
 /// What a catch-up did.
 public struct CatchUpReport: Sendable, Equatable, Codable {
@@ -16,6 +18,10 @@ public struct CatchUpReport: Sendable, Equatable, Codable {
     public var drift: [TableDrift]
     /// Parked events after the catch-up.
     public var parked: Int
+    /// The snapshot the state was restored from, when it was.
+    public var snapshotPosition: Int64?
+    /// Snapshot files written (`--snapshot-every`).
+    public var snapshotsWritten: [String]
     /// Seconds spent restoring the state, and applying and writing the new events.
     public var replaySeconds: Double
     public var applySeconds: Double
@@ -35,16 +41,20 @@ public struct ProjectorVersionMismatch: Error, CustomStringConvertible, Sendable
 /// batch's rows, parked events and new checkpoint in one transaction (a crash loses a batch, never half).
 ///
 /// Holds the projection's writer lock for its whole life, so it never interleaves with a rebuild or
-/// another projector. The reducer state up to the checkpoint is restored on the first catch-up by
-/// replaying the log without writing; after that it stays in memory, so `--follow` pays it once.
+/// another projector. The reducer state up to the checkpoint is restored on the first catch-up from
+/// the newest usable snapshot plus the log after it (without writing rows); after that it stays in
+/// memory, so `--follow` pays it once.
 public final class Projector {
     public static let defaultBatchSize = 1000
 
     let connection: PostgresConnection
     let connect: () throws -> PostgresConnection
     let batchSize: Int
+    let snapshots: SnapshotPolicy?
+    let logger: Logger
     let clock: () -> EventTime
     private var state: ProjectionState
+    private var scheduler: SnapshotScheduler?
     /// The position `state` has applied through; equals the checkpoint between batches.
     private var position: Int64 = 0
     private var restored = false
@@ -56,12 +66,16 @@ public final class Projector {
         connect: @escaping () throws -> PostgresConnection,
         configuration: ProjectionConfiguration = ProjectionConfiguration(),
         batchSize: Int = defaultBatchSize,
+        snapshots: SnapshotPolicy? = nil,
+        logger: Logger = Logger(label: "ledger.project", factory: { _ in SwiftLogNoOpLogHandler() }),
         clock: @escaping () -> EventTime = { EventTime(Date()) }
     ) throws {
         precondition((1...Limits.readBatchEventsMax).contains(batchSize), "batch size out of range")
         connection = try connect()
         self.connect = connect
         self.batchSize = batchSize
+        self.snapshots = snapshots
+        self.logger = logger
         self.clock = clock
         state = ProjectionState(configuration: configuration)
         let locked = try connection.query("SELECT pg_try_advisory_lock($1)", [ProjectionRebuilder.writerLockKey])[0]
@@ -80,9 +94,9 @@ public final class Projector {
     ) throws -> CatchUpReport {
         var report = CatchUpReport(
             eventsReplayed: 0, eventsApplied: 0, batches: 0, position: position, drift: [], parked: 0,
-            replaySeconds: 0, applySeconds: 0)
+            snapshotsWritten: [], replaySeconds: 0, applySeconds: 0)
         let started = ContinuousClock.now
-        if !restored { report.eventsReplayed = try restore(progress: progress) }
+        if !restored { try restore(into: &report, progress: progress) }
         let replayed = ContinuousClock.now
         report.replaySeconds = (replayed - started) / .seconds(1)
         let store = EventStore(connection: connection)
@@ -94,6 +108,9 @@ public final class Projector {
             guard !events.isEmpty || recheckLicenses else { break }
             recheckLicenses = false
             let drift = try commit(events, through: events.last?.position ?? position)
+            if let written = try scheduler?.writeIfDue(state, position: position) {
+                report.snapshotsWritten.append(written.path)
+            }
             report.eventsApplied += Int64(events.count)
             report.batches += 1
             report.drift = TableDrift.sum(report.drift + drift)
@@ -122,33 +139,35 @@ public final class Projector {
         }
     }
 
-    /// Replays the log through the checkpoint into `state`; returns the number of events replayed.
-    private func restore(progress: (Int64) -> Void) throws -> Int64 {
+    /// Restores `state` at the checkpoint: newest usable snapshot plus the log after it, no rows written.
+    private func restore(into report: inout CatchUpReport, progress: (Int64) -> Void) throws {
         let bookkeeping = ProjectionBookkeeping(connection: connection)
         let checkpoint = try bookkeeping.checkpoint(of: ProjectionRebuilder.projectionName)
         if let checkpoint, checkpoint.projectorVersion != ProjectionState.projectorVersion {
             throw ProjectorVersionMismatch(checkpointVersion: checkpoint.projectorVersion)
         }
         let target = checkpoint?.position ?? 0
-        var replayed: Int64 = 0
-        if target > 0 {
-            let prefetcher = EventPrefetcher(connection: try connect(), after: 0, through: target)
-            defer { prefetcher.cancel() }
-            while let batch = try prefetcher.next() {
-                for event in batch { _ = state.apply(event) }
-                replayed += Int64(batch.count)
-                progress(batch.last?.position ?? 0)
-            }
-        }
+        let replay = try StateReplay(
+            connection: connection, connect: connect, configuration: state.configuration, snapshots: snapshots,
+            logger: logger, clock: clock
+        ).replay(through: target, progress: progress)
+        state = replay.state
         // The live tables already hold these rows.
         _ = state.takeChangedObjects()
         for record in try bookkeeping.parked(of: ProjectionRebuilder.projectionName)
         where record.eventType == LicenseLookup.eventType {
             waitingForLicense[record.objectID] = record
         }
+        let catalog = try snapshots.map {
+            try SnapshotCatalog(directory: $0.directory, connection: connection, logger: logger)
+        }
+        scheduler = SnapshotScheduler(
+            catalog: catalog, every: snapshots?.every, last: replay.newestSnapshot, clock: clock)
         position = target
         restored = true
-        return replayed
+        report.eventsReplayed = replay.eventsRead
+        report.snapshotPosition = replay.snapshotPosition
+        report.snapshotsWritten = replay.snapshotsWritten.map(\.path)
     }
 
     /// Applies `events` and writes the rows they changed, the parked set and the checkpoint in one transaction.

@@ -134,9 +134,11 @@ struct ProjectedTable {
             UPDATE public.\(name) AS l SET \(assignments) FROM \(staging) AS s
             WHERE l.id = s.id AND (l.*) IS DISTINCT FROM (s.*)
             """
+        // ON CONFLICT rather than an anti-join: a NOT EXISTS probe planned for an (almost) empty
+        // live table becomes a sequential scan of the rows this very statement inserts, quadratic.
         insertNew = """
             INSERT INTO public.\(name) (\(list))
-            SELECT \(list) FROM \(staging) AS s WHERE NOT EXISTS (SELECT 1 FROM public.\(name) l WHERE l.id = s.id)
+            SELECT \(list) FROM \(staging) ON CONFLICT (id) DO NOTHING
             """
         deleteMissing = """
             DELETE FROM public.\(name) AS l WHERE NOT EXISTS (SELECT 1 FROM \(staging) s WHERE s.id = l.id)

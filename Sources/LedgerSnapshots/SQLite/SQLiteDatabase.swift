@@ -133,6 +133,17 @@ public final class SQLiteStatement {
         guard status == SQLITE_DONE || status == SQLITE_ROW else { throw database.error(status) }
     }
 
+    /// Runs a query and calls `body` with each row, without copying the row out (large reads).
+    public func forEachRow(_ values: [SQLiteValue] = [], _ body: (SQLiteRow) throws -> Void) throws {
+        try bind(values)
+        while true {
+            let status = sqlite3_step(handle)
+            if status == SQLITE_DONE { return }
+            guard status == SQLITE_ROW else { throw database.error(status) }
+            try body(SQLiteRow(handle: handle))
+        }
+    }
+
     /// Runs a query and returns every row as values.
     public func rows(_ values: [SQLiteValue] = []) throws -> [[SQLiteValue]] {
         try bind(values)
@@ -157,4 +168,35 @@ public final class SQLiteStatement {
         default: return .null
         }
     }
+}
+
+/// The current row of a statement being stepped; valid only inside the ``SQLiteStatement/forEachRow(_:_:)`` body.
+public struct SQLiteRow {
+    let handle: OpaquePointer
+
+    public var columnCount: Int32 { sqlite3_column_count(handle) }
+
+    /// The storage class of the column: `SQLITE_INTEGER`, `SQLITE_FLOAT`, `SQLITE_TEXT`, `SQLITE_BLOB` or `SQLITE_NULL`.
+    public func type(_ index: Int32) -> Int32 { sqlite3_column_type(handle, index) }
+
+    public func isNull(_ index: Int32) -> Bool { type(index) == SQLITE_NULL }
+
+    public func int64(_ index: Int32) -> Int64 { sqlite3_column_int64(handle, index) }
+
+    public func double(_ index: Int32) -> Double { sqlite3_column_double(handle, index) }
+
+    /// Text or blob bytes, borrowed until the next step.
+    public func bytes(_ index: Int32) -> UnsafeRawBufferPointer {
+        let pointer =
+            type(index) == SQLITE_BLOB
+            ? sqlite3_column_blob(handle, index) : UnsafeRawPointer(sqlite3_column_text(handle, index))
+        let count = Int(sqlite3_column_bytes(handle, index))
+        return UnsafeRawBufferPointer(start: count > 0 ? pointer : nil, count: count)
+    }
+
+    public func text(_ index: Int32) -> String? {
+        isNull(index) ? nil : String(decoding: bytes(index), as: UTF8.self)
+    }
+
+    public func blob(_ index: Int32) -> [UInt8] { [UInt8](bytes(index)) }
 }

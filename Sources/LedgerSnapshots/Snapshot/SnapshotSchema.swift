@@ -1,0 +1,121 @@
+import Foundation
+import LedgerCore
+
+/// The layout of a snapshot file (docs/snapshots.md describes it for readers).
+///
+/// The row tables mirror PostgreSQL's columns with SQLite types: UUIDs as lower-case text,
+/// timestamps as ISO 8601 UTC text with microseconds, booleans as 0/1, `metadata` as JSON text.
+/// Every table is keyed and `WITHOUT ROWID`, so reading in key order is a scan.
+enum SnapshotSchema {
+    /// Bumped when the layout changes; a file of another layout is not read.
+    static let formatVersion = 1
+
+    static let create = """
+        CREATE TABLE snapshot_meta (
+            format_version INTEGER NOT NULL,
+            database_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            chain_hash TEXT NOT NULL,
+            projector_version INTEGER NOT NULL,
+            subscription_rows INTEGER NOT NULL,
+            payment_rows INTEGER NOT NULL,
+            parked_events INTEGER NOT NULL,
+            reducer_records INTEGER NOT NULL,
+            content_digest TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            ledger_version TEXT NOT NULL
+        );
+        CREATE TABLE subscriptions (
+            id TEXT PRIMARY KEY,
+            license_id TEXT NOT NULL,
+            stripe_subscription_id TEXT NOT NULL UNIQUE,
+            stripe_customer_id TEXT,
+            status TEXT NOT NULL,
+            plan_type TEXT NOT NULL,
+            billing_cycle TEXT NOT NULL,
+            amount_cents INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            current_period_start TEXT,
+            current_period_end TEXT,
+            cancel_at_period_end INTEGER NOT NULL,
+            canceled_at TEXT,
+            trial_start TEXT,
+            trial_end TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            metadata TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE payment_transactions (
+            id TEXT PRIMARY KEY,
+            subscription_id TEXT,
+            stripe_payment_intent_id TEXT NOT NULL UNIQUE,
+            stripe_invoice_id TEXT,
+            amount_cents INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            status TEXT NOT NULL,
+            payment_method TEXT,
+            failure_reason TEXT,
+            refunded_amount_cents INTEGER NOT NULL,
+            processed_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            metadata TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE parked (
+            object_key TEXT PRIMARY KEY,
+            position INTEGER NOT NULL,
+            event_type TEXT NOT NULL,
+            reason TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE reducer_state (
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL,
+            state BLOB NOT NULL,
+            PRIMARY KEY (kind, key)
+        ) WITHOUT ROWID;
+        """
+
+    /// The content the digest covers, in digest order (everything but `snapshot_meta`).
+    static let digestedTables: [(name: String, orderBy: String)] = [
+        ("subscriptions", "id"), ("payment_transactions", "id"), ("parked", "object_key"),
+        ("reducer_state", "kind, key"),
+    ]
+
+    static func values(_ row: SubscriptionRow) -> [SQLiteValue] {
+        [
+            .uuid(row.id), .uuid(row.licenseID), .text(row.stripeSubscriptionID), .optionalText(row.stripeCustomerID),
+            .text(row.status.rawValue), .text(row.planType.rawValue), .text(row.billingCycle.rawValue),
+            .integer(Int64(row.amountCents)), .text(row.currency), .time(row.currentPeriodStart),
+            .time(row.currentPeriodEnd), .integer(row.cancelAtPeriodEnd ? 1 : 0), .time(row.canceledAt),
+            .time(row.trialStart), .time(row.trialEnd), .time(row.createdAt), .time(row.updatedAt),
+            .text(row.metadata),
+        ]
+    }
+
+    static func values(_ row: PaymentTransactionRow) -> [SQLiteValue] {
+        [
+            .uuid(row.id), row.subscriptionID.map(SQLiteValue.uuid) ?? .null, .text(row.stripePaymentIntentID),
+            .optionalText(row.stripeInvoiceID), .integer(Int64(row.amountCents)), .text(row.currency),
+            .text(row.status.rawValue), .optionalText(row.paymentMethod), .optionalText(row.failureReason),
+            .integer(Int64(row.refundedAmountCents)), .time(row.processedAt), .time(row.createdAt),
+            .time(row.updatedAt), .text(row.metadata),
+        ]
+    }
+}
+
+extension SQLiteValue {
+    static func uuid(_ id: UUID) -> SQLiteValue { .text(id.uuidString.lowercased()) }
+    static func optionalText(_ text: String?) -> SQLiteValue { text.map { .text($0) } ?? .null }
+    static func time(_ time: EventTime?) -> SQLiteValue { time.map { .text($0.description) } ?? .null }
+}
+
+extension ProjectionObjectKey {
+    /// The object as `parked.object_key` shows it: `subscription:sub_…`, `payment:pi_…`, `event:1234`.
+    var snapshotKey: String {
+        switch self {
+        case .subscription(let id): "subscription:\(id)"
+        case .payment(let id): "payment:\(id)"
+        case .event(let position): "event:\(position)"
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import LedgerCore
+
+/// Writes a projection state to a snapshot file, crash-safely.
+///
+/// The file is written under a temporary name in the target directory in one transaction
+/// with prepared statements, its digest computed from the rows read back, fsynced, then
+/// renamed into place and the directory fsynced. A crash at any moment leaves either no
+/// new file or the complete one; temporary names are never read as snapshots.
+public struct SnapshotWriter {
+    /// Where the log stands at the state's position.
+    public struct Origin: Sendable {
+        public var databaseID: UUID
+        public var position: Int64
+        /// The chain hash of the event at `position` (32 bytes).
+        public var chainHash: [UInt8]
+
+        public init(databaseID: UUID, position: Int64, chainHash: [UInt8]) {
+            self.databaseID = databaseID
+            self.position = position
+            self.chainHash = chainHash
+        }
+    }
+
+    public let directory: SnapshotDirectory
+
+    public init(directory: SnapshotDirectory) {
+        self.directory = directory
+    }
+
+    /// Writes `state` (every event through `origin.position` applied) and returns the new file.
+    public func write(_ state: ProjectionState, origin: Origin, createdAt: EventTime) throws -> SnapshotFile {
+        try directory.create()
+        let final = directory.url(databaseID: origin.databaseID, position: origin.position)
+        let temporary = directory.temporaryURL(for: final)
+        try? FileManager.default.removeItem(at: temporary)
+        do {
+            let meta = try fill(temporary, state: state, origin: origin, createdAt: createdAt)
+            try FileSync.fsync(temporary)
+            try FileSync.rename(temporary, to: final)
+            try FileSync.fsync(directory.url)
+            return SnapshotFile(url: final, meta: meta)
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        }
+    }
+
+    private func fill(_ url: URL, state: ProjectionState, origin: Origin, createdAt: EventTime) throws -> SnapshotMeta {
+        let database = try SQLiteDatabase(path: url.path)
+        defer { database.close() }
+        // No rollback journal: the file is not visible under its real name until it is complete.
+        try database.execute("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 8192;")
+        return try database.transaction {
+            try database.execute(SnapshotSchema.create)
+            let subscriptions = state.subscriptionRows().sorted { $0.id.uuidString < $1.id.uuidString }
+            try insert(subscriptions.map(SnapshotSchema.values), into: "subscriptions", columns: 18, database)
+            let payments = state.paymentRows().sorted { $0.id.uuidString < $1.id.uuidString }
+            try insert(payments.map(SnapshotSchema.values), into: "payment_transactions", columns: 14, database)
+            let parked = state.parked.map { key, event -> [SQLiteValue] in
+                [
+                    .text(key.snapshotKey), .integer(event.position), .text(event.eventType),
+                    .text(event.reason.description),
+                ]
+            }
+            try insert(parked, into: "parked", columns: 4, database)
+            let records = state.reducerRecords()
+            try insert(
+                records.map { [.text($0.kind.rawValue), .text($0.key), .blob($0.state)] }, into: "reducer_state",
+                columns: 3, database)
+            let meta = SnapshotMeta(
+                databaseID: origin.databaseID, position: origin.position,
+                chainHash: HexEncoding.encode(origin.chainHash),
+                counts: (subscriptions.count, payments.count, parked.count, records.count),
+                contentDigest: try ContentDigest.compute(database), createdAt: createdAt)
+            try database.prepare("INSERT INTO snapshot_meta (\(SnapshotMeta.columns)) VALUES (\(placeholders(12)))")
+                .run(meta.values)
+            return meta
+        }
+    }
+
+    private func insert(_ rows: [[SQLiteValue]], into table: String, columns: Int, _ database: SQLiteDatabase) throws {
+        let statement = try database.prepare("INSERT INTO \(table) VALUES (\(placeholders(columns)))")
+        for row in rows { try statement.run(row) }
+    }
+
+    private func placeholders(_ count: Int) -> String {
+        (1...count).map { "?\($0)" }.joined(separator: ", ")
+    }
+}
+
+/// The file-system calls that make a write durable.
+enum FileSync {
+    /// Flushes a file (or a directory's entries) to stable storage.
+    static func fsync(_ url: URL) throws {
+        let descriptor = open(url.path, O_RDONLY)
+        guard descriptor >= 0 else { throw SnapshotIOError(operation: "open", path: url.path, code: errno) }
+        defer { close(descriptor) }
+        guard Foundation.fsync(descriptor) == 0 else {
+            throw SnapshotIOError(operation: "fsync", path: url.path, code: errno)
+        }
+    }
+
+    /// Atomically replaces `destination` with `source` (same directory).
+    static func rename(_ source: URL, to destination: URL) throws {
+        guard Foundation.rename(source.path, destination.path) == 0 else {
+            throw SnapshotIOError(operation: "rename", path: source.path, code: errno)
+        }
+    }
+}
+
+/// A failed file-system call while writing a snapshot.
+public struct SnapshotIOError: Error, CustomStringConvertible, Sendable {
+    public var operation: String
+    public var path: String
+    public var code: Int32
+
+    public var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
+}

@@ -1,0 +1,155 @@
+import ArgumentParser
+import Foundation
+import LedgerCore
+import LedgerEngine
+import LedgerPostgres
+import LedgerSnapshots
+
+/// `ledger snapshot create|list|verify|prune`.
+struct SnapshotCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "snapshot",
+        abstract: "Create, list, verify and prune SQLite snapshots of the projected state.",
+        discussion: """
+            A snapshot is one SQLite file holding the projection's state at a log position:
+            the subscriptions and payment_transactions rows, the parked events, the reducer
+            state a replay continues from, and snapshot_meta (position, chain hash, projector
+            version, row counts, content digest). Files are named
+            ledger-<database id>-<position>.sqlite, so two databases' snapshots never mix.
+            docs/snapshots.md describes the layout for analytics tools.
+
+            Before a snapshot is used it is verified: SQLite quick_check, the content digest,
+            the projector version, the database id, and the log's chain hash at its position.
+            `ledger rebuild` and `ledger project` start from the newest valid one.
+            """,
+        subcommands: [Create.self, List.self, Verify.self, Prune.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a snapshot of the state at the log's head.",
+            discussion: """
+                Computes the state from the newest valid snapshot plus the events after it
+                (or from event 1), without touching the projected tables, and writes it to
+                a temporary file that is synced and renamed into place: a crash leaves the
+                old snapshots and no half file.
+                """)
+
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var logging: LoggingOptions
+        @Option(help: ArgumentHelp("Directory (default: LEDGER_SNAPSHOT_DIR, else ./snapshots).", valueName: "dir"))
+        var dir: String?
+        @Flag(help: "Replay from event 1 instead of the newest valid snapshot.") var fromScratch = false
+        @Flag(help: "Print the new snapshot's metadata as JSON.") var json = false
+
+        func run() throws {
+            let options = try SnapshotOptions.parse(dir.map { ["--snapshot-dir", $0] } ?? [])
+            let logger = logging.makeLogger(label: "ledger.snapshot")
+            let progress = ProgressLine()
+            let file = try SnapshotMaker(
+                connect: database.connect, policy: options.policy(replayFromSnapshots: !fromScratch), logger: logger
+            ).createAtHead { position in progress.update("replaying… position \(position)") }
+            progress.finish()
+            if json { return try printJSON(file.meta) }
+            print("wrote \(file.url.path)")
+            print(
+                "position \(file.meta.position), \(file.meta.subscriptionRows) subscriptions, "
+                    + "\(file.meta.paymentRows) payments, \(file.meta.parkedEvents) parked, "
+                    + "\(file.size / 1024) KiB")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List this database's snapshots, newest first, each verified.")
+
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var logging: LoggingOptions
+        @Option(help: ArgumentHelp("Directory (default: LEDGER_SNAPSHOT_DIR, else ./snapshots).", valueName: "dir"))
+        var dir: String?
+        @Flag(help: "Print the list as JSON.") var json = false
+
+        func run() throws {
+            let options = try SnapshotOptions.parse(dir.map { ["--snapshot-dir", $0] } ?? [])
+            let catalog = try SnapshotCatalog(
+                directory: options.snapshotDirectory, connection: try database.connect(),
+                logger: logging.makeLogger(label: "ledger.snapshot"))
+            let listings = try catalog.list()
+            if json { return try printJSON(listings) }
+            if listings.isEmpty { print("no snapshots of this database in \(catalog.directory.url.path)") }
+            for listing in listings {
+                let position = listing.position.map(String.init) ?? "?"
+                let rows = (listing.subscriptionRows ?? 0) + (listing.paymentRows ?? 0)
+                let verdict = listing.valid ? "valid" : "INVALID: \(listing.problem ?? "")"
+                print(
+                    "\(position.leftPadded(12))  \(listing.createdAt ?? "-")  "
+                        + "\(String(listing.sizeBytes / 1024).leftPadded(8)) KiB  \(String(rows).leftPadded(9)) rows  "
+                        + "\(verdict)  \(URL(fileURLWithPath: listing.path).lastPathComponent)")
+            }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Verify snapshot files (all of this database's when none is named); exit 1 if any fails.")
+
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var logging: LoggingOptions
+        @Option(help: ArgumentHelp("Directory (default: LEDGER_SNAPSHOT_DIR, else ./snapshots).", valueName: "dir"))
+        var dir: String?
+        @Argument(help: "Snapshot files to verify.") var files: [String] = []
+
+        func run() throws {
+            let options = try SnapshotOptions.parse(dir.map { ["--snapshot-dir", $0] } ?? [])
+            let catalog = try SnapshotCatalog(
+                directory: options.snapshotDirectory, connection: try database.connect(),
+                logger: logging.makeLogger(label: "ledger.snapshot"))
+            let urls =
+                files.isEmpty
+                ? try catalog.directory.files(of: catalog.databaseID).map(\.url)
+                : files.map { URL(fileURLWithPath: $0) }
+            if urls.isEmpty { print("no snapshots of this database in \(catalog.directory.url.path)") }
+            var failures = 0
+            for url in urls {
+                do {
+                    let file = try catalog.verify(url)
+                    print("ok       \(url.lastPathComponent)  position \(file.meta.position)")
+                } catch {
+                    failures += 1
+                    print("INVALID  \(url.lastPathComponent)  \(error)")
+                }
+            }
+            if failures > 0 { throw ExitCode(ExitStatus.failure) }
+        }
+    }
+
+    struct Prune: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete all but the newest K snapshots of this database (and abandoned temporary files).")
+
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var logging: LoggingOptions
+        @Option(help: ArgumentHelp("Directory (default: LEDGER_SNAPSHOT_DIR, else ./snapshots).", valueName: "dir"))
+        var dir: String?
+        @Option(help: "Snapshots to keep (newest positions).") var keep: Int
+
+        func validate() throws {
+            guard keep >= 0 else { throw ValidationError("--keep must be 0 or more") }
+        }
+
+        func run() throws {
+            let options = try SnapshotOptions.parse(dir.map { ["--snapshot-dir", $0] } ?? [])
+            let catalog = try SnapshotCatalog(
+                directory: options.snapshotDirectory, connection: try database.connect(),
+                logger: logging.makeLogger(label: "ledger.snapshot"))
+            let removed = try catalog.prune(keep: keep)
+            for url in removed { print("deleted \(url.lastPathComponent)") }
+            print("kept \(try catalog.directory.files(of: catalog.databaseID).count), deleted \(removed.count)")
+        }
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

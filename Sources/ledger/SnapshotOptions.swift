@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import LedgerEngine
+import LedgerSnapshots
+
+/// Where snapshot files are, and how often `project` and `rebuild` write one.
+struct SnapshotOptions: ParsableArguments {
+    @Option(
+        name: .customLong("snapshot-dir"),
+        help: ArgumentHelp(
+            "Directory of snapshot files (default: LEDGER_SNAPSHOT_DIR, else ./snapshots).", valueName: "dir"))
+    var directory: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Write a snapshot each time the state moves this many events past the newest one.", valueName: "n"))
+    var snapshotEvery: Int64?
+
+    func validate() throws {
+        if let snapshotEvery, snapshotEvery < 1 { throw ValidationError("--snapshot-every must be at least 1") }
+    }
+
+    var snapshotDirectory: SnapshotDirectory {
+        directory.map { SnapshotDirectory(url: URL(fileURLWithPath: $0, isDirectory: true)) } ?? .default()
+    }
+
+    func policy(replayFromSnapshots: Bool) -> SnapshotPolicy {
+        SnapshotPolicy(directory: snapshotDirectory, replayFromSnapshots: replayFromSnapshots, every: snapshotEvery)
+    }
+}
