@@ -95,6 +95,13 @@ public enum SQLiteValue: Sendable, Equatable {
 
 /// A compiled statement; finalised on deinit.
 public final class SQLiteStatement {
+    /// A valid address for zero bytes of text.
+    nonisolated(unsafe) private static let empty: UnsafePointer<CChar> = {
+        let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: 1)
+        pointer.initialize(to: 0)
+        return UnsafePointer(pointer)
+    }()
+
     let database: SQLiteDatabase
     let handle: OpaquePointer
 
@@ -116,7 +123,15 @@ public final class SQLiteStatement {
             case .null: status = sqlite3_bind_null(handle, index)
             case .integer(let integer): status = sqlite3_bind_int64(handle, index, integer)
             case .real(let real): status = sqlite3_bind_double(handle, index, real)
-            case .text(let text): status = sqlite3_bind_text(handle, index, text, -1, SQLITE_TRANSIENT)
+            case .text(let text):
+                // The UTF-8 bytes with their length: no C-string copy, no strlen.
+                var text = text
+                status = text.withUTF8 { bytes in
+                    bytes.withMemoryRebound(to: CChar.self) {
+                        // An empty buffer may have no address; SQLite would read a null pointer as NULL.
+                        sqlite3_bind_text(handle, index, $0.baseAddress ?? Self.empty, Int32($0.count), SQLITE_TRANSIENT)
+                    }
+                }
             case .blob(let bytes):
                 status = bytes.withUnsafeBytes {
                     sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT)

@@ -50,13 +50,15 @@ public struct SnapshotWriter {
         let database = try SQLiteDatabase(path: url.path)
         defer { database.close() }
         // No rollback journal: the file is not visible under its real name until it is complete.
-        try database.execute("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 8192;")
+        try database.execute(
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 8192; PRAGMA cache_size = -65536;")
         return try database.transaction {
             try database.execute(SnapshotSchema.create)
-            let subscriptions = state.subscriptionRows().sorted { $0.id.uuidString < $1.id.uuidString }
-            try insert(subscriptions.map(SnapshotSchema.values), into: "subscriptions", columns: 18, database)
-            let payments = state.paymentRows().sorted { $0.id.uuidString < $1.id.uuidString }
-            try insert(payments.map(SnapshotSchema.values), into: "payment_transactions", columns: 14, database)
+            // Inserted in key order (the key is the first value, a lower-case UUID), so pages fill sequentially.
+            let subscriptions = state.subscriptionRows().map(SnapshotSchema.values).sorted(by: Self.firstValueOrder)
+            try insert(subscriptions, into: "subscriptions", columns: 18, database)
+            let payments = state.paymentRows().map(SnapshotSchema.values).sorted(by: Self.firstValueOrder)
+            try insert(payments, into: "payment_transactions", columns: 14, database)
             let parked = state.parked.map { key, event -> [SQLiteValue] in
                 [
                     .text(key.snapshotKey), .integer(event.position), .text(event.eventType),
@@ -82,6 +84,11 @@ public struct SnapshotWriter {
     private func insert(_ rows: [[SQLiteValue]], into table: String, columns: Int, _ database: SQLiteDatabase) throws {
         let statement = try database.prepare("INSERT INTO \(table) VALUES (\(placeholders(columns)))")
         for row in rows { try statement.run(row) }
+    }
+
+    private static func firstValueOrder(_ a: [SQLiteValue], _ b: [SQLiteValue]) -> Bool {
+        guard case .text(let left) = a[0], case .text(let right) = b[0] else { return false }
+        return left < right
     }
 
     private func placeholders(_ count: Int) -> String {
