@@ -88,13 +88,8 @@ struct ProjectCommand: ParsableCommand {
                 + String(format: " in %.1f s", report.replaySeconds)
         }
         print(line)
-        for drift in report.drift {
-            print(
-                "\(drift.table.padding(toLength: 22, withPad: " ", startingAt: 0)) \(drift.inserted) inserted, "
-                    + "\(drift.updated) updated, \(drift.deleted) deleted")
-        }
-        print("parked events: \(report.parked)")
-        for file in report.snapshotsWritten { print("wrote snapshot \(file)") }
+        printProjectionOutcome(
+            drift: report.drift, label: "", parked: report.parked, snapshotsWritten: report.snapshotsWritten)
         fflush(nil)
     }
 }

@@ -54,12 +54,18 @@ struct RebuildCommand: ParsableCommand {
         print(
             "rebuilt from \(origin)\(report.eventsRead) events through position \(report.position) "
                 + String(format: "in %.1f s (%.0f events/s)", seconds, Double(report.eventsRead) / max(seconds, 1e-9)))
-        for drift in report.drift {
-            print(
-                "\(drift.table.padding(toLength: 22, withPad: " ", startingAt: 0)) drift: \(drift.inserted) inserted, "
-                    + "\(drift.updated) updated, \(drift.deleted) deleted")
-        }
-        print("parked events: \(report.parked)")
-        for file in report.snapshotsWritten { print("wrote snapshot \(file)") }
+        printProjectionOutcome(
+            drift: report.drift, label: "drift: ", parked: report.parked, snapshotsWritten: report.snapshotsWritten)
     }
+}
+
+/// The lines `project` and `rebuild` end with: rows written per table, parked events, snapshots written.
+func printProjectionOutcome(drift: [TableDrift], label: String, parked: Int, snapshotsWritten: [String]) {
+    for table in drift {
+        print(
+            "\(table.table.padding(toLength: 22, withPad: " ", startingAt: 0)) \(label)\(table.inserted) inserted, "
+                + "\(table.updated) updated, \(table.deleted) deleted")
+    }
+    print("parked events: \(parked)")
+    for file in snapshotsWritten { print("wrote snapshot \(file)") }
 }

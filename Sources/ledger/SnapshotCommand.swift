@@ -36,17 +36,16 @@ struct SnapshotCommand: ParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var logging: LoggingOptions
-        @Option(help: ArgumentHelp("Directory (default: LEDGER_SNAPSHOT_DIR, else ./snapshots).", valueName: "dir"))
-        var dir: String?
+        @OptionGroup var location: SnapshotLocation
         @Flag(help: "Replay from event 1 instead of the newest valid snapshot.") var fromScratch = false
         @Flag(help: "Print the new snapshot's metadata as JSON.") var json = false
 
         func run() throws {
-            let options = try SnapshotOptions.parse(dir.map { ["--snapshot-dir", $0] } ?? [])
             let logger = logging.makeLogger(label: "ledger.snapshot")
             let progress = ProgressLine()
             let file = try SnapshotMaker(
-                connect: database.connect, policy: options.policy(replayFromSnapshots: !fromScratch), logger: logger
+                connect: database.connect,
+                policy: SnapshotPolicy(directory: location.directory, replayFromSnapshots: !fromScratch), logger: logger
             ).createAtHead { position in progress.update("replaying… position \(position)") }
             progress.finish()
             if json { return try printJSON(file.meta) }
@@ -64,15 +63,11 @@ struct SnapshotCommand: ParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var logging: LoggingOptions
-        @Option(help: ArgumentHelp("Directory (default: LEDGER_SNAPSHOT_DIR, else ./snapshots).", valueName: "dir"))
-        var dir: String?
+        @OptionGroup var location: SnapshotLocation
         @Flag(help: "Print the list as JSON.") var json = false
 
         func run() throws {
-            let options = try SnapshotOptions.parse(dir.map { ["--snapshot-dir", $0] } ?? [])
-            let catalog = try SnapshotCatalog(
-                directory: options.snapshotDirectory, connection: try database.connect(),
-                logger: logging.makeLogger(label: "ledger.snapshot"))
+            let catalog = try location.catalog(database: database, logging: logging)
             let listings = try catalog.list()
             if json { return try printJSON(listings) }
             if listings.isEmpty { print("no snapshots of this database in \(catalog.directory.url.path)") }
@@ -94,15 +89,11 @@ struct SnapshotCommand: ParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var logging: LoggingOptions
-        @Option(help: ArgumentHelp("Directory (default: LEDGER_SNAPSHOT_DIR, else ./snapshots).", valueName: "dir"))
-        var dir: String?
+        @OptionGroup var location: SnapshotLocation
         @Argument(help: "Snapshot files to verify.") var files: [String] = []
 
         func run() throws {
-            let options = try SnapshotOptions.parse(dir.map { ["--snapshot-dir", $0] } ?? [])
-            let catalog = try SnapshotCatalog(
-                directory: options.snapshotDirectory, connection: try database.connect(),
-                logger: logging.makeLogger(label: "ledger.snapshot"))
+            let catalog = try location.catalog(database: database, logging: logging)
             let urls =
                 files.isEmpty
                 ? try catalog.directory.files(of: catalog.databaseID).map(\.url)
@@ -128,8 +119,7 @@ struct SnapshotCommand: ParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var logging: LoggingOptions
-        @Option(help: ArgumentHelp("Directory (default: LEDGER_SNAPSHOT_DIR, else ./snapshots).", valueName: "dir"))
-        var dir: String?
+        @OptionGroup var location: SnapshotLocation
         @Option(help: "Snapshots to keep (newest positions).") var keep: Int
 
         func validate() throws {
@@ -137,14 +127,25 @@ struct SnapshotCommand: ParsableCommand {
         }
 
         func run() throws {
-            let options = try SnapshotOptions.parse(dir.map { ["--snapshot-dir", $0] } ?? [])
-            let catalog = try SnapshotCatalog(
-                directory: options.snapshotDirectory, connection: try database.connect(),
-                logger: logging.makeLogger(label: "ledger.snapshot"))
+            let catalog = try location.catalog(database: database, logging: logging)
             let removed = try catalog.prune(keep: keep)
             for url in removed { print("deleted \(url.lastPathComponent)") }
             print("kept \(try catalog.directory.files(of: catalog.databaseID).count), deleted \(removed.count)")
         }
+    }
+}
+
+/// `--dir` of the snapshot subcommands, and the catalog of this database's snapshots there.
+struct SnapshotLocation: ParsableArguments {
+    @Option(help: ArgumentHelp("Directory (default: LEDGER_SNAPSHOT_DIR, else ./snapshots).", valueName: "dir"))
+    var dir: String?
+
+    var directory: SnapshotDirectory { resolvedSnapshotDirectory(dir) }
+
+    func catalog(database: DatabaseOptions, logging: LoggingOptions) throws -> SnapshotCatalog {
+        try SnapshotCatalog(
+            directory: directory, connection: try database.connect(),
+            logger: logging.makeLogger(label: "ledger.snapshot"))
     }
 }
 

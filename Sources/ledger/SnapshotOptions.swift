@@ -20,11 +20,14 @@ struct SnapshotOptions: ParsableArguments {
         if let snapshotEvery, snapshotEvery < 1 { throw ValidationError("--snapshot-every must be at least 1") }
     }
 
-    var snapshotDirectory: SnapshotDirectory {
-        directory.map { SnapshotDirectory(url: URL(fileURLWithPath: $0, isDirectory: true)) } ?? .default()
-    }
+    var snapshotDirectory: SnapshotDirectory { resolvedSnapshotDirectory(directory) }
 
     func policy(replayFromSnapshots: Bool) -> SnapshotPolicy {
         SnapshotPolicy(directory: snapshotDirectory, replayFromSnapshots: replayFromSnapshots, every: snapshotEvery)
     }
+}
+
+/// The directory a `--snapshot-dir`/`--dir` value names, else LEDGER_SNAPSHOT_DIR, else ./snapshots.
+func resolvedSnapshotDirectory(_ path: String?) -> SnapshotDirectory {
+    path.map { SnapshotDirectory(url: URL(fileURLWithPath: $0, isDirectory: true)) } ?? .default()
 }
