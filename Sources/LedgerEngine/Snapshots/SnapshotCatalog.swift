@@ -33,8 +33,12 @@ public struct SnapshotCatalog {
         self.directory = directory
         self.store = EventStore(connection: connection)
         self.logger = logger
-        let row = try connection.query("SELECT id FROM ledger.identity", resultFormat: .binary)[0]
-        databaseID = try row.decode(UUID.self, at: 0)
+        do {
+            let row = try connection.query("SELECT id FROM ledger.identity", resultFormat: .binary)[0]
+            databaseID = try row.decode(UUID.self, at: 0)
+        } catch let error as PostgresError where error.sqlState == "42P01" {
+            throw MissingIdentity()
+        }
     }
 
     /// One file as `ledger snapshot list` shows it.
@@ -135,4 +139,11 @@ public struct SnapshotCatalog {
 public struct SnapshotPositionError: Error, CustomStringConvertible, Sendable {
     public var position: Int64
     public var description: String { "cannot take a snapshot at position \(position): the log has no event there" }
+}
+
+/// Snapshots are named by `ledger.identity`, which migration 006 creates.
+public struct MissingIdentity: Error, CustomStringConvertible, Sendable {
+    public var description: String {
+        "this database has no ledger.identity (migration 006), which snapshots are named by; run `ledger migrate up`"
+    }
 }
