@@ -23,6 +23,9 @@ public struct SnapshotPolicy: Sendable {
 /// one, writes new ones. A snapshot is used only after every check passes; one that fails is
 /// skipped with a warning naming the reason.
 public struct SnapshotCatalog {
+    /// No parameters; the database's id.
+    static let selectIdentity = "SELECT id FROM ledger.identity"
+
     public let directory: SnapshotDirectory
     public let databaseID: UUID
     let store: EventStore
@@ -34,7 +37,7 @@ public struct SnapshotCatalog {
         self.store = EventStore(connection: connection)
         self.logger = logger
         do {
-            let row = try connection.query("SELECT id FROM ledger.identity", resultFormat: .binary)[0]
+            let row = try connection.query(Self.selectIdentity, resultFormat: .binary)[0]
             databaseID = try row.decode(UUID.self, at: 0)
         } catch let error as PostgresError where error.sqlState == "42P01" {
             throw MissingIdentity()

@@ -28,6 +28,12 @@ public struct ProjectionBookkeeping {
         COPY ledger.parked (projection, position, object_id, event_type, reason) FROM STDIN (FORMAT binary)
         """
 
+    /// `$1` projection name.
+    static let selectParked = """
+        SELECT object_id, position, event_type, reason FROM ledger.parked
+        WHERE projection = $1 ORDER BY position, object_id
+        """
+
     let connection: PostgresConnection
 
     public init(connection: PostgresConnection) {
@@ -60,11 +66,7 @@ public struct ProjectionBookkeeping {
 
     /// The parked events of `projection`, in position order.
     public func parked(of projection: String) throws -> [ParkedRecord] {
-        let rows = try connection.query(
-            """
-            SELECT object_id, position, event_type, reason FROM ledger.parked
-            WHERE projection = $1 ORDER BY position, object_id
-            """, [projection])
+        let rows = try connection.query(Self.selectParked, [projection])
         return try rows.map {
             ParkedRecord(
                 objectID: try $0.decode(at: 0), position: try $0.decode(at: 1), eventType: try $0.decode(at: 2),

@@ -78,10 +78,8 @@ public struct ProjectionWriter {
         precondition(connection.isInTransaction, "delete must run inside the caller's transaction")
         func delete(from table: ProjectedTable, _ ids: [UUID]) throws -> Int {
             guard !ids.isEmpty else { return 0 }
-            return try connection.query(
-                "DELETE FROM public.\(table.name) WHERE id = ANY($1::uuid[])",
-                [PostgresArrayLiteral.make(ids.map(\.uuidString))]
-            ).affectedRows
+            return try connection.query(table.deleteIDs, [PostgresArrayLiteral.make(ids.map(\.uuidString))])
+                .affectedRows
         }
         let payments = try delete(from: Self.payments, payments)
         let subscriptions = try delete(from: Self.subscriptions, subscriptions)
@@ -122,6 +120,8 @@ struct ProjectedTable {
     let updateChanged: String
     let insertNew: String
     let deleteMissing: String
+    /// `$1` the ids to delete (uuid[]).
+    let deleteIDs: String
 
     init(name: String, columns: [String]) {
         self.name = name
@@ -140,6 +140,7 @@ struct ProjectedTable {
             INSERT INTO public.\(name) (\(list))
             SELECT \(list) FROM \(staging) ON CONFLICT (id) DO NOTHING
             """
+        deleteIDs = "DELETE FROM public.\(name) WHERE id = ANY($1::uuid[])"
         deleteMissing = """
             DELETE FROM public.\(name) AS l WHERE NOT EXISTS (SELECT 1 FROM \(staging) s WHERE s.id = l.id)
             """

@@ -39,7 +39,13 @@ public struct SnapshotWriter {
             try FileSync.fsync(temporary)
             try FileSync.rename(temporary, to: final)
             try FileSync.fsync(directory.url)
-            return SnapshotFile(url: final, meta: meta)
+            // Checked again where it now lives: it opens as a snapshot and says what was written.
+            let written = try SnapshotFile.open(final)
+            guard written.meta == meta else {
+                try? FileManager.default.removeItem(at: final)
+                throw SnapshotProblem.unreadable("metadata differs after writing")
+            }
+            return written
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw error
