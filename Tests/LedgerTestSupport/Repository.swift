@@ -15,10 +15,8 @@ public enum Repository {
         try MigrationSource(directory: migrationsDirectory)
     }
 
-    /// `../shared/fixtures/stripe`, beside the checkout (as laid out for sessions and CI).
-    public static var stripeFixtures: URL {
-        root.deletingLastPathComponent().appendingPathComponent("shared/fixtures/stripe")
-    }
+    /// The Stripe payloads checked in under `Tests/Fixtures/stripe` (a copy of the shared fixtures).
+    public static var stripeFixtures: URL { root.appendingPathComponent("Tests/Fixtures/stripe") }
 
     /// The `ledger` binary built with the tests: `LEDGER_BIN`, else beside the test bundle.
     public static func ledgerBinary() throws -> URL {

@@ -41,15 +41,7 @@ enum GeneratedHistory {
         case fixtureMissing(String)
     }
 
-    /// The shared Stripe fixtures: `<repo>/../shared/fixtures/stripe`, located from this file.
-    static var fixturesDirectory: URL {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent()  // Generation
-            .deletingLastPathComponent()  // LedgerCoreTests
-            .deletingLastPathComponent()  // Tests
-            .deletingLastPathComponent()  // repository root
-            .appendingPathComponent("../shared/fixtures/stripe").standardizedFileURL
-    }
+    static var fixturesDirectory: URL { StripeFixtures.directory }
 
     static func fixtureJSON(_ relativePath: String) throws -> [String: Any] {
         let url = fixturesDirectory.appendingPathComponent(relativePath)

@@ -3,11 +3,8 @@ import LedgerCore
 
 /// Fixtures and helpers shared by the ingest tests.
 enum IngestFixtures {
-    /// `../shared/fixtures/stripe/webhook-events-2020-08-27`, beside the checkout.
-    static let eventsDirectory: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("shared/fixtures/stripe/webhook-events-2020-08-27")
+    /// The recorded 2020-08-27 webhook events.
+    static let eventsDirectory = StripeFixtures.directory.appendingPathComponent("webhook-events-2020-08-27")
 
     static func eventNames() throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: eventsDirectory.path)

@@ -5,14 +5,7 @@ import LedgerCore
 enum ProjectionFixtures {
     static let licenseID = "6f1c2a9e-1b2c-4d3e-8f40-5a6b7c8d9e0f"
 
-    static var directory: URL {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent()  // Projection
-            .deletingLastPathComponent()  // LedgerCoreTests
-            .deletingLastPathComponent()  // Tests
-            .deletingLastPathComponent()  // repository root
-            .appendingPathComponent("../shared/fixtures/stripe").standardizedFileURL
-    }
+    static var directory: URL { StripeFixtures.directory }
 
     enum Failure: Error {
         case missing(String)
