@@ -46,15 +46,10 @@ struct ProjectCommand: ParsableCommand {
         let logger = logging.makeLogger(label: "ledger.project")
         let stop = StopSignal.listen()
         let progress = ProgressLine()
-        let projector: Projector
-        do {
-            projector = try Projector(
-                connect: database.connect, batchSize: batchSize,
-                snapshots: snapshots.policy(replayFromSnapshots: true), logger: logger)
-        } catch let busy as ProjectionBusy {
-            FileHandle.standardError.write(Data("error: \(busy)\n".utf8))
-            throw ExitCode(ExitStatus.conflict)
-        }
+        // A busy projection (ProjectionBusy) exits with status 3 through ExitStatus.
+        let projector = try Projector(
+            connect: database.connect, batchSize: batchSize,
+            snapshots: snapshots.policy(replayFromSnapshots: true), logger: logger)
         let report = try projector.catchUp(
             progress: { position in progress.update("projecting… position \(position)") },
             shouldStop: { stop.isRequested })

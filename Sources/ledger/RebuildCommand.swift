@@ -34,18 +34,12 @@ struct RebuildCommand: ParsableCommand {
     func run() throws {
         let progress = ProgressLine()
         let started = ContinuousClock.now
-        let report: RebuildReport
-        do {
-            report = try ProjectionRebuilder(
-                connect: database.connect, snapshots: snapshots.policy(replayFromSnapshots: !fromScratch),
-                logger: logging.makeLogger(label: "ledger.rebuild")
-            ).rebuild(fromSnapshot: !fromScratch) { position in
-                progress.update("replaying… position \(position)")
-            }
-        } catch let busy as ProjectionBusy {
-            progress.finish()
-            FileHandle.standardError.write(Data("error: \(busy)\n".utf8))
-            throw ExitCode(ExitStatus.conflict)
+        // A busy projection (ProjectionBusy) exits with status 3 through ExitStatus.
+        let report = try ProjectionRebuilder(
+            connect: database.connect, snapshots: snapshots.policy(replayFromSnapshots: !fromScratch),
+            logger: logging.makeLogger(label: "ledger.rebuild")
+        ).rebuild(fromSnapshot: !fromScratch) { position in
+            progress.update("replaying… position \(position)")
         }
         progress.finish()
         let seconds = (ContinuousClock.now - started) / .seconds(1)

@@ -6,20 +6,8 @@ import Testing
 @Suite("ledger snapshot")
 struct SnapshotCommandTests {
     func sqlite3(_ file: String, _ sql: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["sqlite3", "-readonly", file]
-        let pipe = Pipe()
-        let input = Pipe()
-        process.standardOutput = pipe
-        process.standardInput = input
-        try process.run()
-        // On standard input, as a person pastes it (an argument starting with "--" would read as an option).
-        input.fileHandleForWriting.write(Data((sql + ";\n").utf8))
-        try input.fileHandleForWriting.close()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        let result = try runSQLite(file, sql, readOnly: true)
+        return (result.status, result.standardOutput)
     }
 
     func listing(_ environment: [String: String]) throws -> [[String: Any]] {

@@ -214,11 +214,7 @@ struct SnapshotReplayTests {
     }
 
     func sqlite3(_ url: URL, _ sql: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["sqlite3", url.path, sql]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "sqlite3 \(sql)")
+        let result = try runSQLite(url.path, sql)
+        #expect(result.status == 0, "sqlite3 \(sql): \(result.standardError)")
     }
 }

@@ -124,3 +124,26 @@ private final class DataCollector: @unchecked Sendable {
         if isOutput { output = data } else { errors = data }
     }
 }
+
+/// Runs SQL in the `sqlite3` shell on `file`, the SQL on standard input as a person would paste it
+/// (an argument starting with "--" would read as an option).
+public func runSQLite(_ file: String, _ sql: String, readOnly: Bool = false) throws -> ProcessOutput {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["sqlite3"] + (readOnly ? ["-readonly"] : []) + [file]
+    let output = Pipe()
+    let errors = Pipe()
+    let input = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    process.standardInput = input
+    try process.run()
+    input.fileHandleForWriting.write(Data((sql + ";\n").utf8))
+    try input.fileHandleForWriting.close()
+    let printed = output.fileHandleForReading.readDataToEndOfFile()
+    let complaints = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ProcessOutput(
+        status: process.terminationStatus, standardOutput: String(decoding: printed, as: UTF8.self),
+        standardError: String(decoding: complaints, as: UTF8.self))
+}

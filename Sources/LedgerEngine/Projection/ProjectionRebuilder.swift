@@ -99,11 +99,15 @@ public struct ProjectionRebuilder {
 
     /// The state's rows, minus those whose license does not exist (parked at their newest event).
     func projectedRows(_ state: ProjectionState) throws -> ProjectedRows {
+        // Computed once: each pass over the state costs ~0.7 s at 50k subscriptions.
+        let subscriptions = state.subscriptionRows()
         let licenses = LicenseLookup(connection: connection)
-        let existing = try licenses.existing(state.requiredLicenseIDs)
-        let orphans = state.subscriptionRows().filter { !existing.contains($0.licenseID) }
+        let existing = try licenses.existing(Set(subscriptions.map(\.licenseID)))
+        let orphans = subscriptions.filter { !existing.contains($0.licenseID) }
         let newest = try licenses.newestPositions(ofSubscriptions: orphans.map(\.stripeSubscriptionID))
-        return ProjectedRows(state: state, existingLicenses: existing) { newest[$0] ?? 0 }
+        return ProjectedRows(state: state, subscriptions: subscriptions, existingLicenses: existing) {
+            newest[$0] ?? 0
+        }
     }
 }
 
@@ -112,11 +116,15 @@ struct ProjectedRows {
     var payments: [PaymentTransactionRow]
     var parked: [ParkedRecord]
 
-    init(state: ProjectionState, existingLicenses: Set<UUID>, newestPosition: (String) -> Int64) {
+    /// `subscriptions` are `state.subscriptionRows()`, passed in because the caller already computed them.
+    init(
+        state: ProjectionState, subscriptions rows: [SubscriptionRow], existingLicenses: Set<UUID>,
+        newestPosition: (String) -> Int64
+    ) {
         var parked = state.parkedRecords
         var withoutLicense: Set<UUID> = []
         subscriptions = []
-        for row in state.subscriptionRows() {
+        for row in rows {
             if existingLicenses.contains(row.licenseID) {
                 subscriptions.append(row)
                 continue

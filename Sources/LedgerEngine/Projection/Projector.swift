@@ -60,6 +60,8 @@ public final class Projector {
     private var restored = false
     /// Subscriptions whose row waits for its license, by Stripe id; rechecked on every batch.
     private var waitingForLicense: [String: ParkedRecord] = [:]
+    /// `ledger.parked` as last read or written, so a batch rewrites it only when it changed.
+    private var writtenParked: [ParkedRecord] = []
 
     /// Connects and takes the writer lock; throws ``ProjectionBusy`` when another writer holds it.
     public init(
@@ -108,7 +110,7 @@ public final class Projector {
             guard !events.isEmpty || recheckLicenses else { break }
             recheckLicenses = false
             let drift = try commit(events, through: events.last?.position ?? position)
-            if let written = try scheduler?.writeIfDue(state, position: position) {
+            if let written = try scheduler?.writeIfDue(state, position: position, createdAt: clock()) {
                 report.snapshotsWritten.append(written.path)
             }
             report.eventsApplied += Int64(events.count)
@@ -154,15 +156,11 @@ public final class Projector {
         state = replay.state
         // The live tables already hold these rows.
         _ = state.takeChangedObjects()
-        for record in try bookkeeping.parked(of: ProjectionRebuilder.projectionName)
-        where record.eventType == LicenseLookup.eventType {
+        writtenParked = try bookkeeping.parked(of: ProjectionRebuilder.projectionName)
+        for record in writtenParked where record.eventType == LicenseLookup.eventType {
             waitingForLicense[record.objectID] = record
         }
-        let catalog = try snapshots.map {
-            try SnapshotCatalog(directory: $0.directory, connection: connection, logger: logger)
-        }
-        scheduler = SnapshotScheduler(
-            catalog: catalog, every: snapshots?.every, last: replay.newestSnapshot, clock: clock)
+        scheduler = replay.scheduler
         position = target
         restored = true
         report.eventsReplayed = replay.eventsRead
@@ -180,9 +178,15 @@ public final class Projector {
                 let upserted = try writer.upsert(subscriptions: changes.subscriptions, payments: changes.payments)
                 let deleted = try writer.delete(
                     subscriptions: changes.deletedSubscriptions, payments: changes.deletedPayments)
-                try ProjectionBookkeeping(connection: connection).replace(
-                    parked: parkedRecords(), projection: ProjectionRebuilder.projectionName,
-                    projectorVersion: ProjectionState.projectorVersion, checkpoint: last, at: clock())
+                let bookkeeping = ProjectionBookkeeping(connection: connection)
+                let parked = parkedRecords()
+                if parked != writtenParked {
+                    try bookkeeping.replaceParked(parked, projection: ProjectionRebuilder.projectionName)
+                    writtenParked = parked
+                }
+                try bookkeeping.moveCheckpoint(
+                    of: ProjectionRebuilder.projectionName, projectorVersion: ProjectionState.projectorVersion,
+                    to: last, at: clock())
                 return TableDrift.sum(upserted + deleted)
             }
             position = last

@@ -20,9 +20,8 @@ struct StateReplay {
         var snapshotPosition: Int64?
         var eventsRead: Int64
         var snapshotsWritten: [URL]
-        /// The newest snapshot position the state has: the one it started from or the last written.
-        var newestSnapshot: Int64 { scheduledLast ?? snapshotPosition ?? 0 }
-        fileprivate var scheduledLast: Int64?
+        /// Where the next `--snapshot-every` snapshot is due, for a caller that goes on applying events.
+        var scheduler: SnapshotScheduler
     }
 
     /// Replays through `target`; `progress` gets each position reached.
@@ -32,16 +31,15 @@ struct StateReplay {
         }
         var result = Result(
             state: ProjectionState(configuration: configuration), snapshotPosition: nil, eventsRead: 0,
-            snapshotsWritten: [])
+            snapshotsWritten: [], scheduler: SnapshotScheduler(catalog: catalog, every: snapshots?.every, last: 0))
         if let catalog, snapshots?.replayFromSnapshots == true,
             let (file, state) = try catalog.newestUsable(atOrBefore: target, configuration: configuration)
         {
             result.state = state
             result.snapshotPosition = file.meta.position
+            result.scheduler.last = file.meta.position
             logger.info("replaying from snapshot", metadata: ["file": "\(file.url.lastPathComponent)"])
         }
-        var scheduler = SnapshotScheduler(
-            catalog: catalog, every: snapshots?.every, last: result.snapshotPosition ?? 0, clock: clock)
         let start = result.snapshotPosition ?? 0
         guard start < target else { return result }
         let prefetcher = EventPrefetcher(connection: try connect(), after: start, through: target)
@@ -50,9 +48,8 @@ struct StateReplay {
             for event in batch { _ = result.state.apply(event) }
             result.eventsRead += Int64(batch.count)
             let position = batch.last?.position ?? start
-            if let written = try scheduler.writeIfDue(result.state, position: position) {
+            if let written = try result.scheduler.writeIfDue(result.state, position: position, createdAt: clock()) {
                 result.snapshotsWritten.append(written)
-                result.scheduledLast = position
             }
             progress(position)
         }
@@ -64,12 +61,14 @@ struct StateReplay {
 struct SnapshotScheduler {
     let catalog: SnapshotCatalog?
     let every: Int64?
+    /// The newest snapshot the state has: the one it started from or the last written.
     var last: Int64
-    let clock: () -> EventTime
 
-    mutating func writeIfDue(_ state: ProjectionState, position: Int64) throws -> URL? {
+    mutating func writeIfDue(_ state: ProjectionState, position: Int64, createdAt: @autoclosure () -> EventTime) throws
+        -> URL?
+    {
         guard let catalog, let every, position - last >= every else { return nil }
-        let file = try catalog.write(state, position: position, createdAt: clock())
+        let file = try catalog.write(state, position: position, createdAt: createdAt())
         last = position
         return file.url
     }

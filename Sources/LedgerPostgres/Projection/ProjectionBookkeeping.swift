@@ -40,10 +40,16 @@ public struct ProjectionBookkeeping {
         self.connection = connection
     }
 
-    /// Replaces the projection's parked set and moves its checkpoint; run in the rows' transaction.
+    /// Replaces the projection's parked events and moves its checkpoint (inside the caller's transaction).
     public func replace(
         parked: [ParkedRecord], projection: String, projectorVersion: Int, checkpoint: Int64, at time: EventTime
     ) throws {
+        try replaceParked(parked, projection: projection)
+        try moveCheckpoint(of: projection, projectorVersion: projectorVersion, to: checkpoint, at: time)
+    }
+
+    /// Replaces the projection's parked events with `parked`.
+    public func replaceParked(_ parked: [ParkedRecord], projection: String) throws {
         try connection.query("DELETE FROM ledger.parked WHERE projection = $1", [projection])
         try connection.copyIn(Self.copyParked, format: .binary) { writer in
             for record in parked {
@@ -53,7 +59,13 @@ public struct ProjectionBookkeeping {
                 ])
             }
         }
-        try connection.query(Self.upsertCheckpoint, [projection, projectorVersion, checkpoint, time.description])
+    }
+
+    /// Records that the projection's rows reflect the log through `position`.
+    public func moveCheckpoint(of projection: String, projectorVersion: Int, to position: Int64, at time: EventTime)
+        throws
+    {
+        try connection.query(Self.upsertCheckpoint, [projection, projectorVersion, position, time.description])
     }
 
     /// The projection's checkpoint and the projector version that wrote it, if it has run.
