@@ -58,13 +58,22 @@ struct ProjectCommandTests {
             try ingest(loaded.files[0], loaded.environment)
             let head = try positions(database).head
             for round in 0..<3 {
-                let projector = try LedgerProcess(["project", "--batch-size", "1"], environment: loaded.environment)
-                // Let it commit a few more batches, then kill it without a chance to clean up.
                 let reached = try positions(database).checkpoint ?? 0
-                try await waitUntil("the projector committed a batch") {
-                    try (positions(database).checkpoint ?? 0) > reached + Int64(round * 20)
+                let projector = try LedgerProcess(["project", "--batch-size", "1"], environment: loaded.environment)
+                // Let it commit a few more batches, then kill it without a chance to clean up. The watcher
+                // is a thread of its own: on the test pool it could be starved past the end of the run.
+                let killer = BackgroundThread {
+                    let connection = try database.connect()
+                    let query = "SELECT coalesce((SELECT position FROM ledger.checkpoints), 0)"
+                    while projector.isRunning {
+                        if try connection.query(query)[0].decode(Int64.self, at: 0) > reached + Int64(round * 20) {
+                            projector.send(SIGKILL)
+                            return
+                        }
+                        usleep(1_000)
+                    }
                 }
-                projector.send(SIGKILL)
+                try await killer.value
                 _ = projector.wait()
                 let checkpoint = try #require(try positions(database).checkpoint)
                 #expect(checkpoint < head, "the projector finished before it was killed; the test proved nothing")

@@ -77,7 +77,7 @@ struct SnapshotCommandTests {
             #expect(good.count == 1)
             var generator = SystemRandomNumberGenerator()
             var killedMidWrite = 0
-            func writing() throws -> Bool {
+            @Sendable func writing() throws -> Bool {
                 try FileManager.default.contentsOfDirectory(atPath: directory.path).contains { $0.hasPrefix(".") }
             }
             for round in 0..<20 {
@@ -86,9 +86,13 @@ struct SnapshotCommandTests {
                     // At any moment, replay included.
                     try await Task.sleep(for: .milliseconds(Int.random(in: 0...900, using: &generator)))
                 } else {
-                    // While the file is being written: as soon as the temporary file appears, plus a little.
-                    while writer.isRunning, try !writing() { try await Task.sleep(for: .milliseconds(1)) }
-                    try await Task.sleep(for: .milliseconds(Int.random(in: 0...30, using: &generator)))
+                    // While the file is being written: as soon as the temporary file appears, plus a little;
+                    // watched from a thread of its own so a busy test pool cannot make it miss the window.
+                    let delay = UInt32.random(in: 0...30_000, using: &generator)
+                    try await BackgroundThread {
+                        while writer.isRunning, try !writing() { usleep(500) }
+                        usleep(delay)
+                    }.value
                 }
                 writer.send(SIGKILL)
                 _ = writer.wait()
