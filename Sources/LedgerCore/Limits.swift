@@ -10,6 +10,8 @@ public enum Limits {
 
     /// Most events one read of the log returns; no call ever loads the whole log.
     public static let readBatchEventsMax = 10_000
+    /// Most events one audit (`ledger history`, `ledger state`) reads for one customer.
+    public static let auditEventsMax = 1_000_000
     /// Most events one append transaction writes (a group commit or an ingest batch).
     public static let appendBatchEventsMax = 5_000
     /// Most body bytes one append transaction writes, whatever the event count.

@@ -148,9 +148,3 @@ struct SnapshotLocation: ParsableArguments {
             logger: logging.makeLogger(label: "ledger.snapshot"))
     }
 }
-
-extension String {
-    fileprivate func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: " ", count: width - count) + self
-    }
-}

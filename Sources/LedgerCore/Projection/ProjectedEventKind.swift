@@ -64,7 +64,7 @@ public enum ApplyOutcome: Sendable, Hashable {
 }
 
 /// Why an event did not change the projection.
-public enum IgnoreReason: Sendable, Hashable {
+public enum IgnoreReason: Sendable, Hashable, CustomStringConvertible {
     /// Older than what was already applied for its object (or lost a same-second tie).
     case stale
     /// The same Stripe event as the one already applied for its object.
@@ -75,6 +75,17 @@ public enum IgnoreReason: Sendable, Hashable {
     case noPaymentIntent
     /// A type the projection does not read.
     case notProjected(String)
+
+    /// Why the event did not change the projection, as `ledger history` shows it.
+    public var description: String {
+        switch self {
+        case .stale: "stale: older than what was already applied for its object"
+        case .duplicate: "duplicate: the same Stripe event was already applied"
+        case .objectDeleted: "the subscription was deleted; a later event does not resurrect it"
+        case .noPaymentIntent: "names no PaymentIntent"
+        case .notProjected(let type): "\(type) is not a type the projection reads"
+        }
+    }
 }
 
 /// Why an event could not become a valid row; the text is what `ledger status` shows.

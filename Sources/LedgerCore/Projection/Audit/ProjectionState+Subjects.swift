@@ -1,0 +1,65 @@
+import Foundation
+
+/// What a logged event is about in projected rows: the subscription and the PaymentIntents it bears on.
+///
+/// Audits use it to pick one subscription's or one payment's events out of a customer's: an
+/// invoice event is about its subscription and the payments that pay it, a charge about its
+/// PaymentIntent and, through the invoice, that intent's subscription.
+public struct EventSubject: Sendable, Hashable {
+    /// The Stripe subscription id (`sub_…`), when the event or its links name one.
+    public var subscriptionID: String?
+    /// The PaymentIntent ids (`pi_…`) whose rows the event bears on.
+    public var paymentIntentIDs: Set<String>
+
+    public init(subscriptionID: String? = nil, paymentIntentIDs: Set<String> = []) {
+        self.subscriptionID = subscriptionID
+        self.paymentIntentIDs = paymentIntentIDs
+    }
+}
+
+extension ProjectionState {
+    /// What `event` is about, read from its body and the links the state holds (call it after applying the event,
+    /// so links the event itself makes count). An unreadable body or a type the projection ignores is about nothing.
+    public func subject(of event: RecordedEvent) -> EventSubject {
+        guard let kind = ProjectedEventKind(type: event.type), let tape = try? JSONTape(parsing: event.body) else {
+            return EventSubject()
+        }
+        let object = tape.root["data"]["object"]
+        switch kind {
+        case .subscriptionCreated, .subscriptionUpdated, .subscriptionDeleted, .subscriptionPaused,
+            .subscriptionResumed, .subscriptionTrialWillEnd, .subscriptionPendingUpdateApplied,
+            .subscriptionPendingUpdateExpired:
+            return EventSubject(subscriptionID: object["id"].string)
+        case .paymentIntent(let paymentEvent):
+            return paymentSubject(PaymentIntentFact.read(object, event: paymentEvent)?.0)
+        case .invoicePaid, .invoicePaymentSucceeded, .invoicePaymentFailed:
+            guard let (invoice, fact) = InvoiceFact.read(object, status: .succeeded) else { return EventSubject() }
+            let payments = (paymentsByInvoice[invoice] ?? []).union([fact.paymentIntentID].compactMap { $0 })
+            return EventSubject(
+                subscriptionID: fact.subscriptionID ?? subscriptionID(ofInvoice: invoice), paymentIntentIDs: payments)
+        case .invoicePaymentPaid:
+            return paymentSubject(InvoicePaymentFact.read(object)?.0)
+        case .chargeSucceeded, .chargeFailed, .chargeRefunded:
+            return paymentSubject(ChargeFact.read(object)?.0)
+        }
+    }
+
+    /// The subject of an event keyed by PaymentIntent: the intent and the subscription its invoice bills.
+    private func paymentSubject(_ paymentIntentID: String?) -> EventSubject {
+        guard let paymentIntentID else { return EventSubject() }
+        let invoice = payments[paymentIntentID]?.invoiceID
+        return EventSubject(
+            subscriptionID: invoice.flatMap { subscriptionID(ofInvoice: $0) }, paymentIntentIDs: [paymentIntentID])
+    }
+
+    /// The subscription an invoice bills, from its newest event or from the subscription → invoices links.
+    func subscriptionID(ofInvoice invoice: String) -> String? {
+        if let subscription = invoices[invoice]?.value.subscriptionID { return subscription }
+        return invoicesBySubscription.first { $0.value.contains(invoice) }?.key
+    }
+
+    /// The invoice ids the state has seen, from invoice events and from payments' links.
+    public var knownInvoiceIDs: Set<String> {
+        Set(invoices.keys).union(paymentsByInvoice.keys).union(invoicesBySubscription.values.joined())
+    }
+}

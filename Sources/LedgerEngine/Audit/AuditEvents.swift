@@ -1,0 +1,109 @@
+import Foundation
+import LedgerCore
+import LedgerPostgres
+
+/// The events one audit replays: every event that can change the rows of the customer the reference
+/// belongs to, in log order, up to a cut.
+///
+/// The reducer's rows for a subscription and its payments depend only on events that name the
+/// customer (subscription, invoice, PaymentIntent and charge objects carry `customer`) and on the
+/// 2025+ `invoice_payment` events of the customer's invoices, which name only the invoice. Both are
+/// index lookups (migration 007), so an audit costs what the customer's history costs, whatever
+/// the size of the log. A stream whose events name no customer is replayed on its own.
+struct AuditEvents {
+    /// The Stripe subscription, customer or PaymentIntent the reference names.
+    var focus: AuditFocus
+    var customerID: String?
+    var events: [RecordedEvent]
+
+    /// `$1` subscription row id; answers its Stripe subscription id.
+    static let selectSubscriptionOfRow = "SELECT stripe_subscription_id FROM public.subscriptions WHERE id = $1"
+
+    static func read(
+        _ reference: AuditReference, includePayments: Bool, cut: AuditCut, connection: PostgresConnection
+    ) throws -> AuditEvents {
+        let store = EventStore(connection: connection)
+        let focus: AuditFocus
+        switch reference {
+        case .subscription(let id): focus = .subscription(id, includePayments: includePayments)
+        case .customer(let id): focus = .customer(id)
+        case .paymentIntent(let id): focus = .paymentIntent(id)
+        case .subscriptionRowID(let rowID):
+            guard
+                let id = try connection.query(Self.selectSubscriptionOfRow, [rowID]).first?.decode(String.self, at: 0)
+            else { throw AuditReferenceNotFound(reference: reference) }
+            focus = .subscription(id, includePayments: includePayments)
+        }
+        let customerID: String?
+        var streamEvents: [RecordedEvent] = []
+        if case .customer(let id) = focus {
+            customerID = id
+        } else {
+            let stream = focus.streamID ?? ""
+            customerID = try store.customer(ofStream: stream)
+            // Events of the stream itself, in case some name no customer (or none does).
+            streamEvents = try store.readStream(stream, through: cut)
+            if customerID == nil, try store.readStream(stream, through: .everything).isEmpty {
+                throw AuditReferenceNotFound(reference: reference)
+            }
+        }
+        guard let customerID else { return AuditEvents(focus: focus, customerID: nil, events: streamEvents) }
+        let customerEvents = try store.readCustomer(customerID, through: cut)
+        if case .customer = focus, customerEvents.isEmpty,
+            try store.readCustomer(customerID, through: .everything)
+                .isEmpty
+        {
+            throw AuditReferenceNotFound(reference: reference)
+        }
+        var links = ProjectionState()
+        for event in customerEvents { _ = links.apply(event) }
+        let invoicePayments = try store.readInvoicePayments(ofInvoices: links.knownInvoiceIDs, through: cut)
+        return AuditEvents(
+            focus: focus, customerID: customerID,
+            events: Self.merged([customerEvents, invoicePayments, streamEvents]))
+    }
+
+    /// The union of position-ordered lists, in position order, each position once.
+    static func merged(_ lists: [[RecordedEvent]]) -> [RecordedEvent] {
+        var seen: Set<Int64> = []
+        return lists.joined().sorted { $0.position < $1.position }.filter { seen.insert($0.position).inserted }
+    }
+}
+
+/// The object an audit reports on.
+enum AuditFocus: Sendable, Hashable {
+    case subscription(String, includePayments: Bool)
+    case customer(String)
+    case paymentIntent(String)
+
+    /// The log stream of the focus object (none for a customer: its events span many streams).
+    var streamID: String? {
+        switch self {
+        case .subscription(let id, _): "subscription:\(id)"
+        case .paymentIntent(let id): "payment:\(id)"
+        case .customer: nil
+        }
+    }
+
+    /// Whether the report shows `event`, given what it is about.
+    func shows(_ event: RecordedEvent, subject: EventSubject) -> Bool {
+        switch self {
+        case .subscription(let id, let includePayments):
+            event.streamID == streamID || (includePayments && subject.subscriptionID == id)
+        case .customer: true
+        case .paymentIntent(let id): event.streamID == streamID || subject.paymentIntentIDs.contains(id)
+        }
+    }
+
+    /// Whether the report covers the row of `key` in `state`.
+    func covers(_ key: ProjectionObjectKey, in state: ProjectionState) -> Bool {
+        switch (self, key) {
+        case (.customer, .subscription), (.customer, .payment): true
+        case (.subscription(let id, _), .subscription(let other)): id == other
+        case (.subscription(let id, let includePayments), .payment(let payment)):
+            includePayments && state.paymentIDs(ofSubscription: id).contains(payment)
+        case (.paymentIntent(let id), .payment(let other)): id == other
+        default: false
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import LedgerCore
+import LedgerPostgres
+
+/// The projected rows of one subscription, customer or payment as they were at a log position or
+/// recorded time: what `ledger state` prints.
+///
+/// Computed by replaying the customer's own events up to the cut (see ``AuditEvents``), so it costs
+/// what that customer's history costs whatever the size of the log, and the rows are the reducer's,
+/// with the live projection's license rule applied: a subscription whose license does not exist is
+/// shown as parked, as the projection would have it. Licenses are read as they are now.
+public struct AuditState: Sendable, Codable {
+    public var reference: String
+    public var customerID: String?
+    /// The cut asked for.
+    public var atPosition: Int64?
+    public var asOf: String?
+    /// How many events were replayed, and the newest of them.
+    public var eventsReplayed: Int
+    public var lastPosition: Int64?
+    public var subscriptions: [AuditRow]
+    public var paymentTransactions: [AuditRow]
+    public var parked: [ParkedRecord]
+
+    /// Replays the reference's customer through `cut`.
+    public static func build(_ reference: AuditReference, cut: AuditCut, connection: PostgresConnection) throws
+        -> AuditState
+    {
+        let scope = try AuditEvents.read(reference, includePayments: true, cut: cut, connection: connection)
+        var state = ProjectionState()
+        for event in scope.events { _ = state.apply(event) }
+        let all = state.subscriptionRows()
+        let existing = try LicenseLookup(connection: connection).existing(Set(all.map(\.licenseID)))
+        // Parked at the subscription's newest event within the cut, as the projector would have parked it then.
+        var newest: [String: Int64] = [:]
+        for event in scope.events where event.streamID.hasPrefix("subscription:") {
+            newest[String(event.streamID.dropFirst("subscription:".count))] = event.position
+        }
+        let rows = ProjectedRows(state: state, subscriptions: all, existingLicenses: existing) { newest[$0] ?? 0 }
+        let focus = scope.focus
+        return AuditState(
+            reference: reference.description, customerID: scope.customerID,
+            atPosition: cut.position == .max ? nil : cut.position, asOf: cut.recordedAt?.description,
+            eventsReplayed: scope.events.count, lastPosition: scope.events.last?.position,
+            subscriptions: rows.subscriptions.filter { focus.covers(.subscription($0.stripeSubscriptionID), in: state) }
+                .map { AuditRow($0.columnValues) },
+            paymentTransactions: rows.payments.filter { focus.covers(.payment($0.stripePaymentIntentID), in: state) }
+                .map { AuditRow($0.columnValues) },
+            parked: rows.parked.filter { focus.coversObject($0.objectID, in: state) })
+    }
+}
+
+/// One projected row, column by column, in table order.
+public struct AuditRow: Sendable, Codable, Equatable {
+    public var columns: [ColumnValue]
+
+    init(_ columns: [ColumnValue]) { self.columns = columns }
+
+    /// The value of `column`, nil when NULL or absent.
+    public subscript(column: String) -> String? { columns.first { $0.column == column }?.value ?? nil }
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// A JSON object of column → value (`null` for NULL).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        for column in columns { try container.encode(column.value, forKey: Key(stringValue: column.column)) }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        columns = try container.allKeys.map {
+            ColumnValue($0.stringValue, try container.decode(String?.self, forKey: $0))
+        }
+    }
+}
+
+extension AuditFocus {
+    /// Whether a parked record's object (a Stripe id, or `position:N`) is covered.
+    func coversObject(_ objectID: String, in state: ProjectionState) -> Bool {
+        if case .customer = self { return true }
+        return covers(.subscription(objectID), in: state) || covers(.payment(objectID), in: state)
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import LedgerCore
+
+/// Where an audit stops reading the log: at a position, at a recorded time, or both.
+public struct AuditCut: Sendable, Hashable {
+    /// The last position to include.
+    public var position: Int64
+    /// The latest `recorded_at` to include, nil for no time limit.
+    public var recordedAt: EventTime?
+
+    public init(position: Int64 = .max, recordedAt: EventTime? = nil) {
+        self.position = position
+        self.recordedAt = recordedAt
+    }
+
+    /// The whole log.
+    public static let everything = AuditCut()
+
+    /// The time bound as a `timestamptz` parameter (`infinity` when there is none).
+    var recordedAtParameter: String { recordedAt?.description ?? "infinity" }
+}
+
+extension EventStore {
+    /// `$1` stream id; answers the customer the stream's first event names, if any does.
+    static let selectCustomerOfStream = """
+        SELECT customer_id FROM ledger.events
+        WHERE stream_id = $1 AND customer_id IS NOT NULL ORDER BY stream_version LIMIT 1
+        """
+    /// `$1` customer id, `$2` position to read after, `$3` last position, `$4` latest recorded_at, `$5` most rows.
+    /// Served by `events_customer_id_idx` (migration 007).
+    static let selectCustomerEvents = """
+        SELECT \(eventColumns) FROM ledger.events
+        WHERE customer_id = $1 AND position > $2 AND position <= $3 AND recorded_at <= $4::timestamptz
+        ORDER BY customer_id, position LIMIT $5
+        """
+    /// `$1` invoice ids (text[]), `$2` position to read after, `$3` last position, `$4` latest recorded_at,
+    /// `$5` most rows. The `invoice_payment` objects name no customer, only their invoice: served by
+    /// `events_invoice_payment_invoice_idx`, whose expression and predicate this must repeat exactly.
+    static let selectInvoicePaymentEvents = """
+        SELECT \(eventColumns) FROM ledger.events
+        WHERE type LIKE 'invoice\\_payment.%' AND ledger.invoice_of_invoice_payment(body) = ANY($1::text[])
+          AND position > $2 AND position <= $3 AND recorded_at <= $4::timestamptz
+        ORDER BY position LIMIT $5
+        """
+    /// `$1` stream id, `$2` position to read after, `$3` last position, `$4` latest recorded_at, `$5` most rows.
+    static let selectStreamEvents = """
+        SELECT \(eventColumns) FROM ledger.events
+        WHERE stream_id = $1 AND position > $2 AND position <= $3 AND recorded_at <= $4::timestamptz
+        ORDER BY stream_id, stream_version LIMIT $5
+        """
+
+    /// The customer named by the first event of `streamID` that names one.
+    public func customer(ofStream streamID: String) throws -> String? {
+        try connection.query(Self.selectCustomerOfStream, [streamID]).first?.decode(String.self, at: 0)
+    }
+
+    /// Every event naming `customerID`, in position order, up to `cut`.
+    public func readCustomer(_ customerID: String, through cut: AuditCut) throws -> [RecordedEvent] {
+        try readAll { after, limit in
+            try connection.query(
+                Self.selectCustomerEvents, [customerID, after, cut.position, cut.recordedAtParameter, limit],
+                resultFormat: .binary)
+        }
+    }
+
+    /// The `invoice_payment.*` events of these invoices, in position order, up to `cut`.
+    public func readInvoicePayments(ofInvoices invoiceIDs: some Collection<String>, through cut: AuditCut) throws
+        -> [RecordedEvent]
+    {
+        guard !invoiceIDs.isEmpty else { return [] }
+        let invoices = PostgresArrayLiteral.make(Array(invoiceIDs))
+        return try readAll { after, limit in
+            try connection.query(
+                Self.selectInvoicePaymentEvents, [invoices, after, cut.position, cut.recordedAtParameter, limit],
+                resultFormat: .binary)
+        }
+    }
+
+    /// Every event of one stream, in order, up to `cut`.
+    public func readStream(_ streamID: String, through cut: AuditCut) throws -> [RecordedEvent] {
+        try readAll { after, limit in
+            try connection.query(
+                Self.selectStreamEvents, [streamID, after, cut.position, cut.recordedAtParameter, limit],
+                resultFormat: .binary)
+        }
+    }
+
+    /// Pages through a position-ordered query, ``Limits/readBatchEventsMax`` rows a page, up to
+    /// ``Limits/auditEventsMax`` events in all.
+    private func readAll(_ page: (_ after: Int64, _ limit: Int) throws -> QueryResult) throws -> [RecordedEvent] {
+        var events: [RecordedEvent] = []
+        var after: Int64 = 0
+        while true {
+            let rows = try page(after, Limits.readBatchEventsMax)
+            for row in rows { events.append(try Self.decodeEvent(row)) }
+            guard rows.count == Limits.readBatchEventsMax, let last = events.last else { return events }
+            guard events.count < Limits.auditEventsMax else {
+                throw AuditTooLarge(eventsMax: Limits.auditEventsMax)
+            }
+            after = last.position
+        }
+    }
+}
+
+/// An audit whose events would exceed ``Limits/auditEventsMax``: it is refused rather than read into memory.
+public struct AuditTooLarge: Error, Sendable, CustomStringConvertible {
+    public var eventsMax: Int
+
+    public var description: String {
+        "the audit would read more than \(eventsMax) events; narrow it (a subscription instead of a customer, "
+            + "or an earlier --at-position)"
+    }
+}
