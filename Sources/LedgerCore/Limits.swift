@@ -12,6 +12,8 @@ public enum Limits {
     public static let readBatchEventsMax = 10_000
     /// Most events one audit (`ledger history`, `ledger state`) reads for one customer.
     public static let auditEventsMax = 1_000_000
+    /// Most rounds an audit follows invoice ↔ PaymentIntent links to find `invoice_payment` events.
+    public static let auditLinkRoundsMax = 4
     /// Most events one append transaction writes (a group commit or an ingest batch).
     public static let appendBatchEventsMax = 5_000
     /// Most body bytes one append transaction writes, whatever the event count.

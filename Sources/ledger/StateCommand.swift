@@ -65,7 +65,7 @@ struct StateCommand: ParsableCommand {
         print("\n\(table) (\(rows.count) \(rows.count == 1 ? "row" : "rows"))")
         for (index, row) in rows.enumerated() {
             if index > 0 { print("  --") }
-            for column in row.columns { print("  " + column.column.padded(24) + (column.value ?? "null")) }
+            for column in row.columns { print("  " + column.column.padded(26) + (column.value ?? "null")) }
         }
     }
 }

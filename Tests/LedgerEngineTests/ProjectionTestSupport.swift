@@ -11,13 +11,14 @@ struct GeneratedLedger {
     var seed: UInt64 = 11
     var duplicates = 0.0
     var shuffle = 0.0
+    var apiVersion = HistoryGenerator.APIVersion.v2026_07_29
 
     var generator: HistoryGenerator {
         get throws {
             try HistoryGenerator(
                 .init(
-                    customers: customers, months: months, seed: seed, duplicateProbability: duplicates,
-                    shuffleProbability: shuffle))
+                    customers: customers, months: months, seed: seed, apiVersion: apiVersion,
+                    duplicateProbability: duplicates, shuffleProbability: shuffle))
         }
     }
 

@@ -55,12 +55,35 @@ struct AuditEvents {
         {
             throw AuditReferenceNotFound(reference: reference)
         }
-        var links = ProjectionState()
-        for event in customerEvents { _ = links.apply(event) }
-        let invoicePayments = try store.readInvoicePayments(ofInvoices: links.knownInvoiceIDs, through: cut)
         return AuditEvents(
             focus: focus, customerID: customerID,
-            events: Self.merged([customerEvents, invoicePayments, streamEvents]))
+            events: Self.merged([
+                customerEvents, try invoicePayments(linkedTo: customerEvents, store, cut), streamEvents,
+            ]))
+    }
+
+    /// The `invoice_payment.*` events of the invoices and PaymentIntents `events` know, and of those these
+    /// reveal in turn (an invoice_payment names an invoice and an intent; either may be the customer's only
+    /// link to the other), up to a fixed point.
+    static func invoicePayments(linkedTo events: [RecordedEvent], _ store: EventStore, _ cut: AuditCut) throws
+        -> [RecordedEvent]
+    {
+        var links = ProjectionState()
+        for event in events { _ = links.apply(event) }
+        var found: [Int64: RecordedEvent] = [:]
+        var asked: (invoices: Set<String>, intents: Set<String>) = ([], [])
+        for _ in 0..<Limits.auditLinkRoundsMax {
+            let invoices = links.knownInvoiceIDs.subtracting(asked.invoices)
+            let intents = links.knownPaymentIntentIDs.subtracting(asked.intents)
+            guard !invoices.isEmpty || !intents.isEmpty else { break }
+            asked.invoices.formUnion(invoices)
+            asked.intents.formUnion(intents)
+            for event in try store.readInvoicePayments(invoices: invoices, paymentIntents: intents, through: cut)
+            where found.updateValue(event, forKey: event.position) == nil {
+                _ = links.apply(event)
+            }
+        }
+        return found.values.sorted { $0.position < $1.position }
     }
 
     /// The union of position-ordered lists, in position order, each position once.

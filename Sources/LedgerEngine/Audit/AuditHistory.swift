@@ -20,22 +20,28 @@ public struct AuditHistory: Sendable, Codable {
             reference, includePayments: includePayments, cut: .everything, connection: connection)
         var state = ProjectionState()
         var rows: [ProjectionObjectKey: [ColumnValue]] = [:]
-        var entries: [HistoryEntry] = []
+        var replayed: [(event: RecordedEvent, outcome: ApplyOutcome, subject: EventSubject, changes: [RowChange])] = []
         for event in scope.events {
             let outcome = state.apply(event)
             var changes: [RowChange] = []
-            // Every changed row is remembered, covered or not, so a row that becomes covered later
-            // (a payment linked to the subscription by a later invoice) diffs against its true old value.
             for key in state.takeChangedObjects().sorted() {
                 let new = state.columnValues(of: key)
                 let columns = ColumnChange.between(rows[key], new)
                 rows[key] = new
-                if !columns.isEmpty, scope.focus.covers(key, in: state), let change = RowChange(key, columns) {
-                    changes.append(change)
-                }
+                if !columns.isEmpty, let change = RowChange(key, columns) { changes.append(change) }
             }
-            guard !changes.isEmpty || scope.focus.shows(event, subject: state.subject(of: event)) else { continue }
-            entries.append(HistoryEntry(event, outcome: outcome, changes: changes))
+            replayed.append((event, outcome, state.subject(of: event), changes))
+        }
+        // Which rows are covered is decided on the final state: a payment linked to the subscription
+        // by a later invoice shows its whole history, from its first event.
+        let covered = Set(rows.keys.filter { scope.focus.covers($0, in: state) })
+        let entries = replayed.compactMap { event, outcome, subject, changes -> HistoryEntry? in
+            let shown = changes.filter { covered.contains($0.key) }
+            let about =
+                scope.focus.shows(event, subject: subject)
+                || subject.paymentIntentIDs.contains { covered.contains(.payment($0)) }
+            guard about || !shown.isEmpty else { return nil }
+            return HistoryEntry(event, outcome: outcome, changes: shown)
         }
         let notes = try Self.notes(state, focus: scope.focus, connection: connection)
         return AuditHistory(
@@ -111,6 +117,10 @@ public struct RowChange: Sendable, Codable {
     /// The Stripe id of the row's object (`sub_…`, `pi_…`).
     public var object: String
     public var columns: [ColumnChange]
+
+    var key: ProjectionObjectKey {
+        table == "subscriptions" ? .subscription(object) : .payment(object)
+    }
 
     init?(_ key: ProjectionObjectKey, _ columns: [ColumnChange]) {
         switch key {

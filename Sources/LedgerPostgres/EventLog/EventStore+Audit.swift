@@ -33,14 +33,17 @@ extension EventStore {
         WHERE customer_id = $1 AND position > $2 AND position <= $3 AND recorded_at <= $4::timestamptz
         ORDER BY customer_id, position LIMIT $5
         """
-    /// `$1` invoice ids (text[]), `$2` position to read after, `$3` last position, `$4` latest recorded_at,
-    /// `$5` most rows. The `invoice_payment` objects name no customer, only their invoice: served by
-    /// `events_invoice_payment_invoice_idx`, whose expression and predicate this must repeat exactly.
+    /// `$1` invoice ids (text[]), `$2` PaymentIntent ids (text[]), `$3` position to read after, `$4` last
+    /// position, `$5` latest recorded_at, `$6` most rows. The `invoice_payment` objects name no customer, only
+    /// the invoice and the payment they link: served by `events_invoice_payment_invoice_idx` and
+    /// `events_invoice_payment_intent_idx` (migration 007), whose expressions and predicate this must repeat.
     static let selectInvoicePaymentEvents = """
         SELECT \(eventColumns) FROM ledger.events
-        WHERE type LIKE 'invoice\\_payment.%' AND ledger.invoice_of_invoice_payment(body) = ANY($1::text[])
-          AND position > $2 AND position <= $3 AND recorded_at <= $4::timestamptz
-        ORDER BY position LIMIT $5
+        WHERE type LIKE 'invoice\\_payment.%'
+          AND (ledger.invoice_payment_link(body, 'invoice') = ANY($1::text[])
+               OR ledger.invoice_payment_link(body, 'payment_intent') = ANY($2::text[]))
+          AND position > $3 AND position <= $4 AND recorded_at <= $5::timestamptz
+        ORDER BY position LIMIT $6
         """
     /// `$1` stream id, `$2` position to read after, `$3` last position, `$4` latest recorded_at, `$5` most rows.
     static let selectStreamEvents = """
@@ -63,16 +66,18 @@ extension EventStore {
         }
     }
 
-    /// The `invoice_payment.*` events of these invoices, in position order, up to `cut`.
-    public func readInvoicePayments(ofInvoices invoiceIDs: some Collection<String>, through cut: AuditCut) throws
-        -> [RecordedEvent]
-    {
-        guard !invoiceIDs.isEmpty else { return [] }
+    /// The `invoice_payment.*` events naming one of these invoices or PaymentIntents, in position order, up to `cut`.
+    public func readInvoicePayments(
+        invoices invoiceIDs: some Collection<String>, paymentIntents paymentIntentIDs: some Collection<String>,
+        through cut: AuditCut
+    ) throws -> [RecordedEvent] {
+        guard !invoiceIDs.isEmpty || !paymentIntentIDs.isEmpty else { return [] }
         let invoices = PostgresArrayLiteral.make(Array(invoiceIDs))
+        let intents = PostgresArrayLiteral.make(Array(paymentIntentIDs))
         return try readAll { after, limit in
             try connection.query(
-                Self.selectInvoicePaymentEvents, [invoices, after, cut.position, cut.recordedAtParameter, limit],
-                resultFormat: .binary)
+                Self.selectInvoicePaymentEvents,
+                [invoices, intents, after, cut.position, cut.recordedAtParameter, limit], resultFormat: .binary)
         }
     }
 

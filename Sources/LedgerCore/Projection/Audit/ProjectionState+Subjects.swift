@@ -58,6 +58,9 @@ extension ProjectionState {
         return invoicesBySubscription.first { $0.value.contains(invoice) }?.key
     }
 
+    /// The PaymentIntent ids the state has seen.
+    public var knownPaymentIntentIDs: Set<String> { Set(payments.keys) }
+
     /// The invoice ids the state has seen, from invoice events and from payments' links.
     public var knownInvoiceIDs: Set<String> {
         Set(invoices.keys).union(paymentsByInvoice.keys).union(invoicesBySubscription.values.joined())
