@@ -24,4 +24,7 @@ public enum Limits {
     public static let streamIDBytesMax = 512
     public static let eventTypeBytesMax = 255
     public static let sourceEventIDBytesMax = 255
+
+    /// Most differing rows per table `ledger verify` lists; the rest are counted.
+    public static let driftListedRowsMax = 1_000
 }

@@ -3,13 +3,20 @@ import Foundation
 import LedgerEngine
 import LedgerSnapshots
 
-/// Where snapshot files are, and how often `project` and `rebuild` write one.
-struct SnapshotOptions: ParsableArguments {
+/// `--snapshot-dir`: where snapshot files are.
+struct SnapshotDirectoryOption: ParsableArguments {
     @Option(
         name: .customLong("snapshot-dir"),
         help: ArgumentHelp(
             "Directory of snapshot files (default: LEDGER_SNAPSHOT_DIR, else ./snapshots).", valueName: "dir"))
-    var directory: String?
+    var path: String?
+
+    var directory: SnapshotDirectory { resolvedSnapshotDirectory(path) }
+}
+
+/// Where snapshot files are, and how often `project` and `rebuild` write one.
+struct SnapshotOptions: ParsableArguments {
+    @OptionGroup var location: SnapshotDirectoryOption
 
     @Option(
         help: ArgumentHelp(
@@ -20,7 +27,7 @@ struct SnapshotOptions: ParsableArguments {
         if let snapshotEvery, snapshotEvery < 1 { throw ValidationError("--snapshot-every must be at least 1") }
     }
 
-    var snapshotDirectory: SnapshotDirectory { resolvedSnapshotDirectory(directory) }
+    var snapshotDirectory: SnapshotDirectory { location.directory }
 
     func policy(replayFromSnapshots: Bool) -> SnapshotPolicy {
         SnapshotPolicy(directory: snapshotDirectory, replayFromSnapshots: replayFromSnapshots, every: snapshotEvery)

@@ -4,49 +4,97 @@ import LedgerCore
 import LedgerEngine
 import LedgerPostgres
 
-/// `ledger verify`: recomputes the hash chain and names the first event that does not match.
+/// `ledger verify`: the one audit report — hash chain, digest, snapshots, projection drift, parked and rejected.
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Recompute the event log's hash chain; exit 1 naming the first position that does not match.",
+        abstract: "Audit the ledger: hash chain, a kept digest, snapshots, projection drift; exit 1 on any failure.",
         discussion: """
-            Every event's hash is SHA-256 of the previous hash and all of the event's stored
-            fields, so a changed byte, a deleted or reordered event is found at its position.
-            --from POS:HASH starts from a digest kept elsewhere (from `ledger head`) instead
-            of position 1, and first checks that the log still has that hash at POS.
+            One report, a section per check; every check runs even if one fails.
+
+            chain      Recomputes every event's hash (SHA-256 of the previous hash
+                       and all of the event's stored fields) and names the first
+                       position that does not match: a changed byte, a deleted or
+                       reordered event. --from POS:HASH starts from a digest
+                       trusted without recomputation (after checking the log
+                       still has that hash at POS) instead of position 1.
+            digest     --digest POS:HASH, as `ledger head` printed it earlier:
+                       proves the log up to POS unchanged since, by the hash the
+                       chain pass recomputed at POS (a stored hash proves
+                       nothing: whoever rewrites events can rewrite it). Fails
+                       if it differs, if the chain breaks at or before POS, or
+                       if POS is beyond the head. Appends after POS are fine.
+            snapshots  Verifies this database's snapshot files in --snapshot-dir
+                       as `ledger snapshot verify` does; an invalid one is a
+                       failure, no files is not.
+            drift      Replays the log to the projection's checkpoint (from the
+                       newest valid snapshot at or before it) and compares the
+                       result with the live subscriptions and
+                       payment_transactions in one consistent read: rows
+                       missing from live, extra in live, or changed, with the
+                       differing columns' live and expected values (the first
+                       \(Limits.driftListedRowsMax) per table listed, all counted). Nothing is
+                       changed; `ledger rebuild` repairs drift. A projection
+                       that has not run is not a failure unless its tables hold
+                       rows; a checkpoint of another projector version is.
+                       --no-drift skips this part, the slow one.
+            parked     Events the projection could not turn into rows, and
+            rejected   inputs that were not valid events: counted, never a
+                       failure (details: `ledger status`, ledger.parked,
+                       ledger.rejected_inputs).
+
+            Exit codes: 0 every check passed; 1 a check failed or the database
+            could not be read; 2 usage error. Progress goes to standard error
+            when it is a terminal.
             """)
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var snapshots: SnapshotDirectoryOption
+    @OptionGroup var logging: LoggingOptions
     @Option(help: ArgumentHelp("Trusted digest to start from, as printed by `ledger head`.", valueName: "pos:hash"))
     var from: String?
-    @Flag(help: "Print the report as JSON.") var json = false
+    @Option(
+        help: ArgumentHelp(
+            "Digest taken earlier by `ledger head`: prove the log up to its position unchanged.",
+            valueName: "pos:hash"))
+    var digest: String?
+    @Flag(help: "Skip the projection drift check (chain, digest and snapshots only).") var noDrift = false
+    @Flag(help: "Print the report as one JSON object: {chain, digest, snapshots, drift, parked, rejected, ok}.")
+    var json = false
 
     func validate() throws {
         if let from, ChainHead(digest: from) == nil {
             throw ValidationError("--from must be POS:HASH with 64 hex digits, as `ledger head` prints it")
         }
+        if let digest, ChainHead(digest: digest) == nil {
+            throw ValidationError("--digest must be POS:HASH with 64 hex digits, as `ledger head` prints it")
+        }
+        if let trusted = from.flatMap(ChainHead.init(digest:)), let kept = digest.flatMap(ChainHead.init(digest:)),
+            kept.position < trusted.position
+        {
+            throw ValidationError(
+                "--digest's position must not precede --from's: the chain is recomputed only after --from")
+        }
     }
 
     func run() throws {
-        let trusted = from.flatMap { ChainHead(digest: $0) } ?? .genesis
+        let options = AuditOptions(
+            trusted: from.flatMap(ChainHead.init(digest:)) ?? .genesis, digest: digest.flatMap(ChainHead.init(digest:)),
+            snapshotDirectory: snapshots.directory, checksDrift: !noDrift)
         let database = self.database
         let progress = ProgressLine()
-        let started = ContinuousClock.now
-        let report = try ChainVerifier(connect: { try database.connect() }).verify(from: trusted) { checked in
-            progress.update("verifying… \(checked) events checked")
+        let report = try LedgerAudit(
+            connect: { try database.connect() }, logger: logging.makeLogger(label: "ledger.verify")
+        ).run(options) { stage in
+            switch stage {
+            case .chain(let checked): progress.update("chain… \(checked) events checked")
+            case .snapshots: progress.update("snapshots…")
+            case .replaying(let position, let through): progress.update("drift: replaying… \(position) of \(through)")
+            case .comparing: progress.update("drift: comparing with the live tables…")
+            }
         }
         progress.finish()
-        let seconds = max((ContinuousClock.now - started) / .seconds(1), 1e-9)
-        if json {
-            try printJSON(report)
-        } else if let failure = report.failure {
-            print("FAILED at position \(failure.position): \(failure.reason)")
-            print("verified \(report.eventsChecked) events through position \(report.verifiedThrough) before it")
-        } else {
-            print(
-                "ok: \(report.eventsChecked) events verified after position \(report.trustedFrom) "
-                    + "through \(report.verifiedThrough) (\(Int(Double(report.eventsChecked) / seconds)) events/s)")
-        }
-        if !report.isValid { throw ExitCode(ExitStatus.failure) }
+        if json { try printJSON(report) } else { AuditReportPrinter().print(report) }
+        if !report.ok { throw ExitCode(ExitStatus.failure) }
     }
 }

@@ -89,7 +89,7 @@ struct EventLogCommandTests {
             let json = try runLedger(["verify", "--json"], environment: environment)
             let report = try #require(
                 try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
-            #expect((report["failure"] as? [String: Any])?["position"] as? Int == 7)
+            #expect(((report["chain"] as? [String: Any])?["failure"] as? [String: Any])?["position"] as? Int == 7)
         }
     }
 

@@ -17,7 +17,16 @@ public struct ChainVerification: Sendable, Equatable, Codable {
     /// The last position that verified.
     public var verifiedThrough: Int64
     public var failure: Failure?
+    /// The log's head (`ledger.head`) when the pass started: how far it had to verify.
+    public var headPosition: Int64 = 0
+    /// The hash this pass computed at the position passed as `recomputingAt`; nil when the pass did not
+    /// reach it. Proven from the trusted head only when no failure precedes that position.
+    public var recomputed: ChainHead?
     public var isValid: Bool { failure == nil }
+
+    enum CodingKeys: String, CodingKey {
+        case trustedFrom, eventsChecked, verifiedThrough, failure, headPosition
+    }
 }
 
 /// Recomputes the chain from a trusted head and names the first position that does not match.
@@ -38,28 +47,35 @@ public struct ChainVerifier: Sendable {
     }
 
     /// Verifies every event after `trusted`; `progress` gets the number of events checked so far.
+    ///
+    /// - Parameter recomputingAt: a position whose recomputed hash the result keeps in
+    ///   ``ChainVerification/recomputed`` (to compare with a digest taken earlier) without a second read.
     public func verify(
-        from trusted: ChainHead = .genesis, segments requested: Int = 2,
+        from trusted: ChainHead = .genesis, recomputingAt target: Int64? = nil, segments requested: Int = 2,
         segmentEventsMin: Int64 = ChainVerifier.segmentEventsMin,
         progress: @escaping @Sendable (Int64) -> Void = { _ in }
     ) throws -> ChainVerification {
         let store = EventStore(connection: try connect())
         var result = ChainVerification(
             trustedFrom: trusted.position, eventsChecked: 0, verifiedThrough: trusted.position, failure: nil)
+        let head = try store.head()
+        result.headPosition = head.position
+        if target == trusted.position { result.recomputed = trusted }
         if let failure = try checkTrusted(trusted, store) {
             result.failure = failure
             return result
         }
-        let head = try store.head()
         let starts = try segmentStarts(
             from: trusted, through: head.position, requested: requested, minimum: segmentEventsMin, store)
         let ends = starts.dropFirst().map(\.position) + [head.position]
         let counter = ProgressCounter(report: progress)
         let outcomes = try runConcurrently(Array(zip(starts, ends))) { start, end in
-            try Segment(store: EventStore(connection: try connect()), start: start, end: end).verify(counter)
+            try Segment(store: EventStore(connection: try connect()), start: start, end: end, recomputingAt: target)
+                .verify(counter)
         }
         for outcome in outcomes {
             result.eventsChecked += outcome.eventsChecked
+            result.recomputed = result.recomputed ?? outcome.recomputed
             // Segments are in log order: the first failure is the one to report.
             guard result.failure == nil else { continue }
             result.verifiedThrough = outcome.verifiedThrough
@@ -111,6 +127,8 @@ struct Segment {
     let store: EventStore
     let start: ChainHead
     let end: Int64
+    /// The position whose recomputed hash the result keeps, if it is in this segment.
+    var recomputingAt: Int64? = nil
 
     func verify(_ counter: ProgressCounter) throws -> ChainVerification {
         var result = ChainVerification(
@@ -125,7 +143,9 @@ struct Segment {
                     failure = problem
                     return
                 }
+                // `check` passed, so the stored hash is the one recomputed from `previous`.
                 previous = ChainHead(position: event.fields.position, hash: Array(event.hash))
+                if previous.position == recomputingAt { result.recomputed = previous }
                 result.eventsChecked += 1
                 result.verifiedThrough = previous.position
             }

@@ -84,7 +84,7 @@ public struct ProjectionRebuilder {
             connection: connection, connect: connect, configuration: configuration, snapshots: policy,
             logger: logger, clock: clock
         ).replay(through: head.position, progress: progress)
-        let rows = try projectedRows(replay.state)
+        let rows = try ProjectedRows(licensing: replay.state, with: LicenseLookup(connection: connection))
         return try connection.transaction {
             let drift = try ProjectionWriter(connection: connection).replaceAll(
                 subscriptions: rows.subscriptions, payments: rows.payments)
@@ -96,25 +96,25 @@ public struct ProjectionRebuilder {
                 snapshotPosition: replay.snapshotPosition, snapshotsWritten: replay.snapshotsWritten.map(\.path))
         }
     }
-
-    /// The state's rows, minus those whose license does not exist (parked at their newest event).
-    func projectedRows(_ state: ProjectionState) throws -> ProjectedRows {
-        // Computed once: each pass over the state costs ~0.7 s at 50k subscriptions.
-        let subscriptions = state.subscriptionRows()
-        let licenses = LicenseLookup(connection: connection)
-        let existing = try licenses.existing(Set(subscriptions.map(\.licenseID)))
-        let orphans = subscriptions.filter { !existing.contains($0.licenseID) }
-        let newest = try licenses.newestPositions(ofSubscriptions: orphans.map(\.stripeSubscriptionID))
-        return ProjectedRows(state: state, subscriptions: subscriptions, existingLicenses: existing) {
-            newest[$0] ?? 0
-        }
-    }
 }
 
+/// The rows a state projects to, minus subscriptions whose license does not exist (parked at their
+/// newest event; their payments keep `subscription_id` NULL): what a rebuild writes and what
+/// `ledger verify` compares the live tables with.
 struct ProjectedRows {
     var subscriptions: [SubscriptionRow]
     var payments: [PaymentTransactionRow]
     var parked: [ParkedRecord]
+
+    /// Asks `licenses` which of the state's licenses exist, and where the others' subscriptions last changed.
+    init(licensing state: ProjectionState, with licenses: LicenseLookup) throws {
+        // Computed once: each pass over the state costs ~0.7 s at 50k subscriptions.
+        let subscriptions = state.subscriptionRows()
+        let existing = try licenses.existing(Set(subscriptions.map(\.licenseID)))
+        let orphans = subscriptions.filter { !existing.contains($0.licenseID) }
+        let newest = try licenses.newestPositions(ofSubscriptions: orphans.map(\.stripeSubscriptionID))
+        self.init(state: state, subscriptions: subscriptions, existingLicenses: existing) { newest[$0] ?? 0 }
+    }
 
     /// `subscriptions` are `state.subscriptionRows()`, passed in because the caller already computed them.
     init(

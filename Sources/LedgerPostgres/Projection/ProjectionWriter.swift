@@ -89,15 +89,14 @@ public struct ProjectionWriter {
         ]
     }
 
-    func stage(
+    /// Copies rows into the temporary tables `staging_subscriptions` and `staging_payment_transactions`
+    /// (shaped `LIKE` the live ones, emptied first, dropped at the end of the transaction); must run in a
+    /// transaction. ``ProjectionDiff`` compares them with the live tables.
+    public func stage(
         subscriptions: some Sequence<SubscriptionRow>, payments: some Sequence<PaymentTransactionRow>
     ) throws {
-        try connection.execute(
-            """
-            CREATE TEMP TABLE IF NOT EXISTS staging_subscriptions (LIKE public.subscriptions) ON COMMIT DROP;
-            CREATE TEMP TABLE IF NOT EXISTS staging_payment_transactions (LIKE public.payment_transactions) ON COMMIT DROP;
-            TRUNCATE staging_subscriptions, staging_payment_transactions;
-            """)
+        precondition(connection.isInTransaction, "stage must run inside the caller's transaction")
+        try connection.execute(Self.createStaging)
         try connection.copyIn(Self.subscriptions.copyIntoStaging, format: .binary) { writer in
             for row in subscriptions { try writer.writeBinaryRow(Self.fields(of: row)) }
         }
@@ -111,6 +110,15 @@ public struct ProjectionWriter {
         let inserted = try connection.query(table.insertNew).affectedRows
         return TableDrift(table: table.name, inserted: inserted, updated: updated, deleted: 0)
     }
+}
+
+extension ProjectionWriter {
+    /// No parameters: creates (once per transaction) and empties the staging tables.
+    static let createStaging = """
+        CREATE TEMP TABLE IF NOT EXISTS staging_subscriptions (LIKE public.subscriptions) ON COMMIT DROP;
+        CREATE TEMP TABLE IF NOT EXISTS staging_payment_transactions (LIKE public.payment_transactions) ON COMMIT DROP;
+        TRUNCATE staging_subscriptions, staging_payment_transactions;
+        """
 }
 
 /// The fixed SQL of one projected table, built once from its column list.
