@@ -23,43 +23,25 @@ struct AuditEvents {
         _ reference: AuditReference, includePayments: Bool, cut: AuditCut, connection: PostgresConnection
     ) throws -> AuditEvents {
         let store = EventStore(connection: connection)
-        let focus: AuditFocus
-        switch reference {
-        case .subscription(let id): focus = .subscription(id, includePayments: includePayments)
-        case .customer(let id): focus = .customer(id)
-        case .paymentIntent(let id): focus = .paymentIntent(id)
-        case .subscriptionRowID(let rowID):
-            guard
-                let id = try connection.query(Self.selectSubscriptionOfRow, [rowID]).first?.decode(String.self, at: 0)
-            else { throw AuditReferenceNotFound(reference: reference) }
-            focus = .subscription(id, includePayments: includePayments)
-        }
+        let focus = try AuditFocus(reference, includePayments: includePayments, connection: connection)
         let customerID: String?
         var streamEvents: [RecordedEvent] = []
         if case .customer(let id) = focus {
+            guard try store.hasEvents(ofCustomer: id) else { throw AuditReferenceNotFound(reference: reference) }
             customerID = id
-        } else {
-            let stream = focus.streamID ?? ""
+        } else if let stream = focus.streamID {
+            guard try store.hasEvents(inStream: stream) else { throw AuditReferenceNotFound(reference: reference) }
             customerID = try store.customer(ofStream: stream)
             // Events of the stream itself, in case some name no customer (or none does).
             streamEvents = try store.readStream(stream, through: cut)
-            if customerID == nil, try store.readStream(stream, through: .everything).isEmpty {
-                throw AuditReferenceNotFound(reference: reference)
-            }
+        } else {
+            customerID = nil
         }
         guard let customerID else { return AuditEvents(focus: focus, customerID: nil, events: streamEvents) }
         let customerEvents = try store.readCustomer(customerID, through: cut)
-        if case .customer = focus, customerEvents.isEmpty,
-            try store.readCustomer(customerID, through: .everything)
-                .isEmpty
-        {
-            throw AuditReferenceNotFound(reference: reference)
-        }
+        let invoicePayments = try Self.invoicePayments(linkedTo: customerEvents, store, cut)
         return AuditEvents(
-            focus: focus, customerID: customerID,
-            events: Self.merged([
-                customerEvents, try invoicePayments(linkedTo: customerEvents, store, cut), streamEvents,
-            ]))
+            focus: focus, customerID: customerID, events: Self.merged([customerEvents, invoicePayments, streamEvents]))
     }
 
     /// The `invoice_payment.*` events of the invoices and PaymentIntents `events` know, and of those these
@@ -78,8 +60,8 @@ struct AuditEvents {
             guard !invoices.isEmpty || !intents.isEmpty else { break }
             asked.invoices.formUnion(invoices)
             asked.intents.formUnion(intents)
-            for event in try store.readInvoicePayments(invoices: invoices, paymentIntents: intents, through: cut)
-            where found.updateValue(event, forKey: event.position) == nil {
+            for event in try store.readInvoicePayments(invoices: invoices, paymentIntents: intents, through: cut) {
+                guard found.updateValue(event, forKey: event.position) == nil else { continue }
                 _ = links.apply(event)
             }
         }
@@ -98,6 +80,21 @@ enum AuditFocus: Sendable, Hashable {
     case subscription(String, includePayments: Bool)
     case customer(String)
     case paymentIntent(String)
+
+    /// The focus `reference` names; a subscription UUID is turned into its Stripe id through the projected table.
+    init(_ reference: AuditReference, includePayments: Bool, connection: PostgresConnection) throws {
+        switch reference {
+        case .subscription(let id): self = .subscription(id, includePayments: includePayments)
+        case .customer(let id): self = .customer(id)
+        case .paymentIntent(let id): self = .paymentIntent(id)
+        case .subscriptionRowID(let rowID):
+            let rows = try connection.query(AuditEvents.selectSubscriptionOfRow, [rowID])
+            guard let id = try rows.first?.decode(String.self, at: 0) else {
+                throw AuditReferenceNotFound(reference: reference)
+            }
+            self = .subscription(id, includePayments: includePayments)
+        }
+    }
 
     /// The log stream of the focus object (none for a customer: its events span many streams).
     var streamID: String? {

@@ -52,6 +52,21 @@ extension EventStore {
         ORDER BY stream_id, stream_version LIMIT $5
         """
 
+    /// `$1` stream id.
+    static let selectStreamExists = "SELECT EXISTS (SELECT 1 FROM ledger.events WHERE stream_id = $1)"
+    /// `$1` customer id.
+    static let selectCustomerExists = "SELECT EXISTS (SELECT 1 FROM ledger.events WHERE customer_id = $1)"
+
+    /// Whether the log has any event of `streamID`.
+    public func hasEvents(inStream streamID: String) throws -> Bool {
+        try connection.query(Self.selectStreamExists, [streamID])[0].decode(Bool.self, at: 0)
+    }
+
+    /// Whether any event names `customerID`.
+    public func hasEvents(ofCustomer customerID: String) throws -> Bool {
+        try connection.query(Self.selectCustomerExists, [customerID])[0].decode(Bool.self, at: 0)
+    }
+
     /// The customer named by the first event of `streamID` that names one.
     public func customer(ofStream streamID: String) throws -> String? {
         try connection.query(Self.selectCustomerOfStream, [streamID]).first?.decode(String.self, at: 0)
