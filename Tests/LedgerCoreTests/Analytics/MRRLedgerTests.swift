@@ -57,7 +57,8 @@ import Testing
             try Self.event("customer.subscription.created", at: t0),  // new
             try Self.event(at: t0 + day, quantity: 3),  // expansion
             try Self.event(at: t0 + 2 * day, quantity: 2),  // contraction
-            try Self.event("customer.subscription.deleted", status: "canceled", at: t0 + 3 * day, quantity: 2),  // churn
+            // churn
+            try Self.event("customer.subscription.deleted", status: "canceled", at: t0 + 3 * day, quantity: 2),
             try Self.event("customer.subscription.created", "sub_B", at: t0 + 5 * day, amount: 4900),  // reactivation
         ])
         #expect(
