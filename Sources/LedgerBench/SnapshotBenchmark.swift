@@ -18,7 +18,7 @@ struct SnapshotBenchmark: ParsableCommand {
     func run() throws {
         let connection = try PostgresConnection(url: databaseURL)
         let store = EventStore(connection: connection)
-        var state = ProjectionState()
+        var state = LedgerProjections()
         var position: Int64 = 0
         let (_, replaySeconds) = try timed {
             while true {
@@ -30,9 +30,11 @@ struct SnapshotBenchmark: ParsableCommand {
         }
         report("replay into memory (for the snapshot)", Double(position) / replaySeconds, "events/s")
         // What the writer computes before it inserts anything, timed apart from SQLite.
-        let (records, encodeSeconds) = timed { state.reducerRecords() }
+        let (records, encodeSeconds) = timed { state.billing.reducerRecords() }
         report("  of which: reducer state encoding", Double(records.count) / encodeSeconds, "records/s")
-        let (rowCount, rowSeconds) = timed { state.subscriptionRows().count + state.paymentRows().count }
+        let (rowCount, rowSeconds) = timed {
+            state.billing.subscriptionRows().count + state.billing.paymentRows().count
+        }
         report("  of which: projected rows", Double(rowCount) / rowSeconds, "rows/s")
         let folder = SnapshotDirectory(url: URL(fileURLWithPath: directory, isDirectory: true))
         let catalog = try SnapshotCatalog(directory: folder, connection: connection, logger: .init(label: "bench"))
@@ -54,7 +56,9 @@ struct SnapshotBenchmark: ParsableCommand {
         report(
             "snapshot open + verify + load", Double(rows) / (verifySeconds + loadSeconds), "rows/s",
             "all \(rows) rows read once to verify, reducer records again to load")
-        guard loaded.subscriptionRows() == state.subscriptionRows() else {
+        guard loaded.billing.subscriptionRows() == state.billing.subscriptionRows(),
+            loaded.mrr.movements == state.mrr.movements
+        else {
             throw ValidationError("the loaded state differs from the written one")
         }
         let megabytes = Double(file.size) / 1_048_576

@@ -27,4 +27,7 @@ public enum Limits {
 
     /// Most differing rows per table `ledger verify` lists; the rest are counted.
     public static let driftListedRowsMax = 1_000
+
+    /// Most periods one `ledger report mrr` shows (over ten years of weeks); a longer range is refused.
+    public static let reportPeriodsMax = 600
 }

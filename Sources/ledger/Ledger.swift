@@ -12,8 +12,9 @@ struct Ledger: AsyncParsableCommand {
         commandName: "ledger",
         abstract: "An append-only, hash-chained ledger of Stripe subscription and payment events.",
         discussion: """
-            The event log in PostgreSQL is the source of truth; the subscriptions and
-            payment_transactions tables are projections rebuilt from it.
+            The event log in PostgreSQL is the source of truth; the subscriptions,
+            payment_transactions, mrr_movements and mrr_daily tables are projections rebuilt
+            from it.
 
             Connection: --database-url, else DATABASE_URL, else libpq's PG* variables.
             Exit codes: 0 success, 1 failure, 2 usage error, 3 concurrency conflict.
@@ -22,7 +23,7 @@ struct Ledger: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, IngestCommand.self, AppendCommand.self, HeadCommand.self, VerifyCommand.self,
             ProjectCommand.self, RebuildCommand.self, SnapshotCommand.self, StatusCommand.self, DigestCommand.self,
-            HistoryCommand.self, StateCommand.self,
+            HistoryCommand.self, StateCommand.self, ReportCommand.self,
             GenerateCommand.self,
         ]
     )

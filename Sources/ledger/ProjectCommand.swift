@@ -9,11 +9,13 @@ import Logging
 struct ProjectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "project",
-        abstract: "Apply the events after the checkpoint to subscriptions and payment_transactions.",
+        abstract: "Apply the events after the checkpoint to the billing and MRR tables.",
         discussion: """
-            Reads the log after the projection's checkpoint in batches; each batch's rows,
-            parked events and the new checkpoint commit in one transaction, so a crash or
-            a stop loses at most the batch in flight and a rerun continues from there.
+            Reads the log after the projection's checkpoint in batches; each batch's rows
+            (subscriptions, payment_transactions, and the MRR movements and daily rows
+            they imply, docs/0006-mrr.md), parked events and the new checkpoint commit in
+            one transaction, so a crash or a stop loses at most the batch in flight and a
+            rerun continues from there.
             The reducer state up to the checkpoint is first restored from the newest valid
             snapshot plus the log after it (without writing rows); --snapshot-every N
             writes a new snapshot whenever the state moves N events past the newest one. Subscriptions parked for a missing license are retried on

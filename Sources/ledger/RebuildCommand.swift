@@ -8,10 +8,11 @@ import LedgerPostgres
 struct RebuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rebuild",
-        abstract: "Rebuild subscriptions and payment_transactions from the event log, repairing drift.",
+        abstract: "Rebuild the billing and MRR tables from the event log, repairing drift.",
         discussion: """
             Replays the whole log into the projection state, then makes the live tables
-            equal to it in one transaction, changing only rows that differ: readers see
+            (subscriptions, payment_transactions, mrr_movements, mrr_daily) equal to it in
+            one transaction, changing only rows that differ: readers see
             the old tables or the new ones, never half, and rows keep their ids, so
             foreign keys from other tables stay valid. Prints the drift (rows inserted,
             updated, deleted per table). Subscriptions whose license does not exist are

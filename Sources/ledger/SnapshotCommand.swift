@@ -13,7 +13,7 @@ struct SnapshotCommand: ParsableCommand {
         discussion: """
             A snapshot is one SQLite file holding the projection's state at a log position:
             the subscriptions and payment_transactions rows, the parked events, the reducer
-            state a replay continues from, and snapshot_meta (position, chain hash, projector
+            state a replay continues from, the MRR movements, and snapshot_meta (position, chain hash, projector
             version, row counts, content digest). Files are named
             ledger-<database id>-<position>.sqlite, so two databases' snapshots never mix.
             docs/snapshots.md describes the layout for analytics tools.

@@ -98,6 +98,7 @@ extension ProjectionState {
     /// Marks the subscription and, when it gained or lost its row, the payments whose `subscription_id` follows it.
     mutating func markSubscriptionChanged(_ id: String, validityChanged: Bool) {
         changed.insert(.subscription(id))
+        subscriptionsChangedByLastEvent.append(id)
         guard validityChanged else { return }
         for invoice in invoicesBySubscription[id] ?? [] {
             for payment in paymentsByInvoice[invoice] ?? [] { changed.insert(.payment(payment)) }

@@ -19,7 +19,10 @@ public struct ProjectionConfiguration: Sendable, Hashable {
 /// rows, parked events and license ids out of the state and writes them.
 public struct ProjectionState: Sendable {
     /// Bumped whenever the mapping changes, so a snapshot or checkpoint of another version is not reused.
-    public static let projectorVersion = 1
+    ///
+    /// Covers the MRR ledger the rows feed (``LedgerProjections``): 2 added `mrr_movements` and
+    /// `mrr_daily`, which a checkpoint of version 1 never wrote.
+    public static let projectorVersion = 2
 
     public let configuration: ProjectionConfiguration
     var subscriptions: [String: SubscriptionRecord] = [:]
@@ -33,6 +36,8 @@ public struct ProjectionState: Sendable {
     public internal(set) var parked: [ProjectionObjectKey: ParkedEvent] = [:]
     /// Objects whose rows may have changed since the last ``takeChangedObjects()``.
     var changed: Set<ProjectionObjectKey> = []
+    /// The subscriptions whose row the last ``apply(_:)`` changed, for a reducer fed row by row (``LedgerProjections``).
+    public internal(set) var subscriptionsChangedByLastEvent: [String] = []
 
     /// An empty projection.
     public init(configuration: ProjectionConfiguration = ProjectionConfiguration()) {
@@ -41,6 +46,7 @@ public struct ProjectionState: Sendable {
 
     /// Applies one logged event and says what it did; never throws, never stops on bad input.
     public mutating func apply(_ event: RecordedEvent) -> ApplyOutcome {
+        subscriptionsChangedByLastEvent.removeAll(keepingCapacity: true)
         guard let kind = ProjectedEventKind(type: event.type) else { return .ignored(.notProjected(event.type)) }
         let tape: JSONTape
         do {

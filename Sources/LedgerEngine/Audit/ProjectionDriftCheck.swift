@@ -92,7 +92,7 @@ public struct ProjectionDriftCheck {
             ).replay(through: checkpoint.position) { progress(.replaying(position: $0, through: checkpoint.position)) }
             progress(.comparing)
             // Licenses as the live rows see them: same snapshot.
-            let rows = try ProjectedRows(licensing: replay.state, with: LicenseLookup(connection: connection))
+            let rows = try ProjectedRows(licensing: replay.state.billing, with: LicenseLookup(connection: connection))
             let tables = try diff.compare(
                 subscriptions: rows.subscriptions, payments: rows.payments, listing: listedRowsMax)
             return DriftReport(

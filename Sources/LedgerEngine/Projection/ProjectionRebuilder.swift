@@ -27,12 +27,12 @@ public struct ProjectionBusy: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Rebuilds `subscriptions` and `payment_transactions` from the whole log.
+/// Rebuilds `subscriptions`, `payment_transactions`, `mrr_movements` and `mrr_daily` from the whole log.
 ///
-/// Reads the log in bounded batches into a ``ProjectionState`` (memory grows with
-/// subscriptions and payments, not events), drops rows whose license does not
-/// exist (parking them, so they appear once it does), then makes the live
-/// tables equal to the state in one transaction together with the parked set
+/// Reads the log in bounded batches into ``LedgerProjections`` (memory grows with
+/// subscriptions, payments and MRR movements, not events), drops rows whose license does not
+/// exist (parking them, so they appear once it does; MRR counts them, docs/0006-mrr.md), then
+/// makes the live tables equal to the state in one transaction together with the parked set
 /// and the checkpoint. One writer at a time: the projection's advisory lock.
 public struct ProjectionRebuilder {
     /// The projection's name in `ledger.checkpoints` and `ledger.parked`.
@@ -84,10 +84,14 @@ public struct ProjectionRebuilder {
             connection: connection, connect: connect, configuration: configuration, snapshots: policy,
             logger: logger, clock: clock
         ).replay(through: head.position, progress: progress)
-        let rows = try ProjectedRows(licensing: replay.state, with: LicenseLookup(connection: connection))
+        let rows = try ProjectedRows(licensing: replay.state.billing, with: LicenseLookup(connection: connection))
+        let daily = replay.state.mrr.dailyRows()
         return try connection.transaction {
-            let drift = try ProjectionWriter(connection: connection).replaceAll(
+            let billing = try ProjectionWriter(connection: connection).replaceAll(
                 subscriptions: rows.subscriptions, payments: rows.payments)
+            let mrr = try MRRWriter(connection: connection).replaceAll(
+                movements: replay.state.mrr.movements, daily: daily)
+            let drift = billing + mrr
             try ProjectionBookkeeping(connection: connection).replace(
                 parked: rows.parked, projection: Self.projectionName,
                 projectorVersion: ProjectionState.projectorVersion, checkpoint: head.position, at: clock())

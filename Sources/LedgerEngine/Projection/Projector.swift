@@ -38,7 +38,8 @@ public struct ProjectorVersionMismatch: Error, CustomStringConvertible, Sendable
 }
 
 /// Keeps the live tables current: applies the events after the checkpoint in bounded batches, each
-/// batch's rows, parked events and new checkpoint in one transaction (a crash loses a batch, never half).
+/// batch's rows, MRR movements and daily rows, parked events and new checkpoint in one transaction
+/// (a crash loses a batch, never half).
 ///
 /// Holds the projection's writer lock for its whole life, so it never interleaves with a rebuild or
 /// another projector. The reducer state up to the checkpoint is restored on the first catch-up from
@@ -53,7 +54,7 @@ public final class Projector {
     let snapshots: SnapshotPolicy?
     let logger: Logger
     let clock: () -> EventTime
-    private var state: ProjectionState
+    private var state: LedgerProjections
     private var scheduler: SnapshotScheduler?
     /// The position `state` has applied through; equals the checkpoint between batches.
     private var position: Int64 = 0
@@ -79,7 +80,7 @@ public final class Projector {
         self.snapshots = snapshots
         self.logger = logger
         self.clock = clock
-        state = ProjectionState(configuration: configuration)
+        state = LedgerProjections(configuration: configuration)
         let locked = try connection.query("SELECT pg_try_advisory_lock($1)", [ProjectionRebuilder.writerLockKey])[0]
         guard try locked.decode(Bool.self, at: 0) else { throw ProjectionBusy() }
     }
@@ -120,7 +121,7 @@ public final class Projector {
         }
         report.applySeconds = (ContinuousClock.now - replayed) / .seconds(1)
         report.position = position
-        report.parked = state.parked.count + waitingForLicense.count
+        report.parked = state.billing.parked.count + waitingForLicense.count
         return report
     }
 
@@ -154,8 +155,9 @@ public final class Projector {
             logger: logger, clock: clock
         ).replay(through: target, progress: progress)
         state = replay.state
-        // The live tables already hold these rows.
-        _ = state.takeChangedObjects()
+        // The live tables already hold these rows and movements.
+        _ = state.billing.takeChangedObjects()
+        _ = state.mrr.takeChanges()
         writtenParked = try bookkeeping.parked(of: ProjectionRebuilder.projectionName)
         for record in writtenParked where record.eventType == LicenseLookup.eventType {
             waitingForLicense[record.objectID] = record
@@ -168,16 +170,19 @@ public final class Projector {
         report.snapshotsWritten = replay.snapshotsWritten.map(\.path)
     }
 
-    /// Applies `events` and writes the rows they changed, the parked set and the checkpoint in one transaction.
+    /// Applies `events` and writes the rows and movements they changed, the parked set and the checkpoint in
+    /// one transaction.
     private func commit(_ events: [RecordedEvent], through last: Int64) throws -> [TableDrift] {
         for event in events { _ = state.apply(event) }
         do {
             let changes = try changedRows(through: last)
+            let movements = state.mrr.takeChanges()
             let drift = try connection.transaction {
                 let writer = ProjectionWriter(connection: connection)
                 let upserted = try writer.upsert(subscriptions: changes.subscriptions, payments: changes.payments)
                 let deleted = try writer.delete(
                     subscriptions: changes.deletedSubscriptions, payments: changes.deletedPayments)
+                let mrr = try MRRWriter(connection: connection).append(movements)
                 let bookkeeping = ProjectionBookkeeping(connection: connection)
                 let parked = parkedRecords()
                 if parked != writtenParked {
@@ -187,13 +192,13 @@ public final class Projector {
                 try bookkeeping.moveCheckpoint(
                     of: ProjectionRebuilder.projectionName, projectorVersion: ProjectionState.projectorVersion,
                     to: last, at: clock())
-                return TableDrift.sum(upserted + deleted)
+                return TableDrift.sum(upserted + deleted + mrr)
             }
             position = last
             return drift
         } catch {
             // Nothing was written, but the state has moved on: restore it from the checkpoint next time.
-            state = ProjectionState(configuration: state.configuration)
+            state = LedgerProjections(configuration: state.configuration)
             waitingForLicense = [:]
             restored = false
             throw error
@@ -202,7 +207,7 @@ public final class Projector {
 
     /// The rows of the objects the last events changed, and of subscriptions waiting for a license.
     private func changedRows(through last: Int64) throws -> RowChanges {
-        let changed = state.takeChangedObjects()
+        let changed = state.billing.takeChangedObjects()
         var subscriptionIDs = Set(waitingForLicense.keys)
         var paymentIDs: Set<String> = []
         for key in changed {
@@ -213,7 +218,7 @@ public final class Projector {
             }
         }
         var changes = RowChanges()
-        let rows = subscriptionIDs.sorted().map { ($0, state.subscriptionRow(stripeID: $0)) }
+        let rows = subscriptionIDs.sorted().map { ($0, state.billing.subscriptionRow(stripeID: $0)) }
         let lookup = LicenseLookup(connection: connection)
         let licensed = try lookup.existing(Set(rows.compactMap { $0.1?.licenseID }))
         let unlicensed = rows.compactMap { $0.1 }.filter { !licensed.contains($0.licenseID) }
@@ -229,12 +234,12 @@ public final class Projector {
             }
             // A row that appears or disappears changes its payments' subscription_id.
             if wasWaiting != (waitingForLicense[id] != nil) {
-                paymentIDs.formUnion(state.paymentIDs(ofSubscription: id))
+                paymentIDs.formUnion(state.billing.paymentIDs(ofSubscription: id))
             }
         }
         let waiting = Set(waitingForLicense.keys.map { UUID(version5Name: $0) })
         for id in paymentIDs.sorted() {
-            guard var row = state.paymentRow(paymentIntentID: id) else {
+            guard var row = state.billing.paymentRow(paymentIntentID: id) else {
                 changes.deletedPayments.append(UUID(version5Name: id))
                 continue
             }
@@ -246,7 +251,7 @@ public final class Projector {
 
     /// Every parked event of the projection, in the order `ledger.parked` is written.
     private func parkedRecords() -> [ParkedRecord] {
-        (state.parkedRecords + waitingForLicense.values).sorted(by: ParkedRecord.logOrder)
+        (state.billing.parkedRecords + waitingForLicense.values).sorted(by: ParkedRecord.logOrder)
     }
 }
 

@@ -4,8 +4,8 @@ import LedgerPostgres
 import LedgerSnapshots
 import Logging
 
-/// The reducer state at a position, computed from the newest usable snapshot (or event 1) plus
-/// the events after it; writes snapshots along the way when the policy asks for them.
+/// The projections' state (billing rows and MRR ledger) at a position, computed from the newest usable
+/// snapshot (or event 1) plus the events after it; writes snapshots along the way when the policy asks for them.
 struct StateReplay {
     let connection: PostgresConnection
     let connect: () throws -> PostgresConnection
@@ -15,7 +15,7 @@ struct StateReplay {
     let clock: () -> EventTime
 
     struct Result {
-        var state: ProjectionState
+        var state: LedgerProjections
         /// The snapshot's position when the replay started from one.
         var snapshotPosition: Int64?
         var eventsRead: Int64
@@ -30,7 +30,7 @@ struct StateReplay {
             try SnapshotCatalog(directory: $0.directory, connection: connection, logger: logger)
         }
         var result = Result(
-            state: ProjectionState(configuration: configuration), snapshotPosition: nil, eventsRead: 0,
+            state: LedgerProjections(configuration: configuration), snapshotPosition: nil, eventsRead: 0,
             snapshotsWritten: [], scheduler: SnapshotScheduler(catalog: catalog, every: snapshots?.every, last: 0))
         if let catalog, snapshots?.replayFromSnapshots == true,
             let (file, state) = try catalog.newestUsable(atOrBefore: target, configuration: configuration)
@@ -64,7 +64,8 @@ struct SnapshotScheduler {
     /// The newest snapshot the state has: the one it started from or the last written.
     var last: Int64
 
-    mutating func writeIfDue(_ state: ProjectionState, position: Int64, createdAt: @autoclosure () -> EventTime) throws
+    mutating func writeIfDue(_ state: LedgerProjections, position: Int64, createdAt: @autoclosure () -> EventTime)
+        throws
         -> URL?
     {
         guard let catalog, let every, position - last >= every else { return nil }

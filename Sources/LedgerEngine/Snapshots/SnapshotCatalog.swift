@@ -101,7 +101,7 @@ public struct SnapshotCatalog {
     /// The newest snapshot at or before `position` that passes every check, with its state;
     /// nil when there is none (replay from event 1). Each skipped file is logged with its reason.
     public func newestUsable(atOrBefore position: Int64, configuration: ProjectionConfiguration) throws
-        -> (file: SnapshotFile, state: ProjectionState)?
+        -> (file: SnapshotFile, state: LedgerProjections)?
     {
         for (url, named) in try directory.files(of: databaseID) where named <= position {
             do {
@@ -118,7 +118,7 @@ public struct SnapshotCatalog {
 
     /// Writes `state`, which has applied every event through `position`.
     @discardableResult
-    public func write(_ state: ProjectionState, position: Int64, createdAt: EventTime) throws -> SnapshotFile {
+    public func write(_ state: LedgerProjections, position: Int64, createdAt: EventTime) throws -> SnapshotFile {
         guard position > 0, let hash = try store.hash(at: position) else {
             throw SnapshotPositionError(position: position)
         }

@@ -18,7 +18,13 @@ public struct SnapshotFile: Sendable, Equatable {
                 meta = SnapshotMeta(row)
                 rows += 1
             }
-            guard rows == 1, let meta else { throw SnapshotProblem.unreadable("snapshot_meta must hold one row") }
+            guard rows == 1, let meta else {
+                // An older layout has other columns: say which, rather than "unreadable".
+                if let found = try? Self.formatVersion(database), found != SnapshotSchema.formatVersion {
+                    throw SnapshotProblem.formatVersion(found: found)
+                }
+                throw SnapshotProblem.unreadable("snapshot_meta must hold one row")
+            }
             guard meta.formatVersion == SnapshotSchema.formatVersion else {
                 throw SnapshotProblem.formatVersion(found: meta.formatVersion)
             }
@@ -62,8 +68,16 @@ public struct SnapshotFile: Sendable, Equatable {
         }
     }
 
-    /// The reducer state the snapshot holds, ready to apply the events after ``SnapshotMeta/position``.
-    public func loadState(configuration: ProjectionConfiguration) throws(SnapshotProblem) -> ProjectionState {
+    /// `snapshot_meta.format_version` alone, readable in every layout.
+    static func formatVersion(_ database: SQLiteDatabase) throws -> Int? {
+        var version: Int?
+        try database.prepare("SELECT format_version FROM snapshot_meta").forEachRow { version = Int($0.int64(0)) }
+        return version
+    }
+
+    /// The projections' state the snapshot holds (billing reducer records and MRR movements), ready to apply
+    /// the events after ``SnapshotMeta/position``.
+    public func loadState(configuration: ProjectionConfiguration) throws(SnapshotProblem) -> LedgerProjections {
         do {
             let database = try SQLiteDatabase(path: url.path, readOnly: true)
             defer { database.close() }
@@ -79,7 +93,22 @@ public struct SnapshotFile: Sendable, Equatable {
                 records.append(ReducerRecord(kind: kind, key: row.text(1) ?? "", state: row.blob(2)))
             }
             if let unknownKind { throw SnapshotProblem.badReducerState("unknown record kind \(unknownKind)") }
-            return try ProjectionState(configuration: configuration, reducerRecords: records)
+            let billing = try ProjectionState(configuration: configuration, reducerRecords: records)
+            var movements: [MRRMovement] = []
+            movements.reserveCapacity(meta.mrrMovements)
+            var unreadable: String?
+            try database.prepare(
+                "SELECT \(SnapshotSchema.mrrMovementColumns) FROM mrr_movements ORDER BY \(SnapshotSchema.mrrMovementKey)"
+            )
+            .forEachRow { row in
+                if let movement = SnapshotSchema.movement(row) {
+                    movements.append(movement)
+                } else if unreadable == nil {
+                    unreadable = "mrr_movements row at position \(row.int64(0)) is not a movement"
+                }
+            }
+            if let unreadable { throw SnapshotProblem.badReducerState(unreadable) }
+            return LedgerProjections(billing: billing, mrr: try MRRLedger(restoring: movements))
         } catch let problem as SnapshotProblem {
             throw problem
         } catch {

@@ -16,6 +16,8 @@ public struct SnapshotMeta: Sendable, Equatable, Codable {
     public var paymentRows: Int
     public var parkedEvents: Int
     public var reducerRecords: Int
+    /// Rows of `mrr_movements` (format 2).
+    public var mrrMovements: Int
     /// SHA-256 (hex) over every table but `snapshot_meta`, in key order (see docs/snapshots.md).
     public var contentDigest: String
     /// When the snapshot was written (ISO 8601 UTC); informational, never used by a replay.
@@ -23,11 +25,11 @@ public struct SnapshotMeta: Sendable, Equatable, Codable {
     public var ledgerVersion: String
 
     /// Every row of the file's tables (not counting `snapshot_meta`).
-    public var totalRows: Int { subscriptionRows + paymentRows + parkedEvents + reducerRecords }
+    public var totalRows: Int { subscriptionRows + paymentRows + parkedEvents + reducerRecords + mrrMovements }
 
     static let columns = """
         format_version, database_id, position, chain_hash, projector_version, subscription_rows, payment_rows,
-        parked_events, reducer_records, content_digest, created_at, ledger_version
+        parked_events, reducer_records, content_digest, created_at, ledger_version, mrr_movements
         """
 
     var values: [SQLiteValue] {
@@ -35,12 +37,12 @@ public struct SnapshotMeta: Sendable, Equatable, Codable {
             .integer(Int64(formatVersion)), .uuid(databaseID), .integer(position), .text(chainHash),
             .integer(Int64(projectorVersion)), .integer(Int64(subscriptionRows)), .integer(Int64(paymentRows)),
             .integer(Int64(parkedEvents)), .integer(Int64(reducerRecords)), .text(contentDigest), .text(createdAt),
-            .text(ledgerVersion),
+            .text(ledgerVersion), .integer(Int64(mrrMovements)),
         ]
     }
 
     init?(_ row: SQLiteRow) {
-        guard row.columnCount == 12, let id = row.text(1).flatMap(UUID.init(uuidString:)),
+        guard row.columnCount == 13, let id = row.text(1).flatMap(UUID.init(uuidString:)),
             let chainHash = row.text(3), let digest = row.text(9), let createdAt = row.text(10),
             let ledgerVersion = row.text(11)
         else { return nil }
@@ -56,10 +58,11 @@ public struct SnapshotMeta: Sendable, Equatable, Codable {
         contentDigest = digest
         self.createdAt = createdAt
         self.ledgerVersion = ledgerVersion
+        mrrMovements = Int(row.int64(12))
     }
 
     init(
-        databaseID: UUID, position: Int64, chainHash: String, counts: (Int, Int, Int, Int), contentDigest: String,
+        databaseID: UUID, position: Int64, chainHash: String, counts: (Int, Int, Int, Int, Int), contentDigest: String,
         createdAt: EventTime
     ) {
         formatVersion = SnapshotSchema.formatVersion
@@ -67,7 +70,7 @@ public struct SnapshotMeta: Sendable, Equatable, Codable {
         self.position = position
         self.chainHash = chainHash
         projectorVersion = ProjectionState.projectorVersion
-        (subscriptionRows, paymentRows, parkedEvents, reducerRecords) = counts
+        (subscriptionRows, paymentRows, parkedEvents, reducerRecords, mrrMovements) = counts
         self.contentDigest = contentDigest
         self.createdAt = createdAt.description
         ledgerVersion = LedgerVersion.current

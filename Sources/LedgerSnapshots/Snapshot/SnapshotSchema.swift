@@ -7,8 +7,8 @@ import LedgerCore
 /// timestamps as ISO 8601 UTC text with microseconds, booleans as 0/1, `metadata` as JSON text.
 /// Every table is keyed and `WITHOUT ROWID`, so reading in key order is a scan.
 enum SnapshotSchema {
-    /// Bumped when the layout changes; a file of another layout is not read.
-    static let formatVersion = 1
+    /// Bumped when the layout changes; a file of another layout is not read. 2 added `mrr_movements`.
+    static let formatVersion = 2
 
     static let create = """
         CREATE TABLE snapshot_meta (
@@ -23,7 +23,8 @@ enum SnapshotSchema {
             reducer_records INTEGER NOT NULL,
             content_digest TEXT NOT NULL,
             created_at TEXT NOT NULL,
-            ledger_version TEXT NOT NULL
+            ledger_version TEXT NOT NULL,
+            mrr_movements INTEGER NOT NULL
         );
         CREATE TABLE subscriptions (
             id TEXT PRIMARY KEY,
@@ -73,13 +74,52 @@ enum SnapshotSchema {
             state BLOB NOT NULL,
             PRIMARY KEY (kind, key)
         ) WITHOUT ROWID;
+        CREATE TABLE mrr_movements (
+            source_position INTEGER NOT NULL,
+            stripe_subscription_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            stripe_customer_id TEXT,
+            day TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            amount_cents INTEGER NOT NULL,
+            mrr_before_cents INTEGER NOT NULL,
+            mrr_after_cents INTEGER NOT NULL,
+            PRIMARY KEY (source_position, stripe_subscription_id, kind)
+        ) WITHOUT ROWID;
         """
 
     /// The content the digest covers, in digest order (everything but `snapshot_meta`).
     static let digestedTables: [(name: String, orderBy: String)] = [
         ("subscriptions", "id"), ("payment_transactions", "id"), ("parked", "object_key"),
-        ("reducer_state", "kind, key"),
+        ("reducer_state", "kind, key"), ("mrr_movements", mrrMovementKey),
     ]
+
+    /// The columns of `mrr_movements`, in table order, and its key (log order).
+    static let mrrMovementColumns = """
+        source_position, stripe_subscription_id, kind, stripe_customer_id, day, currency, amount_cents,
+        mrr_before_cents, mrr_after_cents
+        """
+    static let mrrMovementKey = "source_position, stripe_subscription_id, kind"
+
+    static func values(_ movement: MRRMovement) -> [SQLiteValue] {
+        [
+            .integer(movement.sourcePosition), .text(movement.stripeSubscriptionID), .text(movement.kind.rawValue),
+            .optionalText(movement.stripeCustomerID), .text(movement.day.description), .text(movement.currency),
+            .integer(movement.amountCents), .integer(movement.mrrBeforeCents), .integer(movement.mrrAfterCents),
+        ]
+    }
+
+    /// A movement read back in ``mrrMovementColumns`` order; nil when a value is missing or malformed.
+    static func movement(_ row: SQLiteRow) -> MRRMovement? {
+        guard row.columnCount == 9, let subscription = row.text(1),
+            let kind = row.text(2).flatMap(MRRMovementKind.init),
+            let day = row.text(4).flatMap(UTCDay.init(parsing:)), let currency = row.text(5)
+        else { return nil }
+        return MRRMovement(
+            stripeSubscriptionID: subscription, stripeCustomerID: row.text(3), day: day, kind: kind,
+            currency: currency, amountCents: row.int64(6), mrrBeforeCents: row.int64(7), mrrAfterCents: row.int64(8),
+            sourcePosition: row.int64(0))
+    }
 
     static func values(_ row: SubscriptionRow) -> [SQLiteValue] {
         [

@@ -29,7 +29,7 @@ public struct SnapshotWriter {
     }
 
     /// Writes `state` (every event through `origin.position` applied) and returns the new file.
-    public func write(_ state: ProjectionState, origin: Origin, createdAt: EventTime) throws -> SnapshotFile {
+    public func write(_ state: LedgerProjections, origin: Origin, createdAt: EventTime) throws -> SnapshotFile {
         try directory.create()
         let final = directory.url(databaseID: origin.databaseID, position: origin.position)
         let temporary = directory.temporaryURL(for: final)
@@ -52,7 +52,10 @@ public struct SnapshotWriter {
         }
     }
 
-    private func fill(_ url: URL, state: ProjectionState, origin: Origin, createdAt: EventTime) throws -> SnapshotMeta {
+    private func fill(_ url: URL, state projections: LedgerProjections, origin: Origin, createdAt: EventTime) throws
+        -> SnapshotMeta
+    {
+        let state = projections.billing
         let database = try SQLiteDatabase(path: url.path)
         defer { database.close() }
         // No rollback journal: the file is not visible under its real name until it is complete.
@@ -76,12 +79,15 @@ public struct SnapshotWriter {
             try insert(
                 records.map { [.text($0.kind.rawValue), .text($0.key), .blob($0.state)] }, into: "reducer_state",
                 columns: 3, database)
+            // Already in key order (log order).
+            let movements = projections.mrr.movements
+            try insert(movements.map(SnapshotSchema.values), into: "mrr_movements", columns: 9, database)
             let meta = SnapshotMeta(
                 databaseID: origin.databaseID, position: origin.position,
                 chainHash: HexEncoding.encode(origin.chainHash),
-                counts: (subscriptions.count, payments.count, parked.count, records.count),
+                counts: (subscriptions.count, payments.count, parked.count, records.count, movements.count),
                 contentDigest: try ContentDigest.compute(database), createdAt: createdAt)
-            try database.prepare("INSERT INTO snapshot_meta (\(SnapshotMeta.columns)) VALUES (\(placeholders(12)))")
+            try database.prepare("INSERT INTO snapshot_meta (\(SnapshotMeta.columns)) VALUES (\(placeholders(13)))")
                 .run(meta.values)
             return meta
         }

@@ -1,0 +1,35 @@
+/// Everything the ledger projects from its log: the billing rows and the MRR ledger they feed,
+/// advanced together one event at a time.
+///
+/// After each event the MRR ledger sees the billing projection's own row of every subscription the
+/// event changed, so stale, duplicate and parked events are judged once, by the billing reducer.
+/// The billing rows are a function of the set of events; the MRR movements also of their log order
+/// (docs/0006-mrr.md), which a replay of the same log repeats exactly.
+public struct LedgerProjections: Sendable {
+    public var billing: ProjectionState
+    public var mrr: MRRLedger
+
+    /// Empty projections.
+    public init(configuration: ProjectionConfiguration = ProjectionConfiguration()) {
+        billing = ProjectionState(configuration: configuration)
+        mrr = MRRLedger()
+    }
+
+    /// Projections restored from their parts (a snapshot's reducer records and movements).
+    public init(billing: ProjectionState, mrr: MRRLedger) {
+        self.billing = billing
+        self.mrr = mrr
+    }
+
+    public var configuration: ProjectionConfiguration { billing.configuration }
+
+    /// Applies one logged event to the billing projection, then feeds the rows it changed to the MRR ledger.
+    public mutating func apply(_ event: RecordedEvent) -> ApplyOutcome {
+        let outcome = billing.apply(event)
+        for id in billing.subscriptionsChangedByLastEvent {
+            guard let row = billing.subscriptionRow(stripeID: id) else { continue }
+            mrr.observe(row, position: event.position)
+        }
+        return outcome
+    }
+}
