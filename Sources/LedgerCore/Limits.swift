@@ -27,4 +27,15 @@ public enum Limits {
 
     /// Most differing rows per table `ledger verify` lists; the rest are counted.
     public static let driftListedRowsMax = 1_000
+
+    /// Most events one export statement (a binary COPY of a position range) streams; an export of
+    /// more runs one per page. Memory does not grow with it (rows stream one at a time): it bounds
+    /// how long one statement holds its snapshot.
+    public static let exportPageEventsMax: Int64 = 100_000
+    /// Bytes an export gathers before one write to its file or standard output.
+    public static let exportWriteBufferBytesMax = 1024 * 1024
+    /// Most events one `ledger consume` delivers.
+    public static let consumeBatchEventsMax = 100_000
+    /// Longest consumer group name (`ledger consume --group`), as migration 009 checks it.
+    public static let consumerGroupNameBytesMax = 64
 }
