@@ -8,14 +8,18 @@ import LedgerPostgres
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Export the event log for analytics jobs.",
+        abstract: "Export the event log, or the projected state at a point of it, for analytics jobs.",
         discussion: """
-            `export events` streams a range of the log as JSON Lines or CSV.
+            `export events` streams a range of the log as JSON Lines or CSV; `export state`
+            writes every subscription and payment as the projection had them at a position
+            (SQLite, CSV or JSON Lines). For an incremental feed with a durable cursor, see
+            `ledger consume`. docs/0005-analytics-feed.md describes the formats.
             """,
-        subcommands: [Events.self])
+        subcommands: [Events.self, State.self])
 }
 
 extension ExportFormat: ExpressibleByArgument {}
+extension StateExportFormat: ExpressibleByArgument {}
 
 extension ExportCommand {
     struct Events: ParsableCommand {
@@ -100,6 +104,87 @@ extension ExportCommand {
                     + String(
                         format: "in %.1f s (%.0f events/s, %.1f MB)", seconds, Double(written) / max(seconds, 1e-9),
                         Double(output.bytesWritten) / 1_000_000))
+        }
+    }
+
+    struct State: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the whole projected state at a log position to SQLite, CSV or JSON Lines.",
+            discussion: """
+                The state is every subscriptions and payment_transactions row as the projection
+                computes them from the events through the position: --at-position N, or --as-of T
+                (the newest position recorded at or before T). It is replayed from the newest
+                valid snapshot at or before the position plus the events after it (see `ledger
+                snapshot`), and subscriptions whose license does not exist in licenses (as it is
+                now) are left out, as the live projection leaves them out.
+
+                sqlite: one file with tables subscriptions, payment_transactions (the snapshot
+                layout: UUIDs as text, ISO 8601 UTC times, booleans 0/1, metadata JSON text) and
+                export_meta (position, chain hash at it, row counts, created_at). Any SQLite
+                reader opens it: the sqlite3 shell, Python's sqlite3, pandas, DuckDB.
+                csv: a new directory OUT with subscriptions.csv, payment_transactions.csv and
+                export_meta.csv (header, RFC 4180). jsonl: one file, the export_meta object first,
+                then one object per row with a "table" field.
+
+                Written under a temporary name and renamed into place when complete; a file is
+                replaced, a directory must not exist yet.
+                """)
+
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var logging: LoggingOptions
+        @OptionGroup var snapshots: SnapshotDirectoryOption
+        @Option(help: ArgumentHelp("The state after the events through this position.", valueName: "n"))
+        var atPosition: Int64?
+        @Option(
+            help: ArgumentHelp(
+                "The state at the newest position recorded at or before this time (ISO 8601, or YYYY-MM-DD).",
+                valueName: "time"))
+        var asOf: Timestamp?
+        @Option(help: "Output format: sqlite, csv or jsonl.") var format: StateExportFormat = .sqlite
+        @Option(help: ArgumentHelp("The file (sqlite, jsonl) or new directory (csv) to write.", valueName: "path"))
+        var out: String
+        @Flag(help: "Replay from event 1, ignoring snapshots.") var fromScratch = false
+        @Flag(help: "Print what was written as JSON.") var json = false
+
+        func validate() throws {
+            guard (atPosition == nil) != (asOf == nil) else {
+                throw ValidationError("give exactly one of --at-position N and --as-of TIME")
+            }
+            if let atPosition, atPosition < 0 { throw ValidationError("--at-position must be 0 or more") }
+        }
+
+        func run() throws {
+            let point: StatePoint
+            if let atPosition {
+                point = .position(atPosition)
+            } else if let asOf {
+                point = .asOf(asOf.time)
+            } else {
+                throw ValidationError("give exactly one of --at-position N and --as-of TIME")
+            }
+            let progress = ProgressLine()
+            let report = try StateExport(
+                connect: database.connect,
+                snapshots: SnapshotPolicy(directory: snapshots.directory, replayFromSnapshots: !fromScratch),
+                logger: logging.makeLogger(label: "ledger.export")
+            ).write(at: point, format: format, to: URL(fileURLWithPath: out)) { step in
+                switch step {
+                case .replaying(let position, let through):
+                    progress.update("replaying… position \(position) of \(through)")
+                case .writing: progress.update("writing rows…")
+                }
+            }
+            progress.finish()
+            if json { return try printJSON(report) }
+            let meta = report.meta
+            print("wrote \(report.path) (\(report.format.rawValue))")
+            print(
+                "state at position \(meta.position)" + (meta.asOf.map { " (as of \($0))" } ?? "")
+                    + ", chain hash \(meta.chainHash)")
+            print(
+                "\(meta.subscriptionRows) subscriptions, \(meta.paymentRows) payments, \(report.parked) parked; "
+                    + "replayed \(report.eventsReplayed) events"
+                    + (report.snapshotPosition.map { " after the snapshot at \($0)" } ?? " from event 1"))
         }
     }
 }

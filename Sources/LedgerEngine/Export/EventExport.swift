@@ -74,3 +74,11 @@ public struct EventExport {
         return written
     }
 }
+
+/// A position past the log's head.
+public struct PositionBeyondHead: Error, Sendable, Equatable, CustomStringConvertible {
+    public var position: Int64
+    public var head: Int64
+
+    public var description: String { "position \(position) is beyond the log's head (\(head))" }
+}
