@@ -58,6 +58,8 @@ extension ExportCommand {
         @Option(help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")) var out:
             String?
         @Option(help: .hidden) var pageSize: Int64 = Limits.exportPageEventsMax
+        /// Connections reading pages at once (PostgreSQL's share of the work is the larger one).
+        @Option(help: .hidden) var readers = 2
 
         func validate() throws {
             guard after >= 0 else { throw ValidationError("--after must be 0 or more") }
@@ -65,6 +67,9 @@ extension ExportCommand {
             if until != nil && untilTime != nil { throw ValidationError("give --until or --until-time, not both") }
             if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
             guard pageSize >= 1 else { throw ValidationError("--page-size must be at least 1") }
+            guard (1...Limits.exportReadersMax).contains(readers) else {
+                throw ValidationError("--readers must be 1…\(Limits.exportReadersMax)")
+            }
             _ = try parsedFields()
         }
 
@@ -83,11 +88,12 @@ extension ExportCommand {
             let range = try export.range(after: after, until: until, untilTime: untilTime?.time, limit: limit)
             let output = try out.map { try ExportOutput.file(URL(fileURLWithPath: $0)) } ?? .standardOutput()
             let progress = ProgressLine()
-            let written: Int64
+            let pages = (range.count + pageSize - 1) / pageSize
             do {
-                written = try export.write(
+                let connections = try (0..<max(1, min(Int64(readers), pages))).map { _ in try database.connect() }
+                try EventExport.write(
                     range, encoder: EventRecordEncoder(format: format, fields: try parsedFields()), to: output,
-                    pageEvents: pageSize
+                    readers: connections, pageEvents: pageSize
                 ) { position in
                     if out != nil { progress.update("exporting… position \(position) of \(range.through)") }
                 }
@@ -96,6 +102,7 @@ extension ExportCommand {
                 output.discard()
                 throw error
             }
+            let written = range.count
             progress.finish()
             guard let path = output.path else { return }
             let seconds = (ContinuousClock.now - started) / .seconds(1)

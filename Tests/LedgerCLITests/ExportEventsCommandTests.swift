@@ -109,12 +109,15 @@ struct ExportEventsCommandTests {
             let expectedFile = loaded.directory.appendingPathComponent("expected.jsonl")
             let events = try writeExpected(database, to: expectedFile)
             #expect(events.count > 100)
-            for pageSize in [1, 7, 1000] {
+            for (pageSize, readers) in [(1, 3), (7, 2), (1000, 1)] {
                 let jsonl = loaded.directory.appendingPathComponent("events-\(pageSize).jsonl")
                 let csv = loaded.directory.appendingPathComponent("events-\(pageSize).csv")
                 for (format, file) in [("jsonl", jsonl), ("csv", csv)] {
                     let exported = try runLedger(
-                        ["export", "events", "--format", format, "--page-size", "\(pageSize)", "--out", file.path],
+                        [
+                            "export", "events", "--format", format, "--page-size", "\(pageSize)", "--readers",
+                            "\(readers)", "--out", file.path,
+                        ],
                         environment: environment)
                     #expect(exported.status == 0, "\(exported.standardError)")
                     #expect(exported.standardOutput.contains("exported \(events.count) events"))
@@ -187,6 +190,24 @@ struct ExportEventsCommandTests {
             let nowhere = try runLedger(
                 ["export", "events", "--out", "/no/such/directory/events.jsonl"], environment: environment)
             #expect(nowhere.status == 1 && nowhere.standardError.contains("/no/such/directory"))
+        }
+    }
+
+    @Test func aGapInTheLogStopsTheExportAndLeavesNoFile() async throws {
+        try await TestDatabase.with { database in
+            let loaded = try loadGenerated(database, customers: 4, months: 3)
+            defer { loaded.remove() }
+            try ingest(loaded.files[0], loaded.environment)
+            try database.connect().execute(
+                "SET session_replication_role = replica; DELETE FROM ledger.events WHERE position = 40; "
+                    + "SET session_replication_role = origin")
+            let file = loaded.directory.appendingPathComponent("gap.jsonl")
+            let exported = try runLedger(
+                ["export", "events", "--page-size", "3", "--readers", "3", "--out", file.path],
+                environment: loaded.environment)
+            #expect(exported.status == 1 && exported.standardError.contains("position 40 is missing"))
+            let names = try FileManager.default.contentsOfDirectory(atPath: loaded.directory.path)
+            #expect(!names.contains { $0.hasPrefix(".") || $0 == "gap.jsonl" }, "\(names)")
         }
     }
 }
