@@ -12,27 +12,31 @@ struct ConsumeCommand: ParsableCommand {
         discussion: """
             The protocol, for a job that loads the log somewhere else:
 
-              1. `ledger consume --group G` prints the events after G's cursor (at most --max,
-                 in position order, as --format jsonl or csv) on standard output, and a line on
-                 standard error naming the last position. The first consume creates G at 0.
+              1. `ledger consume --group G` prints the events after G's cursor (at most
+                 --max, in position order, as --format jsonl or csv) on standard output,
+                 and a line on standard error naming the last position. The first
+                 consume creates G at 0.
               2. The job loads the batch.
-              3. `ledger consume --group G --ack POS` with the batch's last position moves
-                 the cursor there. Repeat until a consume prints nothing.
+              3. `ledger consume --group G --ack POS` with the batch's last position
+                 moves the cursor there. Repeat until a consume prints nothing.
 
-            A batch that is not acknowledged (the job crashed, the load failed) is delivered
-            again by the next consume, which starts after the cursor, not after what was
-            delivered: every event reaches the job at least once. A job that acknowledges only
-            after its load commits, and skips positions it has already loaded (keep the highest
-            position loaded with the data), processes every event exactly once, across crashes.
+            A batch that is not acknowledged (the job crashed, the load failed) is
+            delivered again by the next consume, which starts after the cursor, not
+            after what was delivered: every event reaches the job at least once. A job
+            that acknowledges only after its load commits, and skips positions it has
+            already loaded (keep the highest position loaded with the data), processes
+            every event exactly once, across crashes.
 
-            --ack never moves the cursor back: a position at or below it is a no-op success
-            (a repeated or late ack). A position beyond what was delivered to the group is
-            refused (exit 1). --reset-to POS puts the cursor anywhere up to the head, back
-            to replay or forward to skip, and forgets what was delivered before.
+            --ack never moves the cursor back: a position at or below it is a no-op
+            success (a repeated or late ack). A position beyond what was delivered to
+            the group is refused (exit 1). --reset-to POS puts the cursor anywhere up to
+            the head, back to replay or forward to skip, and forgets what was delivered
+            before.
 
-            Two processes of one group serialise on its row: they may receive the same batch,
-            and the cursor only ever moves as the rules above say. Groups are independent.
-            Names: 1–64 characters of a-z, 0-9, '.', '_' and '-'. `ledger consumers` lists them.
+            Two processes of one group serialise on its row: they may receive the same
+            batch, and the cursor only ever moves as the rules above say. Groups are
+            independent. Names: 1–64 characters of a-z, 0-9, '.', '_' and '-'. `ledger
+            consumers` lists them.
             """)
 
     @OptionGroup var database: DatabaseOptions

@@ -10,10 +10,11 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Export the event log, or the projected state at a point of it, for analytics jobs.",
         discussion: """
-            `export events` streams a range of the log as JSON Lines or CSV; `export state`
-            writes every subscription and payment as the projection had them at a position
-            (SQLite, CSV or JSON Lines). For an incremental feed with a durable cursor, see
-            `ledger consume`. docs/0005-analytics-feed.md describes the formats.
+            `export events` streams a range of the log as JSON Lines or CSV; `export
+            state` writes every subscription and payment as the projection had them at a
+            position (SQLite, CSV or JSON Lines). For an incremental feed with a durable
+            cursor, see `ledger consume`. docs/0005-analytics-feed.md describes the
+            formats.
             """,
         subcommands: [Events.self, State.self])
 }
@@ -26,17 +27,19 @@ extension ExportCommand {
         static let configuration = CommandConfiguration(
             abstract: "Stream events in position order as JSON Lines or CSV.",
             discussion: """
-                Exports the events after --after (default 0: from the first) through the first
-                of --until, the newest position recorded at or before --until-time, and the
-                head when the export starts; at most --limit events. Memory stays constant
-                however many events there are: the log is streamed a page at a time.
+                Exports the events after --after (default 0: from the first) through the
+                first of --until, the newest position recorded at or before --until-time,
+                and the head when the export starts; at most --limit events. Memory stays
+                constant however many events there are: the log is streamed a page at a
+                time.
 
-                jsonl: one object per event with position, event_id, stream_id, stream_version,
-                type, source, source_event_id, occurred_at, recorded_at (ISO 8601 UTC, µs),
-                customer_id, metadata and body (the stored JSON, embedded as it is) and hash
-                (the chain hash, hex). csv: a header line, then one record per event (RFC 4180:
-                CRLF line ends, fields with a comma, quote, CR or LF quoted, quotes doubled;
-                NULL is an empty field), metadata and body as their JSON text, byte for byte.
+                jsonl: one object per event with position, event_id, stream_id,
+                stream_version, type, source, source_event_id, occurred_at, recorded_at (ISO
+                8601 UTC, µs), customer_id, metadata and body (the stored JSON, embedded as
+                it is) and hash (the chain hash, hex). csv: a header line, then one record
+                per event (RFC 4180: CRLF line ends, fields with a comma, quote, CR or LF
+                quoted, quotes doubled; NULL is an empty field), metadata and body as their
+                JSON text, byte for byte.
 
                 --fields picks and orders the columns, e.g. --fields position,type,body.
                 With --out the file is written under a temporary name and renamed into place
@@ -118,23 +121,25 @@ extension ExportCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write the whole projected state at a log position to SQLite, CSV or JSON Lines.",
             discussion: """
-                The state is every subscriptions and payment_transactions row as the projection
-                computes them from the events through the position: --at-position N, or --as-of T
-                (the newest position recorded at or before T). It is replayed from the newest
-                valid snapshot at or before the position plus the events after it (see `ledger
-                snapshot`), and subscriptions whose license does not exist in licenses (as it is
-                now) are left out, as the live projection leaves them out.
+                The state is every subscriptions and payment_transactions row as the
+                projection computes them from the events through the position: --at-position
+                N, or --as-of T (the newest position recorded at or before T). It is
+                replayed from the newest valid snapshot at or before the position plus the
+                events after it (see `ledger snapshot`), and subscriptions whose license
+                does not exist in licenses (as it is now) are left out, as the live
+                projection leaves them out.
 
-                sqlite: one file with tables subscriptions, payment_transactions (the snapshot
-                layout: UUIDs as text, ISO 8601 UTC times, booleans 0/1, metadata JSON text) and
-                export_meta (position, chain hash at it, row counts, created_at). Any SQLite
-                reader opens it: the sqlite3 shell, Python's sqlite3, pandas, DuckDB.
-                csv: a new directory OUT with subscriptions.csv, payment_transactions.csv and
-                export_meta.csv (header, RFC 4180). jsonl: one file, the export_meta object first,
-                then one object per row with a "table" field.
+                sqlite: one file with tables subscriptions, payment_transactions (the
+                snapshot layout: UUIDs as text, ISO 8601 UTC times, booleans 0/1, metadata
+                JSON text) and export_meta (position, chain hash at it, row counts,
+                created_at). Any SQLite reader opens it: the sqlite3 shell, Python's
+                sqlite3, pandas, DuckDB. csv: a new directory OUT with subscriptions.csv,
+                payment_transactions.csv and export_meta.csv (header, RFC 4180). jsonl: one
+                file, the export_meta object first, then one object per row with a "table"
+                field.
 
-                Written under a temporary name and renamed into place when complete; a file is
-                replaced, a directory must not exist yet.
+                Written under a temporary name and renamed into place when complete; a file
+                is replaced, a directory must not exist yet.
                 """)
 
         @OptionGroup var database: DatabaseOptions
