@@ -14,6 +14,7 @@ struct LedgerBench: AsyncParsableCommand {
         subcommands: [
             AppendBenchmark.self, RowByRowBaseline.self, SnapshotBenchmark.self, AuditBenchmark.self,
             ReportBenchmark.self,
+            ExportBenchmark.self,
         ])
 }
 

@@ -30,4 +30,20 @@ public enum Limits {
 
     /// Most periods one `ledger report mrr` shows (over ten years of weeks); a longer range is refused.
     public static let reportPeriodsMax = 600
+    /// Most events one export statement (a binary COPY of a position range, a page) streams; an export
+    /// of more runs one per page, its readers taking pages in turn. Memory does not grow with it (rows
+    /// stream one at a time); pages are small so that several readers share even a short range.
+    public static let exportPageEventsMax: Int64 = 4_096
+    /// Most connections one export reads pages on at once: PostgreSQL spends more per exported event
+    /// (fetching and decompressing the body) than the ledger formatting it, so one reader cannot keep
+    /// the writer busy.
+    public static let exportReadersMax = 8
+    /// Most formatted bytes an export holds waiting to be written in order, over all its readers.
+    public static let exportBufferedBytesMax = 32 * 1024 * 1024
+    /// Bytes an export gathers before one write to its file or standard output.
+    public static let exportWriteBufferBytesMax = 1024 * 1024
+    /// Most events one `ledger consume` delivers.
+    public static let consumeBatchEventsMax = 100_000
+    /// Longest consumer group name (`ledger consume --group`), as migration 009 checks it.
+    public static let consumerGroupNameBytesMax = 64
 }

@@ -23,7 +23,8 @@ struct Ledger: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, IngestCommand.self, AppendCommand.self, HeadCommand.self, VerifyCommand.self,
             ProjectCommand.self, RebuildCommand.self, SnapshotCommand.self, StatusCommand.self, DigestCommand.self,
-            HistoryCommand.self, StateCommand.self, ReportCommand.self,
+            HistoryCommand.self, StateCommand.self, ReportCommand.self, ExportCommand.self, ConsumeCommand.self,
+            ConsumersCommand.self,
             GenerateCommand.self,
         ]
     )

@@ -75,15 +75,21 @@ struct Timestamp: ExpressibleByArgument, Sendable {
     var time: EventTime
 
     init?(argument: String) {
-        let withFraction = ISO8601DateFormatter()
-        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        // ISO8601DateFormatter reads a fraction to the millisecond at best: the fraction is taken off
+        // here and added back to the microsecond, the precision of recorded_at.
+        var text = argument
+        var microseconds: Int64 = 0
+        if let dot = text.firstIndex(of: "."), text[..<dot].contains("T") {
+            let digits = text[text.index(after: dot)...].prefix { $0.isASCII && $0.isNumber }
+            guard !digits.isEmpty, let value = Int64(String((digits + "00000").prefix(6))) else { return nil }
+            microseconds = value
+            text.removeSubrange(dot..<digits.endIndex)
+        }
         let plain = ISO8601DateFormatter()
         let day = ISO8601DateFormatter()
         day.formatOptions = [.withFullDate]
-        guard let date = withFraction.date(from: argument) ?? plain.date(from: argument) ?? day.date(from: argument)
-        else { return nil }
-        // The formatters parse to milliseconds at best; keep the microseconds the text gives.
-        time = EventTime(date)
+        guard let date = plain.date(from: text) ?? day.date(from: text) else { return nil }
+        time = EventTime(microsecondsSinceEpoch: Int64(date.timeIntervalSince1970) * 1_000_000 + microseconds)
     }
 
     static var defaultCompletionKind: CompletionKind { .default }

@@ -142,3 +142,57 @@ public enum CopyBinaryField {
     case int64(Int64)
     case int32(Int32)
 }
+
+// MARK: - COPY … TO STDOUT
+
+extension PostgresConnection {
+    /// Runs `COPY … TO STDOUT` and calls `body` with each data message the server sends, borrowed
+    /// for the duration of the call; returns how many rows the server reports it copied.
+    ///
+    /// Memory stays at one message: libpq hands over each row as the server sends it (in binary
+    /// format the first message also carries the file header, the last the trailer). If `body`
+    /// throws, the statement is cancelled, what is still in flight is drained, and the error is
+    /// rethrown with the connection usable again.
+    @discardableResult
+    public func copyOut(_ sql: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        let handle = try liveHandle()
+        _ = try check(PQexec(handle, sql), accepting: [PGRES_COPY_OUT.rawValue])
+        var failure: (any Error)?
+        while true {
+            var data: UnsafeMutablePointer<CChar>?
+            let length = PQgetCopyData(handle, &data, 0)
+            if length == -1 { break }
+            guard length >= 0, let data else {
+                failure = failure ?? PostgresError.fromConnection(handle)
+                break
+            }
+            defer { PQfreemem(data) }
+            guard failure == nil else { continue }  // draining after a cancel
+            do {
+                try body(UnsafeRawBufferPointer(start: data, count: Int(length)))
+            } catch {
+                failure = error
+                cancelRunningStatement(handle)
+            }
+        }
+        var copied = 0
+        while let result = PQgetResult(handle) {
+            do {
+                copied += try check(result).affectedRows
+            } catch {
+                // After a cancel the server reports "canceling statement": the caller's error is the one to report.
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
+        return copied
+    }
+
+    /// Asks the server to stop the statement this connection is running (best effort).
+    private func cancelRunningStatement(_ handle: OpaquePointer) {
+        guard let cancel = PQgetCancel(handle) else { return }
+        defer { PQfreeCancel(cancel) }
+        var message = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(cancel, &message, Int32(message.count))
+    }
+}

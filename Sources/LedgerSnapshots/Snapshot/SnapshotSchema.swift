@@ -10,6 +10,46 @@ enum SnapshotSchema {
     /// Bumped when the layout changes; a file of another layout is not read. 2 added `mrr_movements`.
     static let formatVersion = 2
 
+    /// The columns of `subscriptions`, shared by snapshots and `ledger export state` files.
+    static let subscriptionsColumns = """
+        id TEXT PRIMARY KEY,
+        license_id TEXT NOT NULL,
+        stripe_subscription_id TEXT NOT NULL UNIQUE,
+        stripe_customer_id TEXT,
+        status TEXT NOT NULL,
+        plan_type TEXT NOT NULL,
+        billing_cycle TEXT NOT NULL,
+        amount_cents INTEGER NOT NULL,
+        currency TEXT NOT NULL,
+        current_period_start TEXT,
+        current_period_end TEXT,
+        cancel_at_period_end INTEGER NOT NULL,
+        canceled_at TEXT,
+        trial_start TEXT,
+        trial_end TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        metadata TEXT NOT NULL
+        """
+
+    /// The columns of `payment_transactions`, shared by snapshots and `ledger export state` files.
+    static let paymentTransactionsColumns = """
+        id TEXT PRIMARY KEY,
+        subscription_id TEXT,
+        stripe_payment_intent_id TEXT NOT NULL UNIQUE,
+        stripe_invoice_id TEXT,
+        amount_cents INTEGER NOT NULL,
+        currency TEXT NOT NULL,
+        status TEXT NOT NULL,
+        payment_method TEXT,
+        failure_reason TEXT,
+        refunded_amount_cents INTEGER NOT NULL,
+        processed_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        metadata TEXT NOT NULL
+        """
+
     static let create = """
         CREATE TABLE snapshot_meta (
             format_version INTEGER NOT NULL,
@@ -26,42 +66,8 @@ enum SnapshotSchema {
             ledger_version TEXT NOT NULL,
             mrr_movements INTEGER NOT NULL
         );
-        CREATE TABLE subscriptions (
-            id TEXT PRIMARY KEY,
-            license_id TEXT NOT NULL,
-            stripe_subscription_id TEXT NOT NULL UNIQUE,
-            stripe_customer_id TEXT,
-            status TEXT NOT NULL,
-            plan_type TEXT NOT NULL,
-            billing_cycle TEXT NOT NULL,
-            amount_cents INTEGER NOT NULL,
-            currency TEXT NOT NULL,
-            current_period_start TEXT,
-            current_period_end TEXT,
-            cancel_at_period_end INTEGER NOT NULL,
-            canceled_at TEXT,
-            trial_start TEXT,
-            trial_end TEXT,
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            metadata TEXT NOT NULL
-        ) WITHOUT ROWID;
-        CREATE TABLE payment_transactions (
-            id TEXT PRIMARY KEY,
-            subscription_id TEXT,
-            stripe_payment_intent_id TEXT NOT NULL UNIQUE,
-            stripe_invoice_id TEXT,
-            amount_cents INTEGER NOT NULL,
-            currency TEXT NOT NULL,
-            status TEXT NOT NULL,
-            payment_method TEXT,
-            failure_reason TEXT,
-            refunded_amount_cents INTEGER NOT NULL,
-            processed_at TEXT,
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            metadata TEXT NOT NULL
-        ) WITHOUT ROWID;
+        CREATE TABLE subscriptions (\(subscriptionsColumns)) WITHOUT ROWID;
+        CREATE TABLE payment_transactions (\(paymentTransactionsColumns)) WITHOUT ROWID;
         CREATE TABLE parked (
             object_key TEXT PRIMARY KEY,
             position INTEGER NOT NULL,
