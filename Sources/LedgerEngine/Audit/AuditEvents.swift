@@ -9,7 +9,8 @@ import LedgerPostgres
 /// customer (subscription, invoice, PaymentIntent and charge objects carry `customer`) and on the
 /// 2025+ `invoice_payment` events of the customer's invoices, which name only the invoice. Both are
 /// index lookups (migration 007), so an audit costs what the customer's history costs, whatever
-/// the size of the log. A stream whose events name no customer is replayed on its own.
+/// the size of the log. A stream whose events name no customer is replayed on its own, and so is a
+/// subscription whose history is asked for without its payments (its row depends on its stream alone).
 struct AuditEvents {
     /// The Stripe subscription, customer or PaymentIntent the reference names.
     var focus: AuditFocus
@@ -37,7 +38,9 @@ struct AuditEvents {
         } else {
             customerID = nil
         }
-        guard let customerID else { return AuditEvents(focus: focus, customerID: nil, events: streamEvents) }
+        guard let customerID, focus.needsCustomerEvents else {
+            return AuditEvents(focus: focus, customerID: customerID, events: streamEvents)
+        }
         let customerEvents = try store.readCustomer(customerID, through: cut)
         let invoicePayments = try Self.invoicePayments(linkedTo: customerEvents, store, cut)
         return AuditEvents(
@@ -94,6 +97,13 @@ enum AuditFocus: Sendable, Hashable {
             }
             self = .subscription(id, includePayments: includePayments)
         }
+    }
+
+    /// Whether the report needs the customer's other events: a subscription's own row depends only on its
+    /// stream (the reducer reads nothing else for it), so its history without payments reads just that.
+    var needsCustomerEvents: Bool {
+        if case .subscription(_, includePayments: false) = self { return false }
+        return true
     }
 
     /// The log stream of the focus object (none for a customer: its events span many streams).
