@@ -22,7 +22,7 @@ struct Ledger: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, IngestCommand.self, AppendCommand.self, HeadCommand.self, VerifyCommand.self,
             ProjectCommand.self, RebuildCommand.self, SnapshotCommand.self, StatusCommand.self, DigestCommand.self,
-            HistoryCommand.self, StateCommand.self,
+            HistoryCommand.self, StateCommand.self, ServeCommand.self,
             GenerateCommand.self,
         ]
     )
