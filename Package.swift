@@ -101,6 +101,8 @@ let package = Package(
             name: "LedgerBench",
             dependencies: [
                 "LedgerCore", "LedgerPostgres", "LedgerEngine",
+                // Its loopback HTTP client drives `ledger serve` (the same client the server tests use).
+                "LedgerTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

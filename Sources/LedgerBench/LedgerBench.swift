@@ -11,7 +11,10 @@ struct LedgerBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger-bench",
         abstract: "Measure the ledger on this machine (use tools/bench, which builds in release mode).",
-        subcommands: [AppendBenchmark.self, RowByRowBaseline.self, SnapshotBenchmark.self, AuditBenchmark.self])
+        subcommands: [
+            AppendBenchmark.self, RowByRowBaseline.self, SnapshotBenchmark.self, AuditBenchmark.self,
+            ServeBenchmark.self,
+        ])
 }
 
 /// Prints one figure in a fixed, greppable form.

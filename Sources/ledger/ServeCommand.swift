@@ -83,7 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(server.metrics.factory)
         try await server.run { port in
             print("ledger serve: listening on http://\(configuration.host):\(port)")
-            fflush(stdout)
+            fflush(nil)
         }
     }
 

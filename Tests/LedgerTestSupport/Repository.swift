@@ -42,6 +42,12 @@ public struct ProcessOutput: Sendable {
     public var status: Int32
     public var standardOutput: String
     public var standardError: String
+
+    public init(status: Int32, standardOutput: String, standardError: String) {
+        self.status = status
+        self.standardOutput = standardOutput
+        self.standardError = standardError
+    }
 }
 
 /// Runs the built `ledger` binary with `arguments` and optional standard input, and waits for it.

@@ -121,7 +121,7 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             _ = error
             return try APIError(.contentTooLarge, "request body too large").response(from: request, context: context)
         } catch let error as any HTTPResponseError {
-            return try APIError(error.status, error.status.reasonPhrase, headers: error.headers).response(
+            return try APIError(error.status, error.status.reasonPhrase).response(
                 from: request, context: context)
         } catch {
             context.logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])

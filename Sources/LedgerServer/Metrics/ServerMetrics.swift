@@ -26,15 +26,15 @@ public final class ServerMetrics: Sendable {
     public let factory: PrometheusMetricsFactory
     private let webhooks: [WebhookOutcome: CoreMetrics.Counter]
     private let appendDuration: CoreMetrics.Timer
-    private let batchRequests: Recorder
-    private let batchEvents: Recorder
-    let projectorCheckpoint: Gauge
-    let projectorLag: Gauge
-    let headPosition: Gauge
-    let parkedEvents: Gauge
-    let rejectedInputs: Gauge
-    let databaseUp: Gauge
-    let projectorRunning: Gauge
+    private let batchRequests: CoreMetrics.Recorder
+    private let batchEvents: CoreMetrics.Recorder
+    let projectorCheckpoint: CoreMetrics.Gauge
+    let projectorLag: CoreMetrics.Gauge
+    let headPosition: CoreMetrics.Gauge
+    let parkedEvents: CoreMetrics.Gauge
+    let rejectedInputs: CoreMetrics.Gauge
+    let databaseUp: CoreMetrics.Gauge
+    let projectorRunning: CoreMetrics.Gauge
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -51,20 +51,20 @@ public final class ServerMetrics: Sendable {
         var webhooks: [WebhookOutcome: CoreMetrics.Counter] = [:]
         for outcome in WebhookOutcome.allCases {
             // Created up front so every outcome is exported, at 0 until it happens.
-            webhooks[outcome] = Counter(
+            webhooks[outcome] = CoreMetrics.Counter(
                 label: "ledger_webhooks_total", dimensions: [("outcome", outcome.rawValue)], factory: factory)
         }
         self.webhooks = webhooks
-        appendDuration = Timer(label: "ledger_append_duration_seconds", factory: factory)
-        batchRequests = Recorder(label: "ledger_group_commit_batch_requests", aggregate: true, factory: factory)
-        batchEvents = Recorder(label: "ledger_group_commit_batch_events", aggregate: true, factory: factory)
-        projectorCheckpoint = Gauge(label: "ledger_projector_checkpoint_position", factory: factory)
-        projectorLag = Gauge(label: "ledger_projector_lag_events", factory: factory)
-        headPosition = Gauge(label: "ledger_log_head_position", factory: factory)
-        parkedEvents = Gauge(label: "ledger_parked_events", factory: factory)
-        rejectedInputs = Gauge(label: "ledger_rejected_inputs", factory: factory)
-        databaseUp = Gauge(label: "ledger_database_up", factory: factory)
-        projectorRunning = Gauge(label: "ledger_projector_running", factory: factory)
+        appendDuration = CoreMetrics.Timer(label: "ledger_append_duration_seconds", factory: factory)
+        batchRequests = CoreMetrics.Recorder(label: "ledger_group_commit_batch_requests", aggregate: true, factory: factory)
+        batchEvents = CoreMetrics.Recorder(label: "ledger_group_commit_batch_events", aggregate: true, factory: factory)
+        projectorCheckpoint = CoreMetrics.Gauge(label: "ledger_projector_checkpoint_position", factory: factory)
+        projectorLag = CoreMetrics.Gauge(label: "ledger_projector_lag_events", factory: factory)
+        headPosition = CoreMetrics.Gauge(label: "ledger_log_head_position", factory: factory)
+        parkedEvents = CoreMetrics.Gauge(label: "ledger_parked_events", factory: factory)
+        rejectedInputs = CoreMetrics.Gauge(label: "ledger_rejected_inputs", factory: factory)
+        databaseUp = CoreMetrics.Gauge(label: "ledger_database_up", factory: factory)
+        projectorRunning = CoreMetrics.Gauge(label: "ledger_projector_running", factory: factory)
     }
 
     func recordWebhook(_ outcome: WebhookOutcome) { webhooks[outcome]?.increment() }

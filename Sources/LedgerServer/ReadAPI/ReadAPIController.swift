@@ -45,17 +45,6 @@ struct ReadAPIController<Context: RequestContext> {
 
     // MARK: - Subscriptions
 
-    /// `$1` Stripe subscription id: the live row as a JSON object, and the projection's checkpoint.
-    static let selectByStripeID = """
-        SELECT to_jsonb(s)::text, (SELECT position FROM ledger.checkpoints WHERE projection = $2)
-        FROM public.subscriptions s WHERE s.stripe_subscription_id = $1
-        """
-    /// `$1` subscription row id (uuid), `$2` projection name.
-    static let selectByRowID = """
-        SELECT to_jsonb(s)::text, (SELECT position FROM ledger.checkpoints WHERE projection = $2)
-        FROM public.subscriptions s WHERE s.id = $1::uuid
-        """
-
     func subscription(_ request: Request, reference text: String) async throws -> Response {
         let reference = try Self.subscriptionReference(text)
         let query = request.uri.queryParameters
@@ -75,8 +64,8 @@ struct ReadAPIController<Context: RequestContext> {
             let statement: String
             let key: String
             switch reference {
-            case .subscriptionRowID(let id): (statement, key) = (Self.selectByRowID, id.uuidString.lowercased())
-            default: (statement, key) = (Self.selectByStripeID, reference.description)
+            case .subscriptionRowID(let id): (statement, key) = (SubscriptionQueries.selectByRowID, id.uuidString.lowercased())
+            default: (statement, key) = (SubscriptionQueries.selectByStripeID, reference.description)
             }
             let rows = try connection.query(statement, [key, ProjectionRebuilder.projectionName])
             guard let first = rows.first else { return nil }
@@ -161,4 +150,18 @@ struct ReadAPIController<Context: RequestContext> {
         default: throw APIError.badRequest("\(name) must be true or false")
         }
     }
+}
+
+/// The live-row statements of `GET /v1/subscriptions/{ref}`.
+enum SubscriptionQueries {
+    /// `$1` Stripe subscription id: the live row as a JSON object, and the projection's checkpoint.
+    static let selectByStripeID = """
+        SELECT to_jsonb(s)::text, (SELECT position FROM ledger.checkpoints WHERE projection = $2)
+        FROM public.subscriptions s WHERE s.stripe_subscription_id = $1
+        """
+    /// `$1` subscription row id (uuid), `$2` projection name.
+    static let selectByRowID = """
+        SELECT to_jsonb(s)::text, (SELECT position FROM ledger.checkpoints WHERE projection = $2)
+        FROM public.subscriptions s WHERE s.id = $1::uuid
+        """
 }
