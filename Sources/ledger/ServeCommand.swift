@@ -13,23 +13,27 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Receive Stripe webhooks, serve the read API and keep the projection current.",
         discussion: """
             POST /webhooks/stripe verifies Stripe-Signature with the secrets in
-            STRIPE_WEBHOOK_SECRETS (comma-separated) or --webhook-secrets-file (one per line;
-            several for rotation) and answers 200 only once the event is committed to the
-            log (a redelivery: 200 with its original position); 400 for a bad signature,
-            a stale or future timestamp or an invalid event (a signed invalid body is kept in
-            ledger.rejected_inputs); 413 over --body-limit; 503 when the database is
-            unreachable, so Stripe retries. Without a secret every delivery gets 503.
+            STRIPE_WEBHOOK_SECRETS (comma-separated) or --webhook-secrets-file (one
+            per line; several at once for rotation) and answers 200 only once the
+            event is committed to the log (a redelivery: 200 with its original
+            position); 400 for a bad signature, a stale or future timestamp or an
+            invalid event (a signed invalid body is kept in ledger.rejected_inputs);
+            413 over --body-limit; 503 when the database is unreachable, so Stripe
+            retries. Without a secret every delivery is answered 503.
 
-            The read API under /v1 (events, subscriptions, history, state, status) needs
-            Authorization: Bearer <token>, with tokens from LEDGER_API_TOKENS
-            (comma-separated) or --api-tokens-file; with none configured it is off (404).
-            Secrets and tokens are never taken from flags (the process list shows flags).
+            The read API under /v1 (events, subscriptions, history, state, status)
+            needs Authorization: Bearer <token>, with tokens from LEDGER_API_TOKENS
+            (comma-separated) or --api-tokens-file; with none it is off (404).
+            Secrets and tokens are never taken from flags, which the process list
+            shows.
 
-            Also: /healthz (the process is up), /readyz (the database answers and every
-            migration is applied), /metrics (Prometheus), /openapi.yaml. A catch-up
-            projector follows the log in the same process (--no-projector to leave that to
-            `ledger project --follow`). SIGTERM or SIGINT: stop accepting, finish the
-            requests in flight, stop the projector, commit what is queued, exit 0.
+            Also: /healthz (the process is up), /readyz (the database answers and
+            every migration is applied), /metrics (Prometheus), /openapi.yaml. A
+            catch-up projector follows the log in the same process (--no-projector
+            leaves that to `ledger project --follow`). SIGTERM or SIGINT: stop
+            accepting, finish the requests in flight, stop the projector, commit
+            what is queued, exit 0. Logs go to standard error, at info level unless
+            --log-level or LEDGER_LOG_LEVEL says otherwise.
             """)
 
     @OptionGroup var database: DatabaseOptions

@@ -38,7 +38,7 @@ struct FaultTests {
             #expect(try await server.get("/v1/status").status == 503)
             let metrics = try await server.request("GET", "/metrics")
             #expect(metrics.status == 200)
-            #expect(metrics.text.contains("ledger_database_up 0"))
+            #expect(metrics.text.contains("ledger_database_up 0.0"))
 
             proxy.restore()
             // Stripe retries what got 503; the same server recovers without a restart.

@@ -33,7 +33,7 @@ struct OperationsTests {
             #expect(try await server.postWebhook(body, signature: nil).status == 400)
             try await waitUntil("the projector applied the event") {
                 let text = try await server.request("GET", "/metrics").text
-                return text.contains("ledger_projector_checkpoint_position 1")
+                return text.contains("ledger_projector_checkpoint_position 1.0")
             }
             let metrics = try await server.request("GET", "/metrics")
             #expect(metrics.status == 200)
@@ -41,8 +41,8 @@ struct OperationsTests {
             let text = metrics.text
             for line in [
                 #"ledger_webhooks_total{outcome="appended"} 1"#, #"ledger_webhooks_total{outcome="duplicate"} 1"#,
-                #"ledger_webhooks_total{outcome="bad_signature"} 1"#, "ledger_projector_lag_events 0",
-                "ledger_log_head_position 1", "ledger_database_up 1", "ledger_parked_events ",
+                #"ledger_webhooks_total{outcome="bad_signature"} 1"#, "ledger_projector_lag_events 0.0",
+                "ledger_log_head_position 1.0", "ledger_database_up 1.0", "ledger_parked_events ",
                 "ledger_append_duration_seconds_bucket", "ledger_group_commit_batch_requests_bucket",
             ] {
                 #expect(text.contains(line), "missing \(line)")
