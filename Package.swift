@@ -123,7 +123,8 @@ let package = Package(
             swiftSettings: strictSettings),
         // `ledger serve` over real HTTP on loopback, against real PostgreSQL.
         .testTarget(
-            name: "LedgerServerTests", dependencies: ["LedgerServer", "LedgerCore", "LedgerPostgres", "LedgerTestSupport"],
+            name: "LedgerServerTests",
+            dependencies: ["LedgerServer", "LedgerCore", "LedgerPostgres", "LedgerTestSupport"],
             swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]

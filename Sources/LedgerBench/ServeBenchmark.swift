@@ -56,7 +56,8 @@ struct ServeBenchmark: AsyncParsableCommand {
     func measure(_ bodies: [[UInt8]], groupCommit: Bool) throws -> LoadResult {
         let label = groupCommit ? "group commit" : "transaction per request"
         let url = try freshDatabase(groupCommit ? "bench_serve_group" : "bench_serve_single")
-        let server = try ServerProcess(ledger: ledger, databaseURL: url, groupCommit: groupCommit, projector: withProjector)
+        let server = try ServerProcess(
+            ledger: ledger, databaseURL: url, groupCommit: groupCommit, projector: withProjector)
         defer { server.stop(SIGTERM) }
         let result = load(
             bodies, port: server.port, clients: connections, until: .now + .seconds(seconds), stopAtFirstFailure: false)
@@ -65,7 +66,9 @@ struct ServeBenchmark: AsyncParsableCommand {
             sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))] * 1000
         }
         print("-- \(label): synchronous_commit=\(try setting("synchronous_commit", url))")
-        report("  acknowledged webhooks/s", result.rate, "/s", "\(result.acknowledged) in \(String(format: "%.1f", result.seconds)) s")
+        report(
+            "  acknowledged webhooks/s", result.rate, "/s",
+            "\(result.acknowledged) in \(String(format: "%.1f", result.seconds)) s")
         report("  p50 latency", percentile(0.5), "ms")
         report("  p99 latency", percentile(0.99), "ms")
         report("  max latency", (sorted.last ?? 0) * 1000, "ms")
@@ -99,10 +102,11 @@ struct ServeBenchmark: AsyncParsableCommand {
             "SELECT count(*), count(DISTINCT source_event_id) FROM ledger.events")[0]
         let stored: Int = try row.decode(at: 0)
         let distinct: Int = try row.decode(at: 1)
-        let ids = Set(bodies.compactMap { body -> String? in
-            if case .success(let envelope) = StripeEventEnvelope.scan(body) { return envelope.id }
-            return nil
-        })
+        let ids = Set(
+            bodies.compactMap { body -> String? in
+                if case .success(let envelope) = StripeEventEnvelope.scan(body) { return envelope.id }
+                return nil
+            })
         let storedIDs = Set(
             try connection.query("SELECT source_event_id FROM ledger.events").map { try $0.decode(String.self, at: 0) })
         print("  acknowledged before the kill: \(before.acknowledged); after the restart: \(retried.acknowledged)")
@@ -118,7 +122,9 @@ struct ServeBenchmark: AsyncParsableCommand {
 
     /// `clients` threads, each with a keep-alive connection, taking the next unsent event until
     /// `deadline` or the end of `bodies`; signatures made just before sending.
-    func load(_ bodies: [[UInt8]], port: Int, clients: Int, until deadline: ContinuousClock.Instant, stopAtFirstFailure: Bool)
+    func load(
+        _ bodies: [[UInt8]], port: Int, clients: Int, until deadline: ContinuousClock.Instant, stopAtFirstFailure: Bool
+    )
         -> LoadResult
     {
         let shared = LoadState()
@@ -232,7 +238,9 @@ final class ServerProcess: @unchecked Sendable {
         try process.run()
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            if let response = try? LoopbackHTTPConnection(port: self.port).send("GET", "/readyz"), response.status == 200 {
+            if let response = try? LoopbackHTTPConnection(port: self.port).send("GET", "/readyz"),
+                response.status == 200
+            {
                 return
             }
             guard process.isRunning else { throw ValidationError("ledger serve exited early") }

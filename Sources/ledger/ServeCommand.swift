@@ -114,7 +114,8 @@ struct ServeCommand: AsyncParsableCommand {
         return configuration
     }
 
-    private func credentials(file: String?, variable: String, _ environment: [String: String]) throws(Credentials.Invalid)
+    private func credentials(file: String?, variable: String, _ environment: [String: String]) throws(Credentials
+        .Invalid)
         -> [String]
     {
         if let file { return try Credentials.read(file: file) }

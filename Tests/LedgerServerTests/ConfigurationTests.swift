@@ -9,7 +9,10 @@ struct ConfigurationTests {
     @Test func secretsAndTokensParseFromAListOrAFile() throws {
         #expect(try Credentials.parse(commaSeparated: " whsec_a, whsec_b ,,", origin: "X") == ["whsec_a", "whsec_b"])
         #expect(try Credentials.parse(commaSeparated: "", origin: "X").isEmpty)
-        #expect(try Credentials.parse(lines: "# comment\nwhsec_a\n\n  whsec_b  \r\n", origin: "f") == ["whsec_a", "whsec_b"])
+        #expect(
+            try Credentials.parse(lines: "# comment\nwhsec_a\n\n  whsec_b  \r\n", origin: "f") == [
+                "whsec_a", "whsec_b",
+            ])
         #expect(throws: Credentials.Invalid.self) { try Credentials.parse(commaSeparated: "has space", origin: "X") }
         #expect(throws: Credentials.Invalid.self) {
             try Credentials.parse(commaSeparated: String(repeating: "a", count: 5000), origin: "X")

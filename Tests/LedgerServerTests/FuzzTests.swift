@@ -22,7 +22,8 @@ struct FuzzTests {
                     "run", Repository.root.appendingPathComponent("docs/openapi.yaml").path,
                     "--url", "http://127.0.0.1:\(server.port)",
                     "--header", "Authorization: Bearer \(ServedLedger.token)",
-                    "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,"
+                    "--checks",
+                    "not_a_server_error,status_code_conformance,content_type_conformance,"
                         + "response_schema_conformance",
                     "--max-examples", "25", "--seed", "7", "--generation-database", "none",
                     "--phases", "examples,coverage,fuzzing", "--workers", "1", "--no-color",

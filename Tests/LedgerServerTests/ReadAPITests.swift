@@ -137,9 +137,10 @@ struct ReadAPITests {
             #expect(try await server.get("/v1/subscriptions/sub_doesnotexist").status == 404)
             #expect(try await server.get("/v1/subscriptions/sub_doesnotexist/history").status == 404)
             #expect(try await server.get("/v1/subscriptions/\(UUID().uuidString)").status == 404)
-            for bad in ["cus_123", "pi_123", "nonsense", "sub_x?as_of=yesterday", "sub_x?at_position=-2",
-                "sub_x/history?include_payments=maybe"]
-            {
+            for bad in [
+                "cus_123", "pi_123", "nonsense", "sub_x?as_of=yesterday", "sub_x?at_position=-2",
+                "sub_x/history?include_payments=maybe",
+            ] {
                 let response = try await server.get("/v1/subscriptions/\(bad)")
                 #expect(response.status == 400, "\(bad): \(response.text)")
             }

@@ -59,12 +59,17 @@ enum PythonTools {
         -> [String]
     {
         let items = requests.map {
-            ["payload_base64": Data($0.payload).base64EncodedString(), "secret": $0.secret, "timestamp": "\($0.timestamp)"]
+            [
+                "payload_base64": Data($0.payload).base64EncodedString(), "secret": $0.secret,
+                "timestamp": "\($0.timestamp)",
+            ]
         }
         // The timestamp goes as a number: the script formats it into the signed payload.
         var json = try JSONSerialization.data(withJSONObject: items)
-        json = Data(String(decoding: json, as: UTF8.self).replacingOccurrences(
-            of: #""timestamp":"(-?[0-9]+)""#, with: #""timestamp":$1"#, options: .regularExpression).utf8)
+        json = Data(
+            String(decoding: json, as: UTF8.self).replacingOccurrences(
+                of: #""timestamp":"(-?[0-9]+)""#, with: #""timestamp":$1"#, options: .regularExpression
+            ).utf8)
         let script = Repository.root.appendingPathComponent("Tests/Scripts/stripe_sign.py").path
         let output = try await run("python", [script], input: json)
         guard output.status == 0 else { throw TestSupportError("stripe_sign.py failed: \(output.standardError)") }

@@ -60,7 +60,9 @@ struct WebhookTests {
                 if status == 200 { stored += 1 } else { #expect(response.json?["error"] is String, "\(comment)") }
             }
             try await expect(body, sign(body), status: 200, "our signer, right secret")
-            try await expect(subscriptionEvent("evt_sig_wrong"), sign(subscriptionEvent("evt_sig_wrong"), secret: "whsec_other"), status: 400, "wrong secret")
+            try await expect(
+                subscriptionEvent("evt_sig_wrong"), sign(subscriptionEvent("evt_sig_wrong"), secret: "whsec_other"),
+                status: 400, "wrong secret")
             let stale = subscriptionEvent("evt_sig_stale")
             try await expect(stale, sign(stale, at: unixNow() - 301), status: 400, "5 minutes and 1 s old")
             let future = subscriptionEvent("evt_sig_future")
@@ -167,7 +169,8 @@ struct WebhookTests {
                 // Random bytes as a webhook body, with and without a plausible signature.
                 let unsigned = try await server.postWebhook(noise, signature: nil)
                 #expect(unsigned.status == 400, "round \(round)")
-                let signed = try await server.postWebhook(noise, signature: "t=\(unixNow()),v1=" + String(repeating: "ab", count: 32))
+                let signed = try await server.postWebhook(
+                    noise, signature: "t=\(unixNow()),v1=" + String(repeating: "ab", count: 32))
                 #expect(signed.status == 400, "round \(round)")
             }
             let huge = String(repeating: "x", count: 100_000)

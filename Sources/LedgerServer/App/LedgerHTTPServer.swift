@@ -75,7 +75,8 @@ public final class LedgerHTTPServer: Sendable {
                 logger.notice(
                     "listening",
                     metadata: [
-                        "address": "http://\(configuration.host):\(port)", "database": "\(configuration.redactedDatabaseURL)",
+                        "address": "http://\(configuration.host):\(port)",
+                        "database": "\(configuration.redactedDatabaseURL)",
                         "group_commit": "\(configuration.groupCommit)", "projector": "\(configuration.projector)",
                     ])
                 await onListening(port)

@@ -94,7 +94,8 @@ public enum Credentials {
         }
         for (index, value) in values.enumerated() {
             guard value.utf8.count <= Limits.credentialBytesMax else {
-                throw Invalid(description: "value \(index + 1) of \(origin) is longer than \(Limits.credentialBytesMax) bytes")
+                throw Invalid(
+                    description: "value \(index + 1) of \(origin) is longer than \(Limits.credentialBytesMax) bytes")
             }
             guard value.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) else {
                 throw Invalid(description: "value \(index + 1) of \(origin) has spaces or non-printable characters")

@@ -87,7 +87,8 @@ public final class DatabasePool: @unchecked Sendable {
             if isClosed {
                 reply.resume(throwing: DatabaseUnavailable(description: "the server is shutting down"))
             } else if jobs.count >= Limits.databasePoolQueueRequestsMax {
-                reply.resume(throwing: DatabaseUnavailable(description: "too many database requests queued; retry later"))
+                reply.resume(
+                    throwing: DatabaseUnavailable(description: "too many database requests queued; retry later"))
             } else {
                 jobs.append(job)
                 condition.signal()

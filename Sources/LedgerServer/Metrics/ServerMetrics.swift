@@ -56,7 +56,8 @@ public final class ServerMetrics: Sendable {
         }
         self.webhooks = webhooks
         appendDuration = CoreMetrics.Timer(label: "ledger_append_duration_seconds", factory: factory)
-        batchRequests = CoreMetrics.Recorder(label: "ledger_group_commit_batch_requests", aggregate: true, factory: factory)
+        batchRequests = CoreMetrics.Recorder(
+            label: "ledger_group_commit_batch_requests", aggregate: true, factory: factory)
         batchEvents = CoreMetrics.Recorder(label: "ledger_group_commit_batch_events", aggregate: true, factory: factory)
         projectorCheckpoint = CoreMetrics.Gauge(label: "ledger_projector_checkpoint_position", factory: factory)
         projectorLag = CoreMetrics.Gauge(label: "ledger_projector_lag_events", factory: factory)

@@ -20,7 +20,8 @@ struct BearerAuthentication<Context: RequestContext>: RouterMiddleware {
     {
         guard !digests.isEmpty else {
             throw APIError.notFound(
-                "the read API is off: no API token is configured on this server (LEDGER_API_TOKENS or --api-tokens-file)")
+                "the read API is off: no API token is configured on this server (LEDGER_API_TOKENS or --api-tokens-file)"
+            )
         }
         guard let presented = Self.token(in: request.headers[.authorization]) else {
             throw Self.unauthorized("missing bearer token: send Authorization: Bearer <token>")

@@ -38,7 +38,8 @@ struct ReadAPIController<Context: RequestContext> {
             let store = EventStore(connection: connection)
             let head = try store.head().position
             let events = try store.read(after: after, through: head, limit: pageSize)
-            return EventPage(events: events.map(EventResource.init), nextAfter: events.last?.position ?? after, head: head)
+            return EventPage(
+                events: events.map(EventResource.init), nextAfter: events.last?.position ?? after, head: head)
         }
         return JSONBody.response(.ok, page)
     }
@@ -57,14 +58,17 @@ struct ReadAPIController<Context: RequestContext> {
         let atPosition = try Self.integer(query["at_position"].map(String.init), name: "at_position", in: 0...Int64.max)
         if asOf != nil || atPosition != nil {
             let cut = AuditCut(position: atPosition ?? .max, recordedAt: asOf)
-            let state = try await database { connection in try AuditState.build(reference, cut: cut, connection: connection) }
+            let state = try await database { connection in
+                try AuditState.build(reference, cut: cut, connection: connection)
+            }
             return JSONBody.response(.ok, state)
         }
         let row = try await database { connection -> (String, Int64?)? in
             let statement: String
             let key: String
             switch reference {
-            case .subscriptionRowID(let id): (statement, key) = (SubscriptionQueries.selectByRowID, id.uuidString.lowercased())
+            case .subscriptionRowID(let id):
+                (statement, key) = (SubscriptionQueries.selectByRowID, id.uuidString.lowercased())
             default: (statement, key) = (SubscriptionQueries.selectByStripeID, reference.description)
             }
             let rows = try connection.query(statement, [key, ProjectionRebuilder.projectionName])
@@ -84,8 +88,9 @@ struct ReadAPIController<Context: RequestContext> {
 
     func history(_ request: Request, reference text: String) async throws -> Response {
         let reference = try Self.subscriptionReference(text)
-        let includePayments = try Self.boolean(
-            request.uri.queryParameters["include_payments"].map(String.init), name: "include_payments") ?? false
+        let includePayments =
+            try Self.boolean(
+                request.uri.queryParameters["include_payments"].map(String.init), name: "include_payments") ?? false
         let history = try await database { connection in
             try AuditHistory.build(reference, includePayments: includePayments, connection: connection)
         }

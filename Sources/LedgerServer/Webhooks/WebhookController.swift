@@ -47,7 +47,8 @@ struct WebhookController<Context: RequestContext> {
             } else {
                 metrics.recordWebhook(.badSignature)
             }
-            logger.warning("webhook refused: bad signature", metadata: ["reason": "\(failure)", "bytes": "\(body.count)"])
+            logger.warning(
+                "webhook refused: bad signature", metadata: ["reason": "\(failure)", "bytes": "\(body.count)"])
             throw APIError.badRequest("signature verification failed: \(failure)")
         }
         let event: NewEvent
@@ -100,7 +101,9 @@ struct WebhookController<Context: RequestContext> {
         let started = ContinuousClock.now
         defer {
             let elapsed = ContinuousClock.now - started
-            metrics.recordAppend(nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            metrics.recordAppend(
+                nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+            )
         }
         do {
             do {
@@ -116,7 +119,8 @@ struct WebhookController<Context: RequestContext> {
             throw APIError.unavailable("the event was not stored: \(error.description)")
         } catch {
             metrics.recordWebhook(.unavailable)
-            logger.error("webhook append failed", metadata: ["event": "\(event.sourceEventID ?? "")", "error": "\(error)"])
+            logger.error(
+                "webhook append failed", metadata: ["event": "\(event.sourceEventID ?? "")", "error": "\(error)"])
             let answer = APIError.from(database: error)
             throw answer.status == .serviceUnavailable
                 ? APIError.unavailable("the event was not stored: \(answer.message)") : answer
