@@ -30,7 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
             Also: /healthz (the process is up), /readyz (the database answers and
             every migration is applied), /metrics (Prometheus), /openapi.yaml. A
             catch-up projector follows the log in the same process (--no-projector
-            leaves that to `ledger project --follow`). SIGTERM or SIGINT: stop
+            leaves that to `ledger project --follow`); it restores its state from the
+            newest valid snapshot in --snapshot-dir, as `ledger project` does. SIGTERM or SIGINT: stop
             accepting, finish the requests in flight, stop the projector, commit
             what is queued, exit 0. Logs go to standard error, at info level unless
             --log-level or LEDGER_LOG_LEVEL says otherwise.
@@ -38,6 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
+    @OptionGroup var snapshots: SnapshotOptions
     @Option(help: "Address to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port, printed on start).") var port = 8080
     @Option(
@@ -101,6 +103,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.signatureToleranceSeconds = signatureTolerance
         configuration.databaseConnections = databaseConnections
         configuration.projector = !noProjector
+        configuration.snapshots = snapshots.policy(replayFromSnapshots: true)
         configuration.groupCommit = !noGroupCommit
         do {
             configuration.webhookSecrets = try credentials(

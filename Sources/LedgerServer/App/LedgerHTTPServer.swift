@@ -57,7 +57,9 @@ public final class LedgerHTTPServer: Sendable {
         }
         let projector =
             configuration.projector
-            ? LiveProjector(connect: connect, metrics: metrics, logger: logger.with(label: "ledger.serve.projector"))
+            ? LiveProjector(
+                connect: connect, snapshots: configuration.snapshots, metrics: metrics,
+                logger: logger.with(label: "ledger.serve.projector"))
             : nil
         let router = makeRouter(readPool: readPool, writePool: writePool, appender: appender, projector: projector)
         let logger = logger

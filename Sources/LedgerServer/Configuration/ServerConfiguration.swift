@@ -1,5 +1,6 @@
 import Foundation
 import LedgerCore
+import LedgerEngine
 import LedgerPostgres
 
 /// Everything `ledger serve` is told: where to listen, the database, credentials and bounds.
@@ -25,6 +26,9 @@ public struct ServerConfiguration: Sendable {
     public var groupCommit = true
     /// Run the catch-up projector in this process.
     public var projector = true
+    /// Where the projector restores its state from on start (and writes snapshots, if asked); nil
+    /// replays from event 1.
+    public var snapshots: SnapshotPolicy?
     /// Read API, readiness and metrics connections.
     public var databaseConnections = Limits.databasePoolConnectionsDefault
     /// The migrations `/readyz` compares the database with.

@@ -43,11 +43,17 @@ public final class LiveProjector: Service, @unchecked Sendable {
     private var stopRequested = false
 
     private let connect: @Sendable () throws -> PostgresConnection
+    private let snapshots: SnapshotPolicy?
     private let metrics: ServerMetrics
     private let logger: Logger
 
-    public init(connect: @escaping @Sendable () throws -> PostgresConnection, metrics: ServerMetrics, logger: Logger) {
+    /// - Parameter snapshots: where the state is restored from on each (re)start, as `ledger project` does.
+    public init(
+        connect: @escaping @Sendable () throws -> PostgresConnection, snapshots: SnapshotPolicy?,
+        metrics: ServerMetrics, logger: Logger
+    ) {
         self.connect = connect
+        self.snapshots = snapshots
         self.metrics = metrics
         self.logger = logger
     }
@@ -96,7 +102,7 @@ public final class LiveProjector: Service, @unchecked Sendable {
         while !isStopping {
             attempts += 1
             do {
-                let projector = try Projector(connect: connect, logger: logger)
+                let projector = try Projector(connect: connect, snapshots: snapshots, logger: logger)
                 update {
                     $0.state = .following
                     if attempts > 1 { $0.restarts += 1 }
