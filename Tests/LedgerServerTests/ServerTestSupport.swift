@@ -39,7 +39,7 @@ enum PythonTools {
             let drained = DispatchGroup()
             let complaints = ResultBox()
             drained.enter()
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 complaints.data = errors.fileHandleForReading.readDataToEndOfFile()
                 drained.leave()
             }
@@ -132,7 +132,7 @@ func storedCount(_ database: TestDatabase, sourceEventID: String? = nil) throws 
 }
 
 /// Polls until `condition` holds, failing the test after `timeout`.
-func waitUntil(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
+func waitUntil(_ what: String, timeout: Duration = .seconds(120), _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while try await !condition() {
         guard ContinuousClock.now < deadline else {

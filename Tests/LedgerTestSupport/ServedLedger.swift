@@ -33,20 +33,29 @@ public final class ServedLedger: @unchecked Sendable {
     }
 
     /// Polls `/healthz` until it answers 200; fails with the server's output if it exits first.
-    public func waitUntilUp(timeout: Duration = .seconds(60)) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            guard process.isRunning else {
-                let output = process.wait()
-                throw TestSupportError("ledger serve exited with \(output.status): \(output.standardError)")
+    ///
+    /// The polling runs on a thread of its own, so a busy test run cannot make it miss its deadline.
+    public func waitUntilUp(timeout: Duration = .seconds(120)) async throws {
+        let (port, process) = (port, process)
+        let up = try await BackgroundThread("test.wait-for-server") { () -> Bool in
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline, process.isRunning {
+                if let response = try? LoopbackHTTPConnection(port: port, timeoutSeconds: 5).send("GET", "/healthz"),
+                    response.status == 200
+                {
+                    return true
+                }
+                usleep(50_000)
             }
-            if let response = try? await LoopbackHTTP.request(port: port, "GET", "/healthz"), response.status == 200 {
-                return
-            }
-            try await Task.sleep(for: .milliseconds(50))
+            return false
+        }.value
+        guard up else {
+            process.send(SIGKILL)
+            let output = await stop(SIGKILL)
+            throw TestSupportError(
+                "ledger serve did not answer /healthz on port \(port) (exit status \(output.status)): "
+                    + output.standardError.suffix(2000))
         }
-        process.send(SIGKILL)
-        throw TestSupportError("ledger serve did not answer /healthz on port \(port) within \(timeout)")
     }
 
     /// One request on a fresh connection.

@@ -64,25 +64,22 @@ public final class TCPProxy: @unchecked Sendable {
                 continue
             }
             lock.withLock { open += [client, upstream] }
-            let pumps = DispatchGroup()
-            pump(from: client, to: upstream, pumps)
-            pump(from: upstream, to: client, pumps)
-            // Close only once both directions ended: a socket number closed early could be reused by
-            // the next accepted connection while the other pump still writes to it.
-            pumps.notify(queue: .global()) { [self] in
+            let pair = SocketPair { [self] in
+                // Under the lock, so `cut` never shuts down a socket number already reused.
                 lock.withLock {
                     open.removeAll { $0 == client || $0 == upstream }
                     Glibc.close(client)
                     Glibc.close(upstream)
                 }
             }
+            pump(from: client, to: upstream, pair)
+            pump(from: upstream, to: client, pair)
         }
     }
 
     /// Copies bytes one way until either side closes, then shuts both sockets down so the other
     /// direction ends too.
-    private func pump(from source: Int32, to destination: Int32, _ pumps: DispatchGroup) {
-        pumps.enter()
+    private func pump(from source: Int32, to destination: Int32, _ pair: SocketPair) {
         let thread = Thread {
             var chunk = [UInt8](repeating: 0, count: 64 * 1024)
             while true {
@@ -92,9 +89,29 @@ public final class TCPProxy: @unchecked Sendable {
             }
             shutdown(source, Int32(SHUT_RDWR))
             shutdown(destination, Int32(SHUT_RDWR))
-            pumps.leave()
+            pair.pumpEnded()
         }
         thread.name = "test.tcp-proxy.pump"
         thread.start()
+    }
+}
+
+/// The two sockets of one forwarded connection: closed once both pumps have ended (a socket number
+/// closed early could be reused by the next accepted connection while the other pump still writes).
+private final class SocketPair: @unchecked Sendable {
+    private let lock = NSLock()
+    private var running = 2
+    private let close: () -> Void
+
+    init(close: @escaping () -> Void) {
+        self.close = close
+    }
+
+    func pumpEnded() {
+        let last = lock.withLock {
+            running -= 1
+            return running == 0
+        }
+        if last { close() }
     }
 }
