@@ -38,4 +38,6 @@ extension Limits {
     public static let requestHeaderFieldsMax = 100
     /// Seconds a keep-alive connection may stay idle before the server closes it.
     public static let connectionIdleSecondsMax = 75
+    /// Longest a graceful shutdown waits for requests in flight before cancelling them.
+    public static let shutdownGraceSecondsMax = 30
 }

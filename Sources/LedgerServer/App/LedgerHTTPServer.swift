@@ -88,9 +88,12 @@ public final class LedgerHTTPServer: Sendable {
         var services: [any Service] = [resources]
         if let projector { services.append(projector) }
         services.append(application)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger)
+        // A request stuck on an unreachable database must not hold the process forever: past this,
+        // what is still running is cancelled (the appender still commits or fails what it holds).
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(Limits.shutdownGraceSecondsMax)
+        let group = ServiceGroup(configuration: groupConfiguration)
         try await group.run()
         logger.notice("stopped")
     }
