@@ -14,6 +14,8 @@ import NIOCore
 /// the database cannot take it now (Stripe retries for days). Never a 2xx for an event that is not
 /// stored, never a 500 for bad input.
 struct WebhookController<Context: RequestContext> {
+    /// `Stripe-Signature`. The failable initializer only refuses names that are not HTTP tokens; the
+    /// fallback exists to avoid a force unwrap and is never taken.
     static var stripeSignature: HTTPField.Name { HTTPField.Name("Stripe-Signature") ?? .authorization }
 
     let secrets: [String]
