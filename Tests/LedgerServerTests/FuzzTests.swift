@@ -14,7 +14,9 @@ struct FuzzTests {
             // Something to read, so the read API answers 200 as well as 4xx.
             let body = subscriptionEvent("evt_fuzz_seed", subscription: "sub_1MowQVLkdIwHu7ixeRlqHVzs")
             #expect(try await server.postWebhook(body, signature: sign(body)).status == 200)
+            // Its reports and Hypothesis's folder go to a temporary directory, not the checkout.
             let report = FileManager.default.temporaryDirectory.appendingPathComponent("schemathesis-\(UUID())")
+            try FileManager.default.createDirectory(at: report, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: report) }
             let output = try await PythonTools.run(
                 "schemathesis",
@@ -28,7 +30,7 @@ struct FuzzTests {
                     "--max-examples", "25", "--seed", "7", "--generation-database", "none",
                     "--phases", "examples,coverage,fuzzing", "--workers", "1", "--no-color",
                     "--request-timeout", "30", "--report-dir", report.path,
-                ])
+                ], workingDirectory: report)
             #expect(output.status == 0, "schemathesis failed:\n\(output.standardOutput)\n\(output.standardError)")
             #expect(output.standardOutput.contains("passed") || output.standardOutput.contains("Passed"))
             // The fuzzer sent no signed event, so nothing but the seed was stored.

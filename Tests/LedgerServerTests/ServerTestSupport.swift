@@ -21,13 +21,15 @@ enum PythonTools {
     }
 
     /// Runs `executable` from the venv's `bin` with `arguments` and `input`, off the cooperative pool.
-    static func run(_ executable: String, _ arguments: [String], input: Data = Data()) async throws -> ProcessOutput {
+    static func run(
+        _ executable: String, _ arguments: [String], input: Data = Data(), workingDirectory: URL = Repository.root
+    ) async throws -> ProcessOutput {
         let path = try venv().appendingPathComponent("bin/\(executable)")
         return try await BackgroundThread("test.python") {
             let process = Process()
             process.executableURL = path
             process.arguments = arguments
-            process.currentDirectoryURL = Repository.root
+            process.currentDirectoryURL = workingDirectory
             let output = Pipe()
             let errors = Pipe()
             let standardInput = Pipe()
