@@ -41,16 +41,16 @@ public final class LedgerHTTPServer: Sendable {
         let connect: @Sendable () throws -> PostgresConnection = { try PostgresConnection(url: databaseURL) }
         let readPool = DatabasePool(
             size: configuration.databaseConnections, readOnly: true, connect: connect,
-            logger: logger.with(label: "ledger.serve.db"))
+            logger: logger.with(component: "ledger.serve.db"))
         let writePool = DatabasePool(
             size: configuration.groupCommit ? 1 : Limits.transactionPerRequestConnections, readOnly: false,
-            connect: connect, logger: logger.with(label: "ledger.serve.db"))
+            connect: connect, logger: logger.with(component: "ledger.serve.db"))
         let appender: any WebhookAppender
         if configuration.groupCommit {
             let metrics = metrics
             appender = GroupCommitWebhookAppender(
                 appender: GroupCommitAppender(
-                    connect: connect, logger: logger.with(label: "ledger.serve.append"),
+                    connect: connect, logger: logger.with(component: "ledger.serve.append"),
                     onCommit: { requests, events in metrics.recordGroupCommit(requests: requests, events: events) }))
         } else {
             appender = TransactionPerRequestAppender(pool: writePool)
@@ -59,7 +59,7 @@ public final class LedgerHTTPServer: Sendable {
             configuration.projector
             ? LiveProjector(
                 connect: connect, snapshots: configuration.snapshots, metrics: metrics,
-                logger: logger.with(label: "ledger.serve.projector"))
+                logger: logger.with(component: "ledger.serve.projector"))
             : nil
         let router = makeRouter(readPool: readPool, writePool: writePool, appender: appender, projector: projector)
         let logger = logger
@@ -83,7 +83,7 @@ public final class LedgerHTTPServer: Sendable {
                     ])
                 await onListening(port)
             },
-            logger: logger.with(label: "ledger.serve.http"))
+            logger: logger.with(component: "ledger.serve.http"))
         let resources = ClosingService(appender: appender, pools: [readPool, writePool], logger: logger)
         var services: [any Service] = [resources]
         if let projector { services.append(projector) }
@@ -107,7 +107,7 @@ public final class LedgerHTTPServer: Sendable {
         WebhookController<BasicRequestContext>(
             secrets: configuration.webhookSecrets, toleranceSeconds: configuration.signatureToleranceSeconds,
             bodyBytesMax: configuration.webhookBodyBytesMax, appender: appender, writePool: writePool,
-            metrics: metrics, logger: logger.with(label: "ledger.serve.webhooks")
+            metrics: metrics, logger: logger.with(component: "ledger.serve.webhooks")
         ).addRoutes(to: router)
         ReadAPIController<BasicRequestContext>(
             pool: readPool, projector: projector, appender: appender, configuration: configuration
@@ -142,10 +142,10 @@ private struct ClosingService: Service {
 }
 
 extension Logger {
-    /// The same handler and level under another label.
-    func with(label: String) -> Logger {
+    /// The same handler and level, with `component` in the metadata of every message.
+    func with(component: String) -> Logger {
         var copy = self
-        copy[metadataKey: "component"] = "\(label)"
+        copy[metadataKey: "component"] = "\(component)"
         return copy
     }
 }
