@@ -20,6 +20,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        // The HTTP service (LedgerServer). Hummingbird's ConfigurationSupport trait is off: flags and
+        // environment are read by the CLI, so swift-configuration is not built.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // Already required by Hummingbird; named for NIOCore's types (ByteBuffer limits, Channel).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
         // Pure: no I/O, no clock, no database.
@@ -53,12 +62,30 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The HTTP service: webhooks, read API, operations endpoints; depends on the engine only downwards.
+        .target(
+            name: "LedgerServer",
+            dependencies: [
+                "LedgerCore", "LedgerPostgres", "LedgerEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "ledger",
             dependencies: [
-                "LedgerCore", "LedgerPostgres", "LedgerSnapshots", "LedgerEngine",
+                "LedgerCore", "LedgerPostgres", "LedgerSnapshots", "LedgerEngine", "LedgerServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
         ),
@@ -74,6 +101,8 @@ let package = Package(
             name: "LedgerBench",
             dependencies: [
                 "LedgerCore", "LedgerPostgres", "LedgerEngine",
+                // Its loopback HTTP client drives `ledger serve` (the same client the server tests use).
+                "LedgerTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -91,6 +120,11 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "LedgerCLITests", dependencies: ["LedgerPostgres", "LedgerTestSupport"],
+            swiftSettings: strictSettings),
+        // `ledger serve` over real HTTP on loopback, against real PostgreSQL.
+        .testTarget(
+            name: "LedgerServerTests",
+            dependencies: ["LedgerServer", "LedgerCore", "LedgerPostgres", "LedgerTestSupport"],
             swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]

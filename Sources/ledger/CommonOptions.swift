@@ -32,11 +32,11 @@ struct LoggingOptions: ParsableArguments {
         help: "Log level: trace, debug, info, notice, warning, error, critical (default: LEDGER_LOG_LEVEL or warning).")
     var logLevel: Logger.Level?
 
-    func makeLogger(label: String) -> Logger {
+    func makeLogger(label: String, defaultLevel: Logger.Level = .warning) -> Logger {
         let level =
             logLevel
             ?? ProcessInfo.processInfo.environment["LEDGER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
-            ?? .warning
+            ?? defaultLevel
         var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = level
         return logger

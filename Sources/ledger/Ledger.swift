@@ -24,7 +24,7 @@ struct Ledger: AsyncParsableCommand {
             MigrateCommand.self, IngestCommand.self, AppendCommand.self, HeadCommand.self, VerifyCommand.self,
             ProjectCommand.self, RebuildCommand.self, SnapshotCommand.self, StatusCommand.self, DigestCommand.self,
             HistoryCommand.self, StateCommand.self, ReportCommand.self, ExportCommand.self, ConsumeCommand.self,
-            ConsumersCommand.self,
+            ConsumersCommand.self, ServeCommand.self,
             GenerateCommand.self,
         ]
     )

@@ -42,6 +42,12 @@ public struct ProcessOutput: Sendable {
     public var status: Int32
     public var standardOutput: String
     public var standardError: String
+
+    public init(status: Int32, standardOutput: String, standardError: String) {
+        self.status = status
+        self.standardOutput = standardOutput
+        self.standardError = standardError
+    }
 }
 
 /// Runs the built `ledger` binary with `arguments` and optional standard input, and waits for it.
@@ -79,10 +85,12 @@ public final class LedgerProcess: @unchecked Sendable {
         process.standardError = errors
         process.standardInput = inputPipe
         try process.run()
-        // Drain both pipes concurrently so a chatty child never blocks on a full pipe.
+        // Drain both pipes concurrently so a chatty child never blocks on a full pipe. On threads of
+        // their own: on Linux, Dispatch's global queue is also Swift concurrency's pool (as wide as the
+        // machine has cores), so reads that block for a long-running child there would starve every test.
         for (pipe, isOutput) in [(output, true), (errors, false)] {
             drained.enter()
-            DispatchQueue.global().async { [collected, drained] in
+            Thread.detachNewThread { [collected, drained] in
                 collected.store(pipe.fileHandleForReading.readDataToEndOfFile(), isOutput: isOutput)
                 drained.leave()
             }

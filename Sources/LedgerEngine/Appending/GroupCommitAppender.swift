@@ -34,6 +34,7 @@ public final class GroupCommitAppender: @unchecked Sendable {
     private let connect: @Sendable () throws -> PostgresConnection
     private let clock: @Sendable () -> EventTime
     private let logger: Logger
+    private let onCommit: (@Sendable (_ requests: Int, _ events: Int) -> Void)?
 
     /// Counters for metrics and benchmarks.
     public struct Statistics: Sendable, Equatable {
@@ -48,14 +49,18 @@ public final class GroupCommitAppender: @unchecked Sendable {
     /// - Parameters:
     ///   - connect: opens the writer's connection (again after it is lost).
     ///   - clock: the time recorded on appended events.
+    ///   - onCommit: told, on the writer thread, how many requests and events each committed
+    ///     transaction carried (for metrics); it must return quickly.
     public init(
         connect: @escaping @Sendable () throws -> PostgresConnection,
         clock: @escaping @Sendable () -> EventTime = { EventTime(Date()) },
-        logger: Logger
+        logger: Logger,
+        onCommit: (@Sendable (_ requests: Int, _ events: Int) -> Void)? = nil
     ) {
         self.connect = connect
         self.clock = clock
         self.logger = logger
+        self.onCommit = onCommit
         let thread = Thread { [self] in writerLoop() }
         thread.name = "ledger.group-commit"
         thread.start()
@@ -148,6 +153,7 @@ public final class GroupCommitAppender: @unchecked Sendable {
     }
 
     private func record(round: [Request], results: [Result<[AppendOutcome], VersionConflict>]) {
+        onCommit?(round.count, round.reduce(0) { $0 + $1.batch.events.count })
         condition.lock()
         defer { condition.unlock() }
         statistics.transactions += 1

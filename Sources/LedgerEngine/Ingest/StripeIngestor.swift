@@ -110,7 +110,7 @@ public final class StripeIngestor {
 
     /// The log event for a validated Stripe event: its id derives from `evt_…`, so a
     /// redelivery is the same event by event id as well as by source id.
-    static func event(from envelope: StripeEventEnvelope, body: [UInt8]) -> NewEvent {
+    public static func event(from envelope: StripeEventEnvelope, body: [UInt8]) -> NewEvent {
         NewEvent(
             eventID: UUID(version5Name: "stripe:\(envelope.id)"), streamID: envelope.streamID, type: envelope.type,
             source: "stripe", sourceEventID: envelope.id, occurredAt: EventTime(secondsSinceEpoch: envelope.created),

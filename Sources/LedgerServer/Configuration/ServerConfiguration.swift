@@ -1,0 +1,133 @@
+import Foundation
+import LedgerCore
+import LedgerEngine
+import LedgerPostgres
+
+/// Everything `ledger serve` is told: where to listen, the database, credentials and bounds.
+///
+/// Built by the CLI from flags and the environment (see ``Credentials``); secrets and tokens never
+/// come from flags, which other users of the machine could read in the process list.
+public struct ServerConfiguration: Sendable {
+    /// Address to bind; `127.0.0.1` unless the operator opens it up on purpose.
+    public var host = "127.0.0.1"
+    /// Port to bind; 0 picks a free one (printed on start).
+    public var port = 8080
+    /// libpq URL or keyword string; nil uses libpq's `PG*` environment.
+    public var databaseURL: String?
+    /// Stripe webhook signing secrets (`whsec_…`); any of them may sign (rotation).
+    public var webhookSecrets: [String] = []
+    /// Bearer tokens of the read API; empty turns the read API off.
+    public var apiTokens: [String] = []
+    /// Largest webhook body accepted, in bytes.
+    public var webhookBodyBytesMax = Limits.webhookBodyBytesDefault
+    /// How far a signature's timestamp may be from now, either way.
+    public var signatureToleranceSeconds = StripeSignature.toleranceSecondsDefault
+    /// Coalesce concurrent webhook appends into shared transactions (off only to measure it).
+    public var groupCommit = true
+    /// Run the catch-up projector in this process.
+    public var projector = true
+    /// Where the projector restores its state from on start (and writes snapshots, if asked); nil
+    /// replays from event 1.
+    public var snapshots: SnapshotPolicy?
+    /// Read API, readiness and metrics connections.
+    public var databaseConnections = Limits.databasePoolConnectionsDefault
+    /// The migrations `/readyz` compares the database with.
+    public var migrations: MigrationSource?
+    /// `docs/openapi.yaml`, served at `/openapi.yaml`; nil when it was not found.
+    public var openAPIDocument: URL?
+
+    public init() {}
+
+    /// The problems that would stop the server from starting, in words for the operator.
+    public func problems() -> [String] {
+        var problems: [String] = []
+        if !(0...65_535).contains(port) { problems.append("--port must be 0…65535") }
+        if !(1...Limits.webhookBodyBytesMax).contains(webhookBodyBytesMax) {
+            problems.append("--body-limit must be 1…\(Limits.webhookBodyBytesMax) bytes")
+        }
+        if !(1...Limits.signatureToleranceSecondsMax).contains(signatureToleranceSeconds) {
+            problems.append("--signature-tolerance must be 1…\(Limits.signatureToleranceSecondsMax) seconds")
+        }
+        if !(1...Limits.databasePoolConnectionsMax).contains(databaseConnections) {
+            problems.append("--database-connections must be 1…\(Limits.databasePoolConnectionsMax)")
+        }
+        return problems
+    }
+
+    /// The database URL as logs may show it (password hidden).
+    var redactedDatabaseURL: String {
+        databaseURL.map(PostgresConnection.redacted) ?? "libpq defaults (PG* environment)"
+    }
+}
+
+/// Reads webhook secrets and API tokens from an environment variable or a file.
+public enum Credentials {
+    /// Why a credential list was refused; the message never contains a credential.
+    public struct Invalid: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    /// Values of a comma-separated list (`STRIPE_WEBHOOK_SECRETS=whsec_a,whsec_b`), blanks dropped.
+    public static func parse(commaSeparated text: String, origin: String) throws(Invalid) -> [String] {
+        try checked(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, origin: origin)
+    }
+
+    /// One value per line; blank lines and lines starting with `#` are skipped.
+    public static func parse(lines text: String, origin: String) throws(Invalid) -> [String] {
+        let values = text.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.hasPrefix("#") }
+        return try checked(values, origin: origin)
+    }
+
+    /// Reads a file of one value per line.
+    public static func read(file path: String) throws(Invalid) -> [String] {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw Invalid(description: "cannot read \(path): \(error.localizedDescription)")
+        }
+        return try parse(lines: text, origin: path)
+    }
+
+    private static func checked(_ values: [String], origin: String) throws(Invalid) -> [String] {
+        let values = values.filter { !$0.isEmpty }
+        guard values.count <= Limits.credentialsMax else {
+            throw Invalid(description: "\(origin) has \(values.count) values; at most \(Limits.credentialsMax)")
+        }
+        for (index, value) in values.enumerated() {
+            guard value.utf8.count <= Limits.credentialBytesMax else {
+                throw Invalid(
+                    description: "value \(index + 1) of \(origin) is longer than \(Limits.credentialBytesMax) bytes")
+            }
+            guard value.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) else {
+                throw Invalid(description: "value \(index + 1) of \(origin) has spaces or non-printable characters")
+            }
+        }
+        return values
+    }
+}
+
+/// Where `docs/openapi.yaml` is, for `/openapi.yaml`.
+public enum OpenAPIDocument {
+    /// An explicit path, else `LEDGER_OPENAPI_PATH`, else `docs/openapi.yaml` in the checkout that
+    /// holds the running binary (as migrations are found), else in the working directory.
+    public static func locate(explicit: String?, environment: [String: String]) -> URL? {
+        if let explicit, !explicit.isEmpty { return URL(fileURLWithPath: explicit) }
+        if let configured = environment["LEDGER_OPENAPI_PATH"], !configured.isEmpty {
+            return URL(fileURLWithPath: configured)
+        }
+        var candidates: [URL] = []
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        var folder = executable.deletingLastPathComponent()
+        candidates.append(folder.appendingPathComponent("../share/ledger/openapi.yaml").standardizedFileURL)
+        for _ in 0..<6 {
+            candidates.append(folder.appendingPathComponent("docs/openapi.yaml"))
+            folder = folder.deletingLastPathComponent()
+        }
+        candidates.append(
+            URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("docs/openapi.yaml"))
+        return candidates.first { FileManager.default.fileExists(atPath: $0.path) }
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import LedgerCore
+import LedgerPostgres
+import Logging
+
+/// The database cannot be reached or is overloaded right now; the request may be retried (HTTP 503).
+public struct DatabaseUnavailable: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}
+
+/// A small, bounded pool of PostgreSQL connections, each owned by a thread of its own.
+///
+/// libpq calls block, so they never run on the NIO event loops or Swift's cooperative pool (two
+/// threads on this machine): a request hands its work to the queue and suspends; one of the pool's
+/// threads runs it with its connection and resumes the request. A connection that broke is dropped
+/// and opened again for the next job, so the pool recovers by itself when the database comes back.
+/// The queue is bounded (``Limits/databasePoolQueueRequestsMax``): past it, callers get
+/// ``DatabaseUnavailable`` at once instead of waiting without end.
+public final class DatabasePool: @unchecked Sendable {
+    private typealias Job = (PostgresConnection?, (any Error)?) -> Void
+
+    // Everything below is guarded by `condition`.
+    private let condition = NSCondition()
+    private var jobs: [Job] = []
+    private var isClosed = false
+    private var running = 0
+
+    private let connect: @Sendable () throws -> PostgresConnection
+    private let readOnly: Bool
+    private let logger: Logger
+
+    /// Starts `size` threads; each connects on its first job.
+    ///
+    /// - Parameter readOnly: open every transaction read-only (the read API's pool), so a bug in a
+    ///   query can never write.
+    public init(
+        size: Int, readOnly: Bool, connect: @escaping @Sendable () throws -> PostgresConnection, logger: Logger
+    ) {
+        precondition((1...Limits.databasePoolConnectionsMax).contains(size), "pool size out of range")
+        self.connect = connect
+        self.readOnly = readOnly
+        self.logger = logger
+        running = size
+        for index in 0..<size {
+            let thread = Thread { [self] in workerLoop() }
+            thread.name = "ledger.db-pool.\(index)"
+            thread.start()
+        }
+    }
+
+    /// Runs `body` with a pooled connection on a pool thread and returns its value.
+    ///
+    /// A connection lost during `body` is replaced and `body` run once more when `retryOnLostConnection`
+    /// (for reads, which can safely repeat: a connection that died while idle is only noticed on use).
+    /// Throws ``DatabaseUnavailable`` when the database cannot be reached or the queue is full, else
+    /// what `body` throws.
+    public func withConnection<T: Sendable>(
+        retryOnLostConnection: Bool = true, _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
+        do {
+            return try await submit(body)
+        } catch let error as PostgresError where error.kind == .connectionLost && retryOnLostConnection {
+            return try await submit(body)
+        }
+    }
+
+    /// Stops the threads after the queued jobs; later calls get ``DatabaseUnavailable``.
+    public func shutdown() {
+        condition.lock()
+        isClosed = true
+        condition.broadcast()
+        while running > 0 { condition.wait() }
+        condition.unlock()
+    }
+
+    private func submit<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (reply: CheckedContinuation<T, any Error>) in
+            let job: Job = { connection, connectError in
+                guard let connection else {
+                    reply.resume(throwing: Self.unavailable(connectError))
+                    return
+                }
+                reply.resume(with: Result { try body(connection) })
+            }
+            condition.lock()
+            defer { condition.unlock() }
+            if isClosed {
+                reply.resume(throwing: DatabaseUnavailable(description: "the server is shutting down"))
+            } else if jobs.count >= Limits.databasePoolQueueRequestsMax {
+                reply.resume(
+                    throwing: DatabaseUnavailable(description: "too many database requests queued; retry later"))
+            } else {
+                jobs.append(job)
+                condition.signal()
+            }
+        }
+    }
+
+    private func nextJob() -> Job? {
+        condition.lock()
+        defer { condition.unlock() }
+        while jobs.isEmpty && !isClosed { condition.wait() }
+        return jobs.isEmpty ? nil : jobs.removeFirst()
+    }
+
+    private func workerLoop() {
+        var connection: PostgresConnection?
+        while let job = nextJob() {
+            if connection?.isOpen != true {
+                connection?.close()
+                connection = nil
+                do {
+                    connection = try openConnection()
+                } catch {
+                    logger.warning("database connection failed", metadata: ["error": "\(error)"])
+                    job(nil, error)
+                    continue
+                }
+            }
+            job(connection, nil)
+            // A job must leave no transaction open; one that did is not trusted with the next job.
+            if let open = connection, open.isInTransaction {
+                open.close()
+                connection = nil
+            }
+        }
+        connection?.close()
+        condition.lock()
+        running -= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func openConnection() throws -> PostgresConnection {
+        let connection = try connect()
+        // Bounded statements: a slow audit query must not hold a pool thread without end.
+        try connection.execute("SET statement_timeout = '\(Limits.readStatementTimeoutSecondsMax)s'")
+        if readOnly { try connection.execute("SET default_transaction_read_only = on") }
+        return connection
+    }
+
+    static func unavailable(_ error: (any Error)?) -> DatabaseUnavailable {
+        DatabaseUnavailable(description: "the database is unreachable: \(error.map { "\($0)" } ?? "unknown error")")
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LedgerPostgres
+import NIOCore
+
+/// An error answered with its status and a JSON body `{"error": "…"}`.
+///
+/// Every failure the service answers goes through here, so clients always get JSON, and what a
+/// message says is written for the caller (it never carries a secret, a token or a payload).
+public struct APIError: Error, HTTPResponseError, CustomStringConvertible, Sendable {
+    public var status: HTTPResponse.Status
+    public var message: String
+    public var headers: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.message = message
+        self.headers = headers
+    }
+
+    public var description: String { "\(status.code) \(message)" }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        JSONBody.response(status, ErrorBody(error: message), headers: headers)
+    }
+
+    static func badRequest(_ message: String) -> APIError { APIError(.badRequest, message) }
+    static func notFound(_ message: String) -> APIError { APIError(.notFound, message) }
+
+    /// 503 with `Retry-After`, for a failure the caller should retry (Stripe does, on its own schedule).
+    static func unavailable(_ message: String) -> APIError {
+        APIError(.serviceUnavailable, message, headers: [.retryAfter: "5"])
+    }
+
+    /// The answer for an error from the database layer: 503 when the database is unreachable,
+    /// overloaded or shutting down (retrying later can succeed), 500 for anything else.
+    static func from(database error: any Error) -> APIError {
+        switch error {
+        case let error as APIError: return error
+        case let error as DatabaseUnavailable: return .unavailable(error.description)
+        case let error as PostgresError where error.isTransient:
+            return .unavailable("the database is unavailable: \(error.message)")
+        default: return APIError(.internalServerError, "internal error; see the server log")
+        }
+    }
+}
+
+/// `{"error": "…"}`.
+struct ErrorBody: Encodable {
+    var error: String
+}
+
+extension PostgresError {
+    /// True for failures that say nothing about the request: the connection, the server's state or
+    /// its resources (SQLSTATE classes 08, 53, 57, 58), a read-only standby, or a schema that is not
+    /// migrated yet (42P01). Retrying later can succeed.
+    var isTransient: Bool {
+        switch kind {
+        case .connectionFailed, .connectionLost: return true
+        case .server:
+            guard let sqlState else { return false }
+            return ["08", "53", "57", "58"].contains(String(sqlState.prefix(2)))
+                || ["25006", "42P01", "40001", "40P01"].contains(sqlState)
+        case .invalidParameter, .decoding, .protocolViolation: return false
+        }
+    }
+}
+
+/// JSON response bodies: snake_case keys, sorted, no escaped slashes.
+enum JSONBody {
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    /// A response with `value` as its JSON body.
+    static func response(
+        _ status: HTTPResponse.Status = .ok, _ value: some Encodable, headers: HTTPFields = [:]
+    ) -> Response {
+        let data: Data
+        do {
+            data = try encoder().encode(value)
+        } catch {
+            // Our own response types always encode; this is a programmer error made visible, not a crash.
+            data = Data(#"{"error":"response could not be encoded"}"#.utf8)
+        }
+        return response(status, json: data, headers: headers)
+    }
+
+    /// A response whose JSON body is already encoded.
+    static func response(_ status: HTTPResponse.Status, json: some Sequence<UInt8>, headers: HTTPFields = [:])
+        -> Response
+    {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        fields[.cacheControl] = "no-store"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: json)))
+    }
+}
+
+/// Turns every error that reaches it into a JSON error response, including the router's own 404.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return try error.response(from: request, context: context)
+        } catch let error as HTTPError {
+            let message =
+                error.status == .notFound
+                ? "no such endpoint: \(request.method) \(request.uri.path) (see /openapi.yaml)"
+                : error.body ?? error.status.reasonPhrase
+            return try APIError(error.status, message, headers: error.headers).response(
+                from: request, context: context)
+        } catch let error as NIOTooManyBytesError {
+            _ = error
+            return try APIError(.contentTooLarge, "request body too large").response(from: request, context: context)
+        } catch let error as any HTTPResponseError {
+            return try APIError(error.status, error.status.reasonPhrase).response(
+                from: request, context: context)
+        } catch {
+            context.logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            return try APIError(.internalServerError, "internal error; see the server log").response(
+                from: request, context: context)
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import LedgerCore
+import LedgerEngine
+import LedgerPostgres
+import Logging
+import ServiceLifecycle
+
+/// The catch-up projector of `ledger serve`: ``Projector/follow`` on a thread of its own, woken by
+/// every append's NOTIFY, for the life of the server.
+///
+/// It never stops the server: when the database goes away or another projector holds the writer
+/// lock it waits (at most ``Limits/projectorRetrySecondsMax`` between attempts) and starts again,
+/// restoring its state from the checkpoint. Its state is shown at `/v1/status` and `/metrics`. On
+/// graceful shutdown it stops at a batch boundary (everything committed so far is kept).
+public final class LiveProjector: Service, @unchecked Sendable {
+    /// What the projector is doing.
+    public enum State: String, Sendable, Codable {
+        /// Restoring its state or catching up, then waiting for appends.
+        case following
+        /// Another writer holds the projection lock (`ledger project --follow`, `ledger rebuild`).
+        case standby
+        /// The last attempt failed (database unreachable, …); retrying.
+        case retrying
+        case stopped
+    }
+
+    /// A copy of the projector's state for `/v1/status`.
+    public struct Status: Sendable, Codable {
+        public var state: State
+        /// The checkpoint this projector committed last (nil before its first catch-up).
+        public var checkpoint: Int64?
+        public var eventsApplied: Int64
+        public var lastCatchUpAt: String?
+        /// Why it is in standby or retrying.
+        public var lastError: String?
+        /// How often it had to start again.
+        public var restarts: Int
+    }
+
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var current = Status(state: .retrying, eventsApplied: 0, restarts: 0)
+    private var stopRequested = false
+
+    private let connect: @Sendable () throws -> PostgresConnection
+    private let snapshots: SnapshotPolicy?
+    private let metrics: ServerMetrics
+    private let logger: Logger
+
+    /// - Parameter snapshots: where the state is restored from on each (re)start, as `ledger project` does.
+    public init(
+        connect: @escaping @Sendable () throws -> PostgresConnection, snapshots: SnapshotPolicy?,
+        metrics: ServerMetrics, logger: Logger
+    ) {
+        self.connect = connect
+        self.snapshots = snapshots
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    public var status: Status { lock.withLock { current } }
+
+    /// Runs the projector thread until graceful shutdown or cancellation, then waits for it to stop.
+    public func run() async throws {
+        let finished = DispatchGroup()
+        finished.enter()
+        let thread = Thread { [self] in
+            loop()
+            finished.leave()
+        }
+        thread.name = "ledger.projector"
+        thread.start()
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withCheckedContinuation { continuation in
+                    finished.notify(queue: .global()) { continuation.resume() }
+                }
+            } onGracefulShutdown: {
+                self.requestStop()
+            }
+        } onCancel: {
+            self.requestStop()
+        }
+    }
+
+    private func requestStop() { lock.withLock { stopRequested = true } }
+
+    private var isStopping: Bool { lock.withLock { stopRequested } }
+
+    private func update(_ change: (inout Status) -> Void) {
+        let status = lock.withLock {
+            change(&current)
+            return current
+        }
+        metrics.projectorRunning.record(status.state == .following ? 1 : 0)
+        if let checkpoint = status.checkpoint { metrics.projectorCheckpoint.record(checkpoint) }
+    }
+
+    private func loop() {
+        var delay = 0.25
+        var attempts = 0
+        while !isStopping {
+            attempts += 1
+            do {
+                let projector = try Projector(connect: connect, snapshots: snapshots, logger: logger)
+                update {
+                    $0.state = .following
+                    if attempts > 1 { $0.restarts += 1 }
+                }
+                logger.info("projector following the log")
+                let first = try projector.catchUp(shouldStop: { isStopping })
+                record(first)
+                delay = 0.25
+                try projector.follow(shouldStop: { isStopping }) { report in record(report) }
+            } catch is ProjectionBusy {
+                update {
+                    $0.state = .standby
+                    $0.lastError = "another projector holds the writer lock (ledger project --follow or ledger rebuild)"
+                }
+            } catch {
+                logger.warning("projector stopped; retrying", metadata: ["error": "\(error)"])
+                update {
+                    $0.state = .retrying
+                    $0.lastError = "\(error)"
+                }
+            }
+            pause(seconds: delay)
+            delay = min(delay * 2, Double(Limits.projectorRetrySecondsMax))
+        }
+        update { $0.state = .stopped }
+        logger.info("projector stopped", metadata: ["checkpoint": "\(status.checkpoint.map(String.init) ?? "none")"])
+    }
+
+    private func record(_ report: CatchUpReport) {
+        let now = EventTime(Date()).description
+        update {
+            $0.checkpoint = report.position
+            $0.eventsApplied += report.eventsApplied
+            $0.lastCatchUpAt = now
+            $0.lastError = nil
+        }
+        if report.eventsApplied > 0 {
+            logger.debug(
+                "projected", metadata: ["events": "\(report.eventsApplied)", "checkpoint": "\(report.position)"])
+        }
+    }
+
+    /// Sleeps up to `seconds`, waking early when a stop is requested.
+    private func pause(seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !isStopping, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import Hummingbird
+import LedgerCore
+import LedgerEngine
+import LedgerPostgres
+
+/// The read API under `/v1` (bearer token): the log page by page, a subscription's live row, its
+/// history and its state at a past instant, and the ledger's status.
+///
+/// Every query runs on the read-only ``DatabasePool``, never on an event loop.
+struct ReadAPIController<Context: RequestContext> {
+    let pool: DatabasePool
+    let projector: LiveProjector?
+    let appender: any WebhookAppender
+    let configuration: ServerConfiguration
+
+    func addRoutes(to router: Router<Context>) {
+        let group = router.group("v1").add(middleware: BearerAuthentication<Context>(tokens: configuration.apiTokens))
+        group.get("events") { request, _ in try await events(request) }
+        group.get("subscriptions/:ref") { request, context in
+            try await subscription(request, reference: try context.parameters.require("ref"))
+        }
+        group.get("subscriptions/:ref/history") { request, context in
+            try await history(request, reference: try context.parameters.require("ref"))
+        }
+        group.get("status") { _, _ in try await status() }
+    }
+
+    // MARK: - Events
+
+    func events(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        let after = try Self.integer(query["after"].map(String.init), name: "after", in: 0...Int64.max) ?? 0
+        let limit = try Self.integer(
+            query["limit"].map(String.init), name: "limit", in: 1...Int64(Limits.readPageEventsMax))
+        let pageSize = Int(limit ?? Int64(Limits.readPageEventsDefault))
+        let page = try await database { connection in
+            let store = EventStore(connection: connection)
+            let head = try store.head().position
+            let events = try store.read(after: after, through: head, limit: pageSize)
+            return EventPage(
+                events: events.map(EventResource.init), nextAfter: events.last?.position ?? after, head: head)
+        }
+        return JSONBody.response(.ok, page)
+    }
+
+    // MARK: - Subscriptions
+
+    func subscription(_ request: Request, reference text: String) async throws -> Response {
+        let reference = try Self.subscriptionReference(text)
+        let query = request.uri.queryParameters
+        let asOf = try query["as_of"].map { value in
+            guard let time = QueryTime.parse(String(value)) else {
+                throw APIError.badRequest("as_of must be an ISO 8601 time with a zone (2025-03-01T12:00:00Z) or a date")
+            }
+            return time
+        }
+        let atPosition = try Self.integer(query["at_position"].map(String.init), name: "at_position", in: 0...Int64.max)
+        if asOf != nil || atPosition != nil {
+            let cut = AuditCut(position: atPosition ?? .max, recordedAt: asOf)
+            let state = try await database { connection in
+                try AuditState.build(reference, cut: cut, connection: connection)
+            }
+            return JSONBody.response(.ok, state)
+        }
+        let row = try await database { connection -> (String, Int64?)? in
+            let statement: String
+            let key: String
+            switch reference {
+            case .subscriptionRowID(let id):
+                (statement, key) = (SubscriptionQueries.selectByRowID, id.uuidString.lowercased())
+            default: (statement, key) = (SubscriptionQueries.selectByStripeID, reference.description)
+            }
+            let rows = try connection.query(statement, [key, ProjectionRebuilder.projectionName])
+            guard let first = rows.first else { return nil }
+            return (try first.decode(String.self, at: 0), try first.decode(Int64?.self, at: 1))
+        }
+        guard let (json, checkpoint) = row else {
+            throw APIError.notFound(
+                "subscriptions has no row for \(reference); it may not be projected yet (see /v1/status), "
+                    + "be parked (its license does not exist), or be unknown (see its /history)")
+        }
+        // The row is PostgreSQL's own JSON (numbers, booleans, timestamps as it renders them), spliced in as is.
+        var body = Array(#"{"checkpoint":"#.utf8) + Array((checkpoint.map(String.init) ?? "null").utf8)
+        body += Array(#","subscription":"#.utf8) + Array(json.utf8) + [UInt8(ascii: "}")]
+        return JSONBody.response(.ok, json: body)
+    }
+
+    func history(_ request: Request, reference text: String) async throws -> Response {
+        let reference = try Self.subscriptionReference(text)
+        let includePayments =
+            try Self.boolean(
+                request.uri.queryParameters["include_payments"].map(String.init), name: "include_payments") ?? false
+        let history = try await database { connection in
+            try AuditHistory.build(reference, includePayments: includePayments, connection: connection)
+        }
+        return JSONBody.response(.ok, history)
+    }
+
+    // MARK: - Status
+
+    func status() async throws -> Response {
+        let log = try await database { connection in try LedgerStatus.read(connection) }
+        let resource = StatusResource(
+            server: .init(
+                version: LedgerVersion.current, groupCommit: configuration.groupCommit,
+                readAPI: !configuration.apiTokens.isEmpty, webhookSecrets: configuration.webhookSecrets.count),
+            log: log, projector: projector?.status, groupCommit: appender.statistics.map(GroupCommitStatistics.init))
+        return JSONBody.response(.ok, resource)
+    }
+
+    // MARK: - Helpers
+
+    /// Runs `body` on the pool; unknown references are 404, database trouble 503.
+    private func database<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+        do {
+            return try await pool.withConnection(body)
+        } catch let error as AuditReferenceNotFound {
+            throw APIError.notFound(error.description)
+        } catch let error as InvalidAuditReference {
+            throw APIError.badRequest(error.description)
+        } catch {
+            throw APIError.from(database: error)
+        }
+    }
+
+    /// `sub_…` or a subscription UUID; anything else is a 400.
+    static func subscriptionReference(_ text: String) throws -> AuditReference {
+        let reference: AuditReference
+        do {
+            reference = try AuditReference(parsing: text)
+        } catch {
+            throw APIError.badRequest(error.description)
+        }
+        switch reference {
+        case .subscription, .subscriptionRowID: return reference
+        case .customer, .paymentIntent:
+            throw APIError.badRequest("'\(text)' is not a subscription: give sub_… or a subscription UUID")
+        }
+    }
+
+    static func integer(_ text: String?, name: String, in range: ClosedRange<Int64>) throws -> Int64? {
+        guard let text else { return nil }
+        guard let value = Int64(text), range.contains(value) else {
+            throw APIError.badRequest("\(name) must be an integer in \(range.lowerBound)…\(range.upperBound)")
+        }
+        return value
+    }
+
+    static func boolean(_ text: String?, name: String) throws -> Bool? {
+        switch text {
+        case nil: return nil
+        case "true", "1": return true
+        case "false", "0": return false
+        default: throw APIError.badRequest("\(name) must be true or false")
+        }
+    }
+}
+
+/// The live-row statements of `GET /v1/subscriptions/{ref}`.
+enum SubscriptionQueries {
+    /// `$1` Stripe subscription id: the live row as a JSON object, and the projection's checkpoint.
+    static let selectByStripeID = """
+        SELECT to_jsonb(s)::text, (SELECT position FROM ledger.checkpoints WHERE projection = $2)
+        FROM public.subscriptions s WHERE s.stripe_subscription_id = $1
+        """
+    /// `$1` subscription row id (uuid), `$2` projection name.
+    static let selectByRowID = """
+        SELECT to_jsonb(s)::text, (SELECT position FROM ledger.checkpoints WHERE projection = $2)
+        FROM public.subscriptions s WHERE s.id = $1::uuid
+        """
+}

@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import LedgerCore
+import LedgerPostgres
+import LedgerServer
+import Logging
+import Metrics
+
+/// `ledger serve`: the HTTP service — Stripe webhooks in, the read API, health and metrics out.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Receive Stripe webhooks, serve the read API and keep the projection current.",
+        discussion: """
+            POST /webhooks/stripe verifies Stripe-Signature with the secrets in
+            STRIPE_WEBHOOK_SECRETS (comma-separated) or --webhook-secrets-file (one
+            per line; several at once for rotation) and answers 200 only once the
+            event is committed to the log (a redelivery: 200 with its original
+            position); 400 for a bad signature, a stale or future timestamp or an
+            invalid event (a signed invalid body is kept in ledger.rejected_inputs);
+            413 over --body-limit; 503 when the database is unreachable, so Stripe
+            retries. Without a secret every delivery is answered 503.
+
+            The read API under /v1 (events, subscriptions, history, state, status)
+            needs Authorization: Bearer <token>, with tokens from LEDGER_API_TOKENS
+            (comma-separated) or --api-tokens-file; with none it is off (404).
+            Secrets and tokens are never taken from flags, which the process list
+            shows.
+
+            Also: /healthz (the process is up), /readyz (the database answers and
+            every migration is applied), /metrics (Prometheus), /openapi.yaml. A
+            catch-up projector follows the log in the same process (--no-projector
+            leaves that to `ledger project --follow`); it restores its state from the
+            newest valid snapshot in --snapshot-dir, as `ledger project` does. SIGTERM or SIGINT: stop
+            accepting, finish the requests in flight, stop the projector, commit
+            what is queued, exit 0. Logs go to standard error, at info level unless
+            --log-level or LEDGER_LOG_LEVEL says otherwise.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+    @OptionGroup var snapshots: SnapshotOptions
+    @Option(help: "Address to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
+    @Option(help: "Port to listen on (0: any free port, printed on start).") var port = 8080
+    @Option(
+        help: ArgumentHelp(
+            "File of Stripe webhook signing secrets, one per line (default: STRIPE_WEBHOOK_SECRETS).",
+            valueName: "file"))
+    var webhookSecretsFile: String?
+    @Option(
+        help: ArgumentHelp(
+            "File of read API bearer tokens, one per line (default: LEDGER_API_TOKENS).", valueName: "file"))
+    var apiTokensFile: String?
+    @Option(help: ArgumentHelp("Largest webhook body accepted, in bytes (larger: 413).", valueName: "bytes"))
+    var bodyLimit = Limits.webhookBodyBytesDefault
+    @Option(
+        help: ArgumentHelp(
+            "Most seconds a signature's timestamp may be from now, either way (Stripe's default: 300).",
+            valueName: "seconds"))
+    var signatureTolerance = StripeSignature.toleranceSecondsDefault
+    @Option(help: "Database connections (each a thread) for the read API, /readyz and /metrics.")
+    var databaseConnections = Limits.databasePoolConnectionsDefault
+    @Flag(help: "Do not run the catch-up projector in this process.") var noProjector = false
+    @Flag(
+        help: ArgumentHelp(
+            "Append each webhook in a transaction of its own instead of group commit (for benchmarks)."))
+    var noGroupCommit = false
+    @Option(help: ArgumentHelp("Directory of migrations /readyz checks against.", valueName: "dir"))
+    var migrations: String?
+    @Option(help: ArgumentHelp("The OpenAPI document served at /openapi.yaml.", valueName: "file"))
+    var openapi: String?
+
+    func validate() throws {
+        let problems = try makeConfiguration().problems()
+        if let first = problems.first { throw ValidationError(first) }
+    }
+
+    func run() async throws {
+        var logger = logging.makeLogger(label: "ledger.serve", defaultLevel: .info)
+        logger[metadataKey: "pid"] = "\(getpid())"
+        let configuration = try makeConfiguration()
+        if configuration.webhookSecrets.isEmpty {
+            logger.warning("no webhook signing secret configured: every delivery is answered 503")
+        }
+        if configuration.apiTokens.isEmpty { logger.notice("no API token configured: the read API is off") }
+        if configuration.openAPIDocument == nil { logger.warning("docs/openapi.yaml not found: /openapi.yaml is 404") }
+        let server = LedgerHTTPServer(configuration: configuration, logger: logger)
+        // Hummingbird's per-route request metrics go to the same registry as the ledger's own.
+        MetricsSystem.bootstrap(server.metrics.factory)
+        try await server.run { port in
+            print("ledger serve: listening on http://\(configuration.host):\(port)")
+            fflush(nil)
+        }
+    }
+
+    private func makeConfiguration() throws -> ServerConfiguration {
+        let environment = ProcessInfo.processInfo.environment
+        var configuration = ServerConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.databaseURL = database.resolvedURL
+        configuration.webhookBodyBytesMax = bodyLimit
+        configuration.signatureToleranceSeconds = signatureTolerance
+        configuration.databaseConnections = databaseConnections
+        configuration.projector = !noProjector
+        configuration.snapshots = snapshots.policy(replayFromSnapshots: true)
+        configuration.groupCommit = !noGroupCommit
+        do {
+            configuration.webhookSecrets = try credentials(
+                file: webhookSecretsFile, variable: "STRIPE_WEBHOOK_SECRETS", environment)
+            configuration.apiTokens = try credentials(file: apiTokensFile, variable: "LEDGER_API_TOKENS", environment)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        configuration.migrations = try MigrationSource.locate(explicit: migrations, environment: environment)
+        configuration.openAPIDocument = OpenAPIDocument.locate(explicit: openapi, environment: environment)
+        return configuration
+    }
+
+    private func credentials(file: String?, variable: String, _ environment: [String: String]) throws(Credentials
+        .Invalid)
+        -> [String]
+    {
+        if let file { return try Credentials.read(file: file) }
+        return try Credentials.parse(commaSeparated: environment[variable] ?? "", origin: variable)
+    }
+}
