@@ -3,11 +3,12 @@ import LedgerCore
 
 /// The append-only event log in `ledger.events`, over one connection.
 ///
-/// Appends serialise on the row of `ledger.head` (locked `FOR UPDATE` until
-/// commit), so positions are gapless and commit in order. Each append is one
-/// transaction: existing ids answered as duplicates, expected versions checked,
-/// new events hashed into the chain, written with binary COPY, the head moved,
-/// and `ledger_events` notified with the new head position.
+/// Appends serialise on the row of `ledger.head` (locked by `ledger.lock_head()`
+/// until commit), so positions are gapless and commit in order. Each append is
+/// one transaction: existing ids answered as duplicates, expected versions
+/// checked, new events hashed into the chain and written with binary COPY. The
+/// database moves the head to the newest stored event and notifies
+/// `ledger_events` (migration 010), refusing any head that is not exactly that.
 public struct EventStore {
     /// The channel every append notifies, with the new head position as payload.
     public static let notificationChannel = "ledger_events"
@@ -38,7 +39,8 @@ public struct EventStore {
         // An append is its own transaction: committing inside a caller's would commit theirs.
         precondition(!connection.isInTransaction, "EventStore.append must not run inside an open transaction")
         // Round trips are the cost under contention (the head lock is held across
-        // them), so each step is one: begin+lock, look-up, COPY, advance, commit.
+        // them), so each step is one: begin+lock, look-up, COPY, commit. The COPY's
+        // statement trigger moves the head and notifies, in the same round trip.
         let head = try beginAndLockHead()
         do {
             let events = batches.flatMap(\.events)
@@ -46,7 +48,6 @@ public struct EventStore {
             let results = batches.map { plan.add($0, recordedAt: recordedAt) }
             if !plan.newEvents.isEmpty {
                 try write(plan.newEvents)
-                try connection.query(Self.advanceHead, [plan.head.position, plan.head.hash])
             }
             try connection.execute("COMMIT")
             return results
@@ -92,9 +93,11 @@ func isSourceName(_ source: String) -> Bool {
 
 extension EventStore {
     /// Opens the transaction and takes the append lock with the chain head. No parameters.
-    static let beginAndLockHeadStatement = "BEGIN; SELECT position, hash FROM ledger.head FOR UPDATE"
-    /// `$1` new head position, `$2` its chain hash; also notifies `ledger_events`.
-    static let advanceHead = "SELECT ledger.advance_head($1, $2)"
+    ///
+    /// `ledger.lock_head()` locks the head row `FOR UPDATE` on the appender's behalf, so an appender
+    /// needs no UPDATE privilege on `ledger.head`; the head itself moves only by the trigger that
+    /// follows every insert into `ledger.events`.
+    static let beginAndLockHeadStatement = "BEGIN; SELECT position, hash FROM ledger.lock_head()"
     /// One look-up for a batch: rows of kind 'e' are stored events among the candidates
     /// (`$1` event ids, uuid[]; `$2` source event ids, text[]) with their position; rows
     /// of kind 'v' are the current version of each stream in `$3` (text[]), 0 if none.
