@@ -15,7 +15,9 @@ struct PaymentIntentFact: Sendable, Hashable {
 
 extension PaymentIntentFact {
     /// Reads `object` as a PaymentIntent; returns its id and fact, or nil without an `id`.
-    static func read(_ object: JSONValue, event: ProjectedEventKind.PaymentIntentEvent) -> (String, Self)? {
+    static func read(
+        _ object: JSONValue, event: ProjectedEventKind.PaymentIntentEvent, reading: inout FieldReading
+    ) -> (String, Self)? {
         guard let id = object["id"].string else { return nil }
         let error = object["last_payment_error"]
         let stripeStatus = object["status"].string ?? ""
@@ -28,8 +30,11 @@ extension PaymentIntentFact {
         default: status = .pending
         }
         let types = object["payment_method_types"].elements.compactMap(\.string)
+        if let problem = object["metadata"].jsonbProblem {
+            reading.record(.valueDoesNotFit(column: "metadata", problem + ", which jsonb cannot hold"))
+        }
         let fact = PaymentIntentFact(
-            amount: object["amount"].int64, currency: object["currency"].string, status: status,
+            amount: reading.integer(object["amount"], "amount"), currency: object["currency"].string, status: status,
             failureMessage: error["message"].string, cancellationReason: object["cancellation_reason"].string,
             invoiceID: object["invoice"].string ?? object["invoice"]["id"].string,
             methodType: error["payment_method"]["type"].string ?? (types.count == 1 ? types[0] : nil),
@@ -51,11 +56,11 @@ struct ChargeFact: Sendable, Hashable {
     var invoiceID: String?
 
     /// Reads `object` as a Charge; returns its PaymentIntent id and fact, or nil when it names none.
-    static func read(_ object: JSONValue) -> (String, Self)? {
+    static func read(_ object: JSONValue, reading: inout FieldReading) -> (String, Self)? {
         guard let paymentIntentID = object["payment_intent"].string ?? object["payment_intent"]["id"].string
         else { return nil }
-        let amount = object["amount"].int64
-        let refunded = object["amount_refunded"].int64 ?? 0
+        let amount = reading.integer(object["amount"], "amount")
+        let refunded = reading.integer(object["amount_refunded"], "amount_refunded") ?? 0
         // Invariant: a refund only counts as full when Stripe says so or the whole amount came back.
         let full = object["refunded"].bool == true || (amount.map { $0 > 0 && refunded >= $0 } ?? false)
         let status: PaymentStatus
@@ -83,7 +88,7 @@ struct InvoiceFact: Sendable, Hashable {
     var currency: String?
 
     /// Reads `object` as an Invoice; returns its id and fact, or nil without an `id`.
-    static func read(_ object: JSONValue, status: PaymentStatus) -> (String, Self)? {
+    static func read(_ object: JSONValue, status: PaymentStatus, reading: inout FieldReading) -> (String, Self)? {
         guard let id = object["id"].string else { return nil }
         let subscription =
             object["subscription"].string ?? object["subscription"]["id"].string
@@ -92,7 +97,8 @@ struct InvoiceFact: Sendable, Hashable {
         let fact = InvoiceFact(
             subscriptionID: subscription,
             paymentIntentID: object["payment_intent"].string ?? object["payment_intent"]["id"].string,
-            status: status, amountDue: object["amount_due"].int64, currency: object["currency"].string)
+            status: status, amountDue: reading.integer(object["amount_due"], "amount_due"),
+            currency: object["currency"].string)
         return (id, fact)
     }
 }
@@ -104,13 +110,15 @@ struct InvoicePaymentFact: Sendable, Hashable {
     var currency: String?
 
     /// Reads `object` as an InvoicePayment; returns its PaymentIntent id and fact, or nil when it names none.
-    static func read(_ object: JSONValue) -> (String, Self)? {
+    static func read(_ object: JSONValue, reading: inout FieldReading) -> (String, Self)? {
         let payment = object["payment"]
         guard let paymentIntentID = payment["payment_intent"].string ?? payment["payment_intent"]["id"].string,
             let invoiceID = object["invoice"].string ?? object["invoice"]["id"].string
         else { return nil }
         let fact = InvoicePaymentFact(
-            invoiceID: invoiceID, amount: object["amount_paid"].int64 ?? object["amount_requested"].int64,
+            invoiceID: invoiceID,
+            amount: reading.integer(object["amount_paid"], "amount_paid")
+                ?? reading.integer(object["amount_requested"], "amount_requested"),
             currency: object["currency"].string)
         return (paymentIntentID, fact)
     }

@@ -104,26 +104,46 @@ public enum ParkReason: Sendable, Hashable, CustomStringConvertible {
     case amountOutOfRange(Int64)
     case invalidCurrency(String)
     case invalidStatus(String)
+    /// A value PostgreSQL would refuse in `column` (U+0000, too long, outside `numeric`), with why.
+    case valueDoesNotFit(column: String, String)
+    /// A time in Unix seconds outside the ledger's window, 1970–9999 (``EventTime/secondsWindow``).
+    case timeOutOfRange(field: String, Int64)
+    /// A field that must be an integer holds something else (a fraction, an exponent, a string…).
+    case notAnInteger(field: String, String)
+    /// Stripe's `created` lies further after the moment the ledger recorded the event than clocks can
+    /// disagree (``Limits/eventCreatedAheadSecondsMax``): it would outrank every genuine later event.
+    case createdInTheFuture(created: Int64, recordedAt: EventTime)
 
     public var description: String {
         switch self {
-        case .malformedBody(let message): "body is not readable JSON: \(message)"
+        case .malformedBody(let message):
+            "body is not readable JSON: \(DisplayText.escaped(message, charactersMax: 200))"
         case .missingField(let path): "required field \(path) is missing"
         case .missingLicenseID: "subscription metadata has no license_id"
-        case .invalidLicenseID(let value): "metadata license_id '\(value)' is not a UUID"
+        case .invalidLicenseID(let value): "metadata license_id '\(shown(value))' is not a UUID"
         case .missingPlanType: "no plan_type in metadata and no price → plan mapping for the price"
-        case .invalidPlanType(let value): "plan_type '\(value)' is not one of free, starter, pro, enterprise"
-        case .unsupportedInterval(let value): "recurring interval '\(value)' is neither month nor year"
+        case .invalidPlanType(let value): "plan_type '\(shown(value))' is not one of free, starter, pro, enterprise"
+        case .unsupportedInterval(let value): "recurring interval '\(shown(value))' is neither month nor year"
         case .mixedIntervals: "subscription items bill on different intervals"
         case .mixedCurrencies: "subscription items are priced in different currencies"
         case .missingUnitAmount: "an item's price has no unit_amount (tiered or custom pricing)"
         case .negativeAmount(let value): "amount \(value) is negative"
         case .amountOutOfRange(let value): "amount \(value) does not fit the INTEGER column"
-        case .invalidCurrency(let value): "currency '\(value)' is not a three-letter code"
-        case .invalidStatus(let value): "status '\(value)' is not a known status"
+        case .invalidCurrency(let value): "currency '\(shown(value))' is not a three-letter code"
+        case .invalidStatus(let value): "status '\(shown(value))' is not a known status"
+        case .valueDoesNotFit(let column, let problem): "\(column) \(problem)"
+        case .timeOutOfRange(let field, let seconds):
+            "\(field) \(seconds) is outside the ledger's window (Unix seconds 0…253402300799, years 1970–9999)"
+        case .notAnInteger(let field, let found): "\(field) must be an integer (got \(shown(found)))"
+        case .createdInTheFuture(let created, let recordedAt):
+            "created \(created) (\(EventTime(secondsSinceEpoch: created))) is more than "
+                + "\(Limits.eventCreatedAheadSecondsMax) s after the event was recorded (\(recordedAt))"
         }
     }
 }
+
+/// A value from an event, as a reason quotes it: control characters escaped, cut short.
+private func shown(_ value: String) -> String { DisplayText.escaped(value) }
 
 /// The object a parked event belongs to; a later valid event for the same object clears it.
 public enum ProjectionObjectKey: Sendable, Hashable, Comparable {

@@ -24,25 +24,16 @@ struct PaymentRecord: Sendable, Hashable {
 
 extension ProjectionState {
     mutating func applyPaymentIntent(_ id: String, _ fact: PaymentIntentFact, _ context: EventContext) -> ApplyOutcome {
-        if let reason = Self.paymentProblem(amount: fact.amount, currency: fact.currency) {
-            return park(.payment(id), position: context.position, type: context.type, reason: reason)
-        }
-        return updatePayment(id, context, fact: fact, rank: fact.status.tieRank, at: \.paymentIntent)
+        updatePayment(id, context, fact: fact, rank: fact.status.tieRank, at: \.paymentIntent)
     }
 
     mutating func applyCharge(_ id: String, _ fact: ChargeFact, _ context: EventContext) -> ApplyOutcome {
-        if let reason = Self.paymentProblem(amount: fact.amount, currency: fact.currency) {
-            return park(.payment(id), position: context.position, type: context.type, reason: reason)
-        }
-        return updatePayment(id, context, fact: fact, rank: fact.status.tieRank, at: \.charge)
+        updatePayment(id, context, fact: fact, rank: fact.status.tieRank, at: \.charge)
     }
 
     mutating func applyInvoicePayment(_ id: String, _ fact: InvoicePaymentFact, _ context: EventContext) -> ApplyOutcome
     {
-        if let reason = Self.paymentProblem(amount: fact.amount, currency: fact.currency) {
-            return park(.payment(id), position: context.position, type: context.type, reason: reason)
-        }
-        return updatePayment(id, context, fact: fact, rank: PaymentStatus.succeeded.tieRank, at: \.invoicePayment)
+        updatePayment(id, context, fact: fact, rank: PaymentStatus.succeeded.tieRank, at: \.invoicePayment)
     }
 
     /// An invoice event: keeps the newest fact per invoice, links it to its subscription and (pre-2025) its intent.
@@ -126,15 +117,5 @@ extension ProjectionState {
             result.formUnion(paymentsByInvoice[invoice] ?? [])
         }
         return result
-    }
-
-    /// A reason to park a payment fact whose amount or currency the table cannot hold.
-    static func paymentProblem(amount: Int64?, currency: String?) -> ParkReason? {
-        if let amount, amount < 0 { return .negativeAmount(amount) }
-        if let amount, Int32(exactly: amount) == nil { return .amountOutOfRange(amount) }
-        if let currency, currency.utf8.count != 3 || !currency.utf8.allSatisfy(SubscriptionValidation.isLetter) {
-            return .invalidCurrency(currency)
-        }
-        return nil
     }
 }

@@ -21,8 +21,9 @@ public struct ProjectionState: Sendable {
     /// Bumped whenever the mapping changes, so a snapshot or checkpoint of another version is not reused.
     ///
     /// Covers the MRR ledger the rows feed (``LedgerProjections``): 2 added `mrr_movements` and
-    /// `mrr_daily`, which a checkpoint of version 1 never wrote.
-    public static let projectorVersion = 2
+    /// `mrr_daily`, which a checkpoint of version 1 never wrote; 3 parks values the tables cannot hold
+    /// (schema limits, times outside 1970–9999, `created` from the future) that 2 wrote or failed on.
+    public static let projectorVersion = 3
 
     public let configuration: ProjectionConfiguration
     var subscriptions: [String: SubscriptionRecord] = [:]
@@ -55,36 +56,88 @@ public struct ProjectionState: Sendable {
             return park(.event(event.position), event: event, reason: .malformedBody(error.description))
         }
         let root = tape.root
+        let created: Int64
+        switch Self.created(root["created"], event: event) {
+        case .success(let seconds): created = seconds
+        case .failure(let problem): return park(.event(event.position), event: event, reason: problem.reason)
+        }
         let context = EventContext(
             kind: kind, type: event.type, position: event.position,
-            eventID: root["id"].string ?? event.sourceEventID ?? "",
-            created: root["created"].int64 ?? event.occurredAt.microsecondsSinceEpoch / 1_000_000)
+            eventID: root["id"].string ?? event.sourceEventID ?? "", created: created)
         let object = root["data"]["object"]
+        var reading = FieldReading()
         switch kind {
         case .subscriptionCreated, .subscriptionUpdated, .subscriptionDeleted, .subscriptionPaused,
             .subscriptionResumed, .subscriptionTrialWillEnd, .subscriptionPendingUpdateApplied,
             .subscriptionPendingUpdateExpired:
             guard let snapshot = SubscriptionSnapshot(object: object, previous: root["data"]["previous_attributes"])
             else { return park(.event(event.position), event: event, reason: .missingField("data.object.id/status")) }
+            // An id the row cannot hold cannot name the object either: the event is parked on its own.
+            if let problem = ProjectedColumn.Subscriptions.stripeSubscriptionID.problem(storing: snapshot.id) {
+                return park(.event(event.position), event: event, reason: problem)
+            }
             return applySubscription(snapshot, context)
         case .paymentIntent(let paymentEvent):
-            guard let (id, fact) = PaymentIntentFact.read(object, event: paymentEvent) else {
+            guard let (id, fact) = PaymentIntentFact.read(object, event: paymentEvent, reading: &reading) else {
                 return park(.event(event.position), event: event, reason: .missingField("data.object.id"))
+            }
+            if let problem = PaymentValueCheck.identifier(id) {
+                return park(.event(event.position), event: event, reason: problem)
+            }
+            if let problem = reading.problem ?? PaymentValueCheck.problem(fact) {
+                return park(.payment(id), event: event, reason: problem)
             }
             return applyPaymentIntent(id, fact, context)
         case .invoicePaid, .invoicePaymentSucceeded, .invoicePaymentFailed:
             let status: PaymentStatus = kind == .invoicePaymentFailed ? .failed : .succeeded
-            guard let (id, fact) = InvoiceFact.read(object, status: status) else {
+            guard let (id, fact) = InvoiceFact.read(object, status: status, reading: &reading) else {
                 return park(.event(event.position), event: event, reason: .missingField("data.object.id"))
+            }
+            // Invoices have no row of their own: a value their payments cannot hold parks the event alone.
+            if let problem = reading.problem ?? PaymentValueCheck.problem(fact, invoiceID: id) {
+                return park(.event(event.position), event: event, reason: problem)
             }
             return applyInvoice(id, fact, context)
         case .invoicePaymentPaid:
-            guard let (id, fact) = InvoicePaymentFact.read(object) else { return .ignored(.noPaymentIntent) }
+            guard let (id, fact) = InvoicePaymentFact.read(object, reading: &reading) else {
+                return .ignored(.noPaymentIntent)
+            }
+            if let problem = PaymentValueCheck.identifier(id) {
+                return park(.event(event.position), event: event, reason: problem)
+            }
+            if let problem = reading.problem ?? PaymentValueCheck.problem(fact) {
+                return park(.payment(id), event: event, reason: problem)
+            }
             return applyInvoicePayment(id, fact, context)
         case .chargeSucceeded, .chargeFailed, .chargeRefunded:
-            guard let (id, fact) = ChargeFact.read(object) else { return .ignored(.noPaymentIntent) }
+            guard let (id, fact) = ChargeFact.read(object, reading: &reading) else { return .ignored(.noPaymentIntent) }
+            if let problem = PaymentValueCheck.identifier(id) {
+                return park(.event(event.position), event: event, reason: problem)
+            }
+            if let problem = reading.problem ?? PaymentValueCheck.problem(fact) {
+                return park(.payment(id), event: event, reason: problem)
+            }
             return applyCharge(id, fact, context)
         }
+    }
+
+    /// Stripe's `created` of `event` (its `occurred_at` when the body has none): within the ledger's window
+    /// and not beyond ``Limits/eventCreatedAheadSecondsMax`` after the event was recorded.
+    ///
+    /// Invariant: an object's order is decided by `created`, so a value from the far future would outrank
+    /// every genuine later event of its object for good; such an event is parked as its own object instead.
+    static func created(_ value: JSONValue, event: RecordedEvent) -> Result<Int64, SubscriptionValidation.Failure> {
+        var reading = FieldReading()
+        let seconds = reading.time(value, "created") ?? event.occurredAt.microsecondsSinceEpoch / 1_000_000
+        if let problem = reading.problem { return .failure(.init(reason: problem)) }
+        guard EventTime.secondsWindow.contains(seconds) else {
+            return .failure(.init(reason: .timeOutOfRange(field: "created", seconds)))
+        }
+        let recorded = event.recordedAt.microsecondsSinceEpoch / 1_000_000
+        guard seconds <= recorded + Limits.eventCreatedAheadSecondsMax else {
+            return .failure(.init(reason: .createdInTheFuture(created: seconds, recordedAt: event.recordedAt)))
+        }
+        return .success(seconds)
     }
 
     /// Records `reason` for `key`, replacing an older parked event of the same object.

@@ -30,6 +30,9 @@ struct SubscriptionSnapshot: Sendable, Hashable {
     var chainValues: [String: String]
     /// Canonical values of the ``chainKeys`` in this event's `data.previous_attributes`.
     var previousValues: [String: String]
+    /// The first value present but unusable (a fractional time, a year beyond 9999, metadata jsonb refuses):
+    /// the snapshot cannot become a row.
+    var problem: ParkReason?
 
     /// Keys whose `previous_attributes` can chain two same-second events (items are too large to compare).
     static let chainKeys: [StaticString] = [
@@ -43,20 +46,27 @@ struct SubscriptionSnapshot: Sendable, Hashable {
         self.id = id
         self.status = status
         customerID = object["customer"].string ?? object["customer"]["id"].string
+        var reading = FieldReading()
         cancelAtPeriodEnd = object["cancel_at_period_end"].bool ?? false
-        canceledAt = object["canceled_at"].int64
-        trialStart = object["trial_start"].int64
-        trialEnd = object["trial_end"].int64
-        items = object["items"]["data"].elements.map(Self.item)
+        canceledAt = reading.time(object["canceled_at"], "canceled_at")
+        trialStart = reading.time(object["trial_start"], "trial_start")
+        trialEnd = reading.time(object["trial_end"], "trial_end")
+        let itemValues = object["items"]["data"].elements
+        items = itemValues.map { Self.item($0, reading: &reading) }
         // Old shape on the subscription; new shape on the items (earliest start, latest end).
         periodStart =
-            object["current_period_start"].int64
-            ?? object["items"]["data"].elements.compactMap { $0["current_period_start"].int64 }.min()
+            reading.time(object["current_period_start"], "current_period_start")
+            ?? itemValues.compactMap { reading.time($0["current_period_start"], "items.data[].current_period_start") }
+            .min()
         periodEnd =
-            object["current_period_end"].int64
-            ?? object["items"]["data"].elements.compactMap { $0["current_period_end"].int64 }.max()
+            reading.time(object["current_period_end"], "current_period_end")
+            ?? itemValues.compactMap { reading.time($0["current_period_end"], "items.data[].current_period_end") }
+            .max()
         currency = object["currency"].string ?? items.first?.currency
         let metadata = object["metadata"]
+        if let jsonbProblem = metadata.jsonbProblem {
+            reading.record(.valueDoesNotFit(column: "metadata", jsonbProblem + ", which jsonb cannot hold"))
+        }
         self.metadata = metadata.isObject ? metadata.canonicalJSON : "{}"
         licenseID = metadata["license_id"].string
         planType = metadata["plan_type"].string
@@ -73,18 +83,21 @@ struct SubscriptionSnapshot: Sendable, Hashable {
         }
         self.chainValues = chainValues
         self.previousValues = previousValues
+        self.problem = reading.problem
     }
 
-    private static func item(_ item: JSONValue) -> Item {
+    private static func item(_ item: JSONValue, reading: inout FieldReading) -> Item {
         let price = item["price"]
         let plan = item["plan"]
         let recurring = price["recurring"]
         return Item(
             priceID: price["id"].string ?? plan["id"].string,
-            unitAmount: price["unit_amount"].int64 ?? plan["amount"].int64,
-            quantity: item["quantity"].int64 ?? 1,
+            unitAmount: reading.integer(price["unit_amount"], "items.data[].price.unit_amount")
+                ?? reading.integer(plan["amount"], "items.data[].plan.amount"),
+            quantity: reading.integer(item["quantity"], "items.data[].quantity") ?? 1,
             interval: recurring["interval"].string ?? plan["interval"].string,
-            intervalCount: recurring["interval_count"].int64 ?? plan["interval_count"].int64,
+            intervalCount: reading.integer(recurring["interval_count"], "items.data[].price.recurring.interval_count")
+                ?? reading.integer(plan["interval_count"], "items.data[].plan.interval_count"),
             currency: price["currency"].string ?? plan["currency"].string)
     }
 

@@ -24,6 +24,9 @@ enum SubscriptionValidation {
 
     /// Checks every CHECK and NOT NULL the `subscriptions` table enforces, except the license's existence.
     static func validate(_ s: SubscriptionSnapshot, configuration: ProjectionConfiguration) -> Self {
+        if let problem = s.problem ?? ProjectedColumn.Subscriptions.stripeCustomerID.problem(storing: s.customerID) {
+            return .invalid(problem)
+        }
         guard let status = SubscriptionStatus(rawValue: s.status) else { return .invalid(.invalidStatus(s.status)) }
         guard let licenseText = s.licenseID, !licenseText.isEmpty else { return .invalid(.missingLicenseID) }
         guard let licenseID = UUID(uuidString: licenseText) else { return .invalid(.invalidLicenseID(licenseText)) }

@@ -57,13 +57,16 @@ enum ProjectionFixtures {
             created: (envelope["created"] as? NSNumber)?.int64Value ?? 0)
     }
 
-    static func recorded(body: [UInt8], type: String, position: Int64, created: Int64) -> RecordedEvent {
+    /// An event recorded at `recordedAt` seconds (by default the moment it was created).
+    static func recorded(
+        body: [UInt8], type: String, position: Int64, created: Int64, recordedAt: Int64? = nil
+    ) -> RecordedEvent {
         RecordedEvent(
             position: position, eventID: UUID(version5Name: "event-\(position)"), streamID: "stripe",
             streamVersion: position,
             type: type, source: "stripe", sourceEventID: nil, occurredAt: EventTime(secondsSinceEpoch: created),
-            recordedAt: EventTime(secondsSinceEpoch: created), customerID: nil, body: body, metadata: "{}",
-            hash: [])
+            recordedAt: EventTime(secondsSinceEpoch: recordedAt ?? created), customerID: nil, body: body,
+            metadata: "{}", hash: [])
     }
 
     /// Sets `data.object[key]` of an envelope.

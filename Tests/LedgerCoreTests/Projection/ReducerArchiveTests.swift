@@ -142,6 +142,9 @@ import Testing
         try subscription(11, ["currency": "dollars"])
         try subscription(12, ["status": "on_hold"])
         try subscription(13, ["status": NSNull()])
+        try subscription(14, ["current_period_end": 99_999_999_999_999])
+        try subscription(15, ["canceled_at": 1.5])
+        try subscription(16, ["metadata": ["license_id": F.licenseID, "plan_type": "starter", "note": "a\u{0}b"]])
         try subscription(20)
         try subscription(120, ["id": "sub_20"], plan: "gold")
         envelopes.append(
@@ -151,6 +154,13 @@ import Testing
             F.recorded(
                 body: Array(#"{"id": "evt_1", "data": {"#.utf8), type: "invoice.paid",
                 position: Int64(events.count + 1), created: t0))
+        // Created a year after it was recorded: parked on its own, it cannot pin sub_17.
+        let future = try Lifecycle.subscription(at: t0 + 31_536_000, ["id": "sub_17"])
+        let futureBody = try JSONSerialization.data(withJSONObject: future, options: [.sortedKeys])
+        events.append(
+            F.recorded(
+                body: Array(futureBody), type: future["type"] as? String ?? "", position: Int64(events.count + 1),
+                created: t0 + 31_536_000, recordedAt: t0))
         return events
     }
 
@@ -171,12 +181,16 @@ import Testing
         case .amountOutOfRange: "amountOutOfRange"
         case .invalidCurrency: "invalidCurrency"
         case .invalidStatus: "invalidStatus"
+        case .valueDoesNotFit: "valueDoesNotFit"
+        case .timeOutOfRange: "timeOutOfRange"
+        case .notAnInteger: "notAnInteger"
+        case .createdInTheFuture: "createdInTheFuture"
         }
     }
 
     @Test func parkedEventsOfEveryReasonRoundTrip() throws {
         let state = F.project(try Self.parkingEvents())
-        #expect(Set(state.parked.values.map { Self.caseName($0.reason) }).count == 14)
+        #expect(Set(state.parked.values.map { Self.caseName($0.reason) }).count == 18)
         #expect(state.parked.keys.contains(.payment(Lifecycle.pi)))
         #expect(state.parked.keys.contains { if case .event = $0 { true } else { false } })
         #expect(state.parked[.subscription("sub_20")] != nil)

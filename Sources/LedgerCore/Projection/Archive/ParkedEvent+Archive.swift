@@ -31,6 +31,18 @@ extension ParkReason: ArchiveCodable {
         case .amountOutOfRange(let value): writer.write(tag: 12, value)
         case .invalidCurrency(let value): writer.write(tag: 13, value)
         case .invalidStatus(let value): writer.write(tag: 14, value)
+        case .valueDoesNotFit(let column, let problem):
+            writer.write(tag: 15, column)
+            writer.write(problem)
+        case .timeOutOfRange(let field, let seconds):
+            writer.write(tag: 16, field)
+            writer.write(seconds)
+        case .notAnInteger(let field, let found):
+            writer.write(tag: 17, field)
+            writer.write(found)
+        case .createdInTheFuture(let created, let recordedAt):
+            writer.write(tag: 18, created)
+            writer.write(recordedAt.microsecondsSinceEpoch)
         }
     }
 
@@ -50,6 +62,18 @@ extension ParkReason: ArchiveCodable {
         case 12: self = .amountOutOfRange(try reader.read("parked.reason.amount"))
         case 13: self = .invalidCurrency(try reader.read("parked.reason.value"))
         case 14: self = .invalidStatus(try reader.read("parked.reason.value"))
+        case 15:
+            self = .valueDoesNotFit(
+                column: try reader.read("parked.reason.column"), try reader.read("parked.reason.problem"))
+        case 16:
+            self = .timeOutOfRange(
+                field: try reader.read("parked.reason.field"), try reader.read("parked.reason.seconds"))
+        case 17:
+            self = .notAnInteger(field: try reader.read("parked.reason.field"), try reader.read("parked.reason.found"))
+        case 18:
+            self = .createdInTheFuture(
+                created: try reader.read("parked.reason.created"),
+                recordedAt: EventTime(microsecondsSinceEpoch: try reader.read("parked.reason.recordedAt")))
         case let tag: throw reader.invalid("park reason tag \(tag) is unknown")
         }
     }

@@ -70,6 +70,7 @@ extension SubscriptionSnapshot {
         writer.write(planType)
         writer.write(chainValues)
         writer.write(previousValues)
+        writer.write(problem)
     }
 
     init(from reader: inout ArchiveReader, id: String) throws(ReducerArchiveError) {
@@ -89,6 +90,7 @@ extension SubscriptionSnapshot {
         planType = try reader.read("snapshot.planType")
         chainValues = try reader.read("snapshot.chainValues")
         previousValues = try reader.read("snapshot.previousValues")
+        problem = try reader.read("snapshot.problem")
     }
 }
 

@@ -25,22 +25,25 @@ extension ProjectionState {
             return EventSubject()
         }
         let object = tape.root["data"]["object"]
+        var reading = FieldReading()  // the subject is the ids; the values' problems are the reducer's verdict
         switch kind {
         case .subscriptionCreated, .subscriptionUpdated, .subscriptionDeleted, .subscriptionPaused,
             .subscriptionResumed, .subscriptionTrialWillEnd, .subscriptionPendingUpdateApplied,
             .subscriptionPendingUpdateExpired:
             return EventSubject(subscriptionID: object["id"].string)
         case .paymentIntent(let paymentEvent):
-            return paymentSubject(PaymentIntentFact.read(object, event: paymentEvent)?.0)
+            return paymentSubject(PaymentIntentFact.read(object, event: paymentEvent, reading: &reading)?.0)
         case .invoicePaid, .invoicePaymentSucceeded, .invoicePaymentFailed:
-            guard let (invoice, fact) = InvoiceFact.read(object, status: .succeeded) else { return EventSubject() }
+            guard let (invoice, fact) = InvoiceFact.read(object, status: .succeeded, reading: &reading) else {
+                return EventSubject()
+            }
             let payments = (paymentsByInvoice[invoice] ?? []).union([fact.paymentIntentID].compactMap { $0 })
             return EventSubject(
                 subscriptionID: fact.subscriptionID ?? subscriptionID(ofInvoice: invoice), paymentIntentIDs: payments)
         case .invoicePaymentPaid:
-            return paymentSubject(InvoicePaymentFact.read(object)?.0)
+            return paymentSubject(InvoicePaymentFact.read(object, reading: &reading)?.0)
         case .chargeSucceeded, .chargeFailed, .chargeRefunded:
-            return paymentSubject(ChargeFact.read(object)?.0)
+            return paymentSubject(ChargeFact.read(object, reading: &reading)?.0)
         }
     }
 
