@@ -20,6 +20,8 @@ public enum StripeSignature {
         case malformedHeader
         case noSecretsConfigured
         case timestampOutsideTolerance(ageSeconds: Int64)
+        /// `t` is so far from now that the distance does not fit in 64 bits (e.g. `t=-9223372036854775808`).
+        case timestampOutOfRange
         case noMatchingSignature
 
         public var description: String {
@@ -28,7 +30,10 @@ public enum StripeSignature {
             case .malformedHeader: "Stripe-Signature header is not t=<seconds>,v1=<hex>"
             case .noSecretsConfigured: "no webhook signing secret is configured"
             case .timestampOutsideTolerance(let age):
-                age >= 0 ? "signature timestamp is \(age) s old" : "signature timestamp is \(-age) s in the future"
+                // `magnitude`, not `-age`: negation of Int64.min traps.
+                age >= 0
+                    ? "signature timestamp is \(age) s old" : "signature timestamp is \(age.magnitude) s in the future"
+            case .timestampOutOfRange: "signature timestamp is not a time near now (Unix seconds expected)"
             case .noMatchingSignature: "no v1 signature matches the payload with any configured secret"
             }
         }
@@ -44,8 +49,14 @@ public enum StripeSignature {
         guard header.utf8.count <= headerBytesMax, let parsed = parse(header) else {
             return .failure(.malformedHeader)
         }
-        let age = now - parsed.timestamp
-        guard abs(age) <= toleranceSeconds else { return .failure(.timestampOutsideTolerance(ageSeconds: age)) }
+        // `t` comes from an unauthenticated client and this runs before the HMAC: the distance is
+        // computed with overflow reported, never trapping (`t=-9223372036854775808` once killed the
+        // server). `age` can still be Int64.min, whose `abs` traps, so the range is checked both ways.
+        let (age, overflowed) = now.subtractingReportingOverflow(parsed.timestamp)
+        guard !overflowed else { return .failure(.timestampOutOfRange) }
+        guard age >= -toleranceSeconds, age <= toleranceSeconds else {
+            return .failure(.timestampOutsideTolerance(ageSeconds: age))
+        }
         var signed = Data("\(parsed.timestamp).".utf8)
         signed.append(contentsOf: payload)
         for secret in secrets {

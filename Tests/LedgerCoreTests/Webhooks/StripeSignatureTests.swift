@@ -76,4 +76,43 @@ struct StripeSignatureTests {
         }
         #expect(StripeSignature.verify(header: good, payload: body, secrets: [secret], now: now + 300) == .success(now))
     }
+
+    /// `t` comes from an unauthenticated client and is checked before the HMAC, so no secret is
+    /// needed to reach the arithmetic: every timestamp, at and beyond Int64's bounds, is refused
+    /// with a reason and never traps (`t=-9223372036854775808` once killed `ledger serve`).
+    @Test func timestampsAtAndBeyondInt64BoundsAreRefusedNeverTrap() {
+        let zeros = String(repeating: "0", count: 64)
+        let cases: [(String, StripeSignature.Failure)] = [
+            ("-9223372036854775808", .timestampOutOfRange),
+            ("9223372036854775807", .timestampOutsideTolerance(ageSeconds: now - Int64.max)),
+            ("-9223372036854775807", .timestampOutOfRange),
+            ("-1", .timestampOutsideTolerance(ageSeconds: now + 1)),
+            ("-\(now)", .timestampOutsideTolerance(ageSeconds: 2 * now)),
+            ("0", .timestampOutsideTolerance(ageSeconds: now)),
+            ("9223372036854775808", .malformedHeader),
+            ("-9223372036854775809", .malformedHeader),
+            (String(repeating: "9", count: 400), .malformedHeader),
+            ("-" + String(repeating: "9", count: 400), .malformedHeader),
+            ("1e10", .malformedHeader),
+            ("1732000000.5", .malformedHeader),
+        ]
+        for (timestamp, expected) in cases {
+            let header = "t=\(timestamp),v1=\(zeros)"
+            #expect(
+                StripeSignature.verify(header: header, payload: body, secrets: [secret], now: now)
+                    == .failure(expected), "t=\(timestamp.prefix(40))")
+        }
+        // The far ends of `now` itself (a broken clock) do not trap either.
+        for clock in [Int64.min, Int64.max, 0, -1] {
+            for timestamp: Int64 in [.min, .max, 0, -1, 1] {
+                let header = "t=\(timestamp),v1=\(zeros)"
+                let result = StripeSignature.verify(header: header, payload: body, secrets: [secret], now: clock)
+                #expect(result != .success(timestamp), "now \(clock), t \(timestamp)")
+            }
+        }
+        // Every refusal has words a caller can act on.
+        #expect(StripeSignature.Failure.timestampOutOfRange.description.contains("Unix seconds"))
+        #expect(
+            StripeSignature.Failure.timestampOutsideTolerance(ageSeconds: .min).description.hasSuffix("in the future"))
+    }
 }
