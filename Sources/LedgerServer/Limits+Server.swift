@@ -40,4 +40,18 @@ extension Limits {
     public static let connectionIdleSecondsMax = 75
     /// Longest a graceful shutdown waits for requests in flight before cancelling them.
     public static let shutdownGraceSecondsMax = 30
+
+    /// Longest a request body may take to arrive, from its head to its end; past it the answer is
+    /// 408 and the connection is closed. Stripe's bodies are a few KiB sent at once; a full
+    /// `webhookBodyBytesDefault` body still arrives in time at 1 Mbit/s. The idle timeout alone does
+    /// not bound a body: every byte trickled resets it.
+    public static let requestBodyReadSecondsMax = 10
+    /// Webhook bodies being read at once. A body must be read before its signature can be checked,
+    /// so these are unauthenticated: one more is answered 503 with `Retry-After` and nothing of it
+    /// is read. 128 × 1 MiB bodies hold ~165 MB at most (500 held ~640 MB before this bound); a
+    /// signed delivery reads its body in well under a millisecond, so honest load (Stripe, or
+    /// `tools/bench serve` with 64 connections) stays far below it.
+    public static let webhookBodyReadsInFlightMax = 128
+    /// Seconds a client is told to wait (`Retry-After`) after a 503.
+    public static let retryAfterSeconds = 5
 }

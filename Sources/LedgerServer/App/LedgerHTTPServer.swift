@@ -67,6 +67,9 @@ public final class LedgerHTTPServer: Sendable {
             router: router,
             server: .http1(
                 configuration: .init(
+                    additionalChannelHandlers: [
+                        RequestBodyDeadlineHandler(seconds: configuration.requestBodyReadSeconds)
+                    ],
                     idleTimeout: .seconds(Int64(Limits.connectionIdleSecondsMax)),
                     httpDecoderConfiguration: .init(
                         maxHeaderFieldSize: Limits.requestHeadBytesMax, maxHeaderListSize: Limits.requestHeadBytesMax,
@@ -106,7 +109,9 @@ public final class LedgerHTTPServer: Sendable {
         router.add(middleware: JSONErrorMiddleware())
         WebhookController<BasicRequestContext>(
             secrets: configuration.webhookSecrets, toleranceSeconds: configuration.signatureToleranceSeconds,
-            bodyBytesMax: configuration.webhookBodyBytesMax, appender: appender, writePool: writePool,
+            bodyBytesMax: configuration.webhookBodyBytesMax,
+            bodyReads: BodyReadPermits(limit: configuration.webhookBodyReadsInFlight), appender: appender,
+            writePool: writePool,
             metrics: metrics, logger: logger.with(component: "ledger.serve.webhooks")
         ).addRoutes(to: router)
         ReadAPIController<BasicRequestContext>(

@@ -20,6 +20,10 @@ public struct ServerConfiguration: Sendable {
     public var apiTokens: [String] = []
     /// Largest webhook body accepted, in bytes.
     public var webhookBodyBytesMax = Limits.webhookBodyBytesDefault
+    /// Longest a request body may take to arrive (408 and the connection closed past it).
+    public var requestBodyReadSeconds = Limits.requestBodyReadSecondsMax
+    /// Webhook bodies read at once (503 with Retry-After past it).
+    public var webhookBodyReadsInFlight = Limits.webhookBodyReadsInFlightMax
     /// How far a signature's timestamp may be from now, either way.
     public var signatureToleranceSeconds = StripeSignature.toleranceSecondsDefault
     /// Coalesce concurrent webhook appends into shared transactions (off only to measure it).
@@ -47,6 +51,12 @@ public struct ServerConfiguration: Sendable {
         }
         if !(1...Limits.signatureToleranceSecondsMax).contains(signatureToleranceSeconds) {
             problems.append("--signature-tolerance must be 1…\(Limits.signatureToleranceSecondsMax) seconds")
+        }
+        if !(1...Limits.requestBodyReadSecondsMax).contains(requestBodyReadSeconds) {
+            problems.append("the body read timeout must be 1…\(Limits.requestBodyReadSecondsMax) seconds")
+        }
+        if !(1...Limits.webhookBodyReadsInFlightMax).contains(webhookBodyReadsInFlight) {
+            problems.append("webhook body reads in flight must be 1…\(Limits.webhookBodyReadsInFlightMax)")
         }
         if !(1...Limits.databasePoolConnectionsMax).contains(databaseConnections) {
             problems.append("--database-connections must be 1…\(Limits.databasePoolConnectionsMax)")

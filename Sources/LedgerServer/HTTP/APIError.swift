@@ -1,8 +1,11 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import LedgerCore
 import LedgerPostgres
+import Logging
 import NIOCore
+import NIOHTTP1
 
 /// An error answered with its status and a JSON body `{"error": "…"}`.
 ///
@@ -30,7 +33,20 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible, Senda
 
     /// 503 with `Retry-After`, for a failure the caller should retry (Stripe does, on its own schedule).
     static func unavailable(_ message: String) -> APIError {
-        APIError(.serviceUnavailable, message, headers: [.retryAfter: "5"])
+        APIError(.serviceUnavailable, message, headers: [.retryAfter: "\(Limits.retryAfterSeconds)"])
+    }
+
+    /// 400 for a body whose HTTP framing is broken; the connection is closed after it.
+    static func malformedBody(_ error: HTTPParserError) -> APIError {
+        APIError(
+            .badRequest,
+            "the request body is not valid HTTP/1.1 framing (\(error)); send a Content-Length body "
+                + "or well-formed chunks", headers: [.connection: "close"])
+    }
+
+    /// 408 for a body that did not arrive in time; the connection is closed after it.
+    static func bodyTimedOut(_ error: RequestBodyTimedOut) -> APIError {
+        APIError(.requestTimeout, "\(error.description); send the whole body at once", headers: [.connection: "close"])
     }
 
     /// The answer for an error from the database layer: 503 when the database is unreachable,
@@ -119,7 +135,18 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 from: request, context: context)
         } catch let error as NIOTooManyBytesError {
             _ = error
-            return try APIError(.contentTooLarge, "request body too large").response(from: request, context: context)
+            return try APIError(.contentTooLarge, "request body too large", headers: [.connection: "close"])
+                .response(from: request, context: context)
+        } catch let error as HTTPParserError {
+            // The body's framing is broken (a bad chunk size, …): the client's fault, and the rest of
+            // the connection cannot be parsed, so it is closed after this answer.
+            context.logger.notice(
+                "malformed request body", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            return try APIError.malformedBody(error).response(from: request, context: context)
+        } catch let error as RequestBodyTimedOut {
+            context.logger.notice(
+                "request body too slow", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            return try APIError.bodyTimedOut(error).response(from: request, context: context)
         } catch let error as any HTTPResponseError {
             return try APIError(error.status, error.status.reasonPhrase).response(
                 from: request, context: context)

@@ -18,6 +18,9 @@ public final class ServerMetrics: Sendable {
         case staleTimestamp = "stale_timestamp"
         case invalidEvent = "invalid_event"
         case tooLarge = "too_large"
+        case tooSlow = "too_slow"
+        case malformedBody = "malformed_body"
+        case overCapacity = "over_capacity"
         case unavailable
         case notConfigured = "not_configured"
     }
@@ -35,6 +38,7 @@ public final class ServerMetrics: Sendable {
     let rejectedInputs: CoreMetrics.Gauge
     let databaseUp: CoreMetrics.Gauge
     let projectorRunning: CoreMetrics.Gauge
+    let webhookBodyReadsInFlight: CoreMetrics.Gauge
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -66,6 +70,7 @@ public final class ServerMetrics: Sendable {
         rejectedInputs = CoreMetrics.Gauge(label: "ledger_rejected_inputs", factory: factory)
         databaseUp = CoreMetrics.Gauge(label: "ledger_database_up", factory: factory)
         projectorRunning = CoreMetrics.Gauge(label: "ledger_projector_running", factory: factory)
+        webhookBodyReadsInFlight = CoreMetrics.Gauge(label: "ledger_webhook_body_reads_in_flight", factory: factory)
     }
 
     func recordWebhook(_ outcome: WebhookOutcome) { webhooks[outcome]?.increment() }

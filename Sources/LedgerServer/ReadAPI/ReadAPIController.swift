@@ -3,6 +3,7 @@ import Hummingbird
 import LedgerCore
 import LedgerEngine
 import LedgerPostgres
+import Logging
 
 /// The read API under `/v1` (bearer token): the log page by page, a subscription's live row, its
 /// history and its state at a past instant, and the ledger's status.
@@ -16,23 +17,27 @@ struct ReadAPIController<Context: RequestContext> {
 
     func addRoutes(to router: Router<Context>) {
         let group = router.group("v1").add(middleware: BearerAuthentication<Context>(tokens: configuration.apiTokens))
-        group.get("events") { request, _ in try await events(request) }
+        group.get("events") { request, context in try await events(request, logger: context.logger) }
         group.get("subscriptions/:ref") { request, context in
-            try await subscription(request, reference: try context.parameters.require("ref"))
+            try await subscription(request, reference: try context.parameters.require("ref"), logger: context.logger)
         }
         group.get("subscriptions/:ref/history") { request, context in
-            try await history(request, reference: try context.parameters.require("ref"))
+            try await history(request, reference: try context.parameters.require("ref"), logger: context.logger)
         }
-        group.get("status") { _, _ in try await status() }
+        group.get("status") { request, context in
+            _ = try QueryParameters(request.uri, accepted: [:], logger: context.logger)
+            return try await status()
+        }
     }
 
     // MARK: - Events
 
-    func events(_ request: Request) async throws -> Response {
-        let query = request.uri.queryParameters
-        let after = try Self.integer(query["after"].map(String.init), name: "after", in: 0...Int64.max) ?? 0
-        let limit = try Self.integer(
-            query["limit"].map(String.init), name: "limit", in: 1...Int64(Limits.readPageEventsMax))
+    func events(_ request: Request, logger: Logger) async throws -> Response {
+        let query = try QueryParameters(
+            request.uri, accepted: ["after": "a position, 0 or more", "limit": "1…\(Limits.readPageEventsMax)"],
+            logger: logger)
+        let after = try query.integer("after", in: 0...Int64.max) ?? 0
+        let limit = try query.integer("limit", in: 1...Int64(Limits.readPageEventsMax))
         let pageSize = Int(limit ?? Int64(Limits.readPageEventsDefault))
         let page = try await database { connection in
             let store = EventStore(connection: connection)
@@ -46,16 +51,13 @@ struct ReadAPIController<Context: RequestContext> {
 
     // MARK: - Subscriptions
 
-    func subscription(_ request: Request, reference text: String) async throws -> Response {
+    func subscription(_ request: Request, reference text: String, logger: Logger) async throws -> Response {
         let reference = try Self.subscriptionReference(text)
-        let query = request.uri.queryParameters
-        let asOf = try query["as_of"].map { value in
-            guard let time = QueryTime.parse(String(value)) else {
-                throw APIError.badRequest("as_of must be an ISO 8601 time with a zone (2025-03-01T12:00:00Z) or a date")
-            }
-            return time
-        }
-        let atPosition = try Self.integer(query["at_position"].map(String.init), name: "at_position", in: 0...Int64.max)
+        let query = try QueryParameters(
+            request.uri, accepted: ["as_of": "an ISO 8601 time or date", "at_position": "a position, 0 or more"],
+            logger: logger)
+        let asOf = try query.time("as_of")
+        let atPosition = try query.integer("at_position", in: 0...Int64.max)
         if asOf != nil || atPosition != nil {
             let cut = AuditCut(position: atPosition ?? .max, recordedAt: asOf)
             let state = try await database { connection in
@@ -86,11 +88,10 @@ struct ReadAPIController<Context: RequestContext> {
         return JSONBody.response(.ok, json: body)
     }
 
-    func history(_ request: Request, reference text: String) async throws -> Response {
+    func history(_ request: Request, reference text: String, logger: Logger) async throws -> Response {
         let reference = try Self.subscriptionReference(text)
-        let includePayments =
-            try Self.boolean(
-                request.uri.queryParameters["include_payments"].map(String.init), name: "include_payments") ?? false
+        let query = try QueryParameters(request.uri, accepted: ["include_payments": "true or false"], logger: logger)
+        let includePayments = try query.boolean("include_payments") ?? false
         let history = try await database { connection in
             try AuditHistory.build(reference, includePayments: includePayments, connection: connection)
         }
@@ -136,23 +137,6 @@ struct ReadAPIController<Context: RequestContext> {
         case .subscription, .subscriptionRowID: return reference
         case .customer, .paymentIntent:
             throw APIError.badRequest("'\(text)' is not a subscription: give sub_… or a subscription UUID")
-        }
-    }
-
-    static func integer(_ text: String?, name: String, in range: ClosedRange<Int64>) throws -> Int64? {
-        guard let text else { return nil }
-        guard let value = Int64(text), range.contains(value) else {
-            throw APIError.badRequest("\(name) must be an integer in \(range.lowerBound)…\(range.upperBound)")
-        }
-        return value
-    }
-
-    static func boolean(_ text: String?, name: String) throws -> Bool? {
-        switch text {
-        case nil: return nil
-        case "true", "1": return true
-        case "false", "0": return false
-        default: throw APIError.badRequest("\(name) must be true or false")
         }
     }
 }

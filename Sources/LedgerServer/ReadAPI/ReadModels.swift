@@ -89,18 +89,3 @@ struct GroupCommitStatistics: Encodable {
             ? 0 : (Double(statistics.requestsAnswered) / Double(statistics.transactions) * 100).rounded() / 100
     }
 }
-
-/// A time in a query string: ISO 8601 with a zone (fractional seconds allowed) or a date (midnight UTC).
-enum QueryTime {
-    static func parse(_ text: String) -> EventTime? {
-        let withFraction = ISO8601DateFormatter()
-        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let plain = ISO8601DateFormatter()
-        let day = ISO8601DateFormatter()
-        day.formatOptions = [.withFullDate]
-        guard text.utf8.count <= 64,
-            let date = withFraction.date(from: text) ?? plain.date(from: text) ?? day.date(from: text)
-        else { return nil }
-        return EventTime(date)
-    }
-}

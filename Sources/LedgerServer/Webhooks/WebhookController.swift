@@ -6,6 +6,7 @@ import LedgerEngine
 import LedgerPostgres
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// `POST /webhooks/stripe`: verify the signature, validate the event, append it durably, answer.
 ///
@@ -21,6 +22,8 @@ struct WebhookController<Context: RequestContext> {
     let secrets: [String]
     let toleranceSeconds: Int64
     let bodyBytesMax: Int
+    /// Bounds the unauthenticated bodies read at once (``Limits/webhookBodyReadsInFlightMax``).
+    let bodyReads: BodyReadPermits
     let appender: any WebhookAppender
     /// Where signed but invalid bodies are kept (`ledger.rejected_inputs`).
     let writePool: DatabasePool
@@ -44,9 +47,9 @@ struct WebhookController<Context: RequestContext> {
         if case .failure(let failure) = StripeSignature.verify(
             header: header, payload: body, secrets: secrets, now: now, toleranceSeconds: toleranceSeconds)
         {
-            if case .timestampOutsideTolerance = failure {
-                metrics.recordWebhook(.staleTimestamp)
-            } else {
+            switch failure {
+            case .timestampOutsideTolerance, .timestampOutOfRange: metrics.recordWebhook(.staleTimestamp)
+            case .missingHeader, .malformedHeader, .noSecretsConfigured, .noMatchingSignature:
                 metrics.recordWebhook(.badSignature)
             }
             logger.warning(
@@ -81,18 +84,44 @@ struct WebhookController<Context: RequestContext> {
             .ok, WebhookAccepted(position: outcome.position, duplicate: duplicate, eventId: event.sourceEventID))
     }
 
-    /// The body, exactly as received, bounded: 413 past the limit, read or announced.
+    /// The body, exactly as received, bounded in size (413 past the limit, read or announced), in
+    /// time (408 past ``Limits/requestBodyReadSecondsMax``, see ``RequestBodyDeadlineHandler``) and
+    /// in number (503 when ``Limits/webhookBodyReadsInFlightMax`` bodies are being read already).
+    /// Every refusal closes the connection: what is left of the body is never read.
     private func collectBody(_ request: Request) async throws -> [UInt8] {
+        let close: HTTPFields = [.connection: "close"]
         if let announced = request.headers[.contentLength].flatMap(Int.init), announced > bodyBytesMax {
             metrics.recordWebhook(.tooLarge)
-            throw APIError(.contentTooLarge, "request body is larger than \(bodyBytesMax) bytes")
+            throw APIError(.contentTooLarge, "request body is larger than \(bodyBytesMax) bytes", headers: close)
+        }
+        guard bodyReads.acquire() else {
+            metrics.recordWebhook(.overCapacity)
+            logger.warning(
+                "webhook refused: too many bodies being read", metadata: ["in_flight": "\(bodyReads.limit)"])
+            throw APIError(
+                .serviceUnavailable,
+                "\(bodyReads.limit) webhook bodies are being read already; retry in \(Limits.retryAfterSeconds) s",
+                headers: [.retryAfter: "\(Limits.retryAfterSeconds)", .connection: "close"])
+        }
+        metrics.webhookBodyReadsInFlight.record(bodyReads.inFlight)
+        defer {
+            bodyReads.release()
+            metrics.webhookBodyReadsInFlight.record(bodyReads.inFlight)
         }
         do {
             let buffer = try await request.body.collect(upTo: bodyBytesMax)
             return Array(buffer.readableBytesView)
         } catch is NIOTooManyBytesError {
             metrics.recordWebhook(.tooLarge)
-            throw APIError(.contentTooLarge, "request body is larger than \(bodyBytesMax) bytes")
+            throw APIError(.contentTooLarge, "request body is larger than \(bodyBytesMax) bytes", headers: close)
+        } catch let error as RequestBodyTimedOut {
+            metrics.recordWebhook(.tooSlow)
+            logger.notice("webhook refused: body too slow", metadata: ["error": "\(error)"])
+            throw APIError.bodyTimedOut(error)
+        } catch let error as HTTPParserError {
+            metrics.recordWebhook(.malformedBody)
+            logger.notice("webhook refused: malformed body", metadata: ["error": "\(error)"])
+            throw APIError.malformedBody(error)
         }
     }
 
