@@ -16,15 +16,19 @@ struct IngestCommand: ParsableCommand {
             abstract: "Append Stripe webhook events from files (or - for standard input).",
             discussion: """
                 Each input is one Stripe event JSON object, a JSON array of events, or JSONL
-                (one event per line), read as a stream in constant memory. Every event is
-                checked (id evt_…, type, created, data.object with an id) and stored verbatim
-                in the stream of its object (subscription:sub_…, payment:pi_…, invoice:in_…).
-                Events of every type are kept. An event already stored (same evt_ id) is
-                counted as a duplicate and not written again.
+                (one event per line), read as a stream in constant memory; a UTF-8 byte order
+                mark at the start is skipped. Every event is checked (valid JSON, id evt_…,
+                type, created, data.object an object) and stored verbatim in the stream of its
+                object (subscription:sub_…, payment:pi_…, invoice:in_…), or in its own stream
+                event:evt_… when its object has no id that can name a stream (balance.available,
+                invoice.upcoming). Events of every type are kept. An event already stored (same
+                evt_ id) is counted as a duplicate and not written again.
 
-                Input that is not a valid event is not appended: it goes to
-                ledger.rejected_inputs with its raw bytes, FILE:LINE and the reason, and the
-                rest of the input goes on. Exit status 1 if anything was rejected.
+                Every document is stored or rejected on its own. Input that is not a valid
+                event is not appended: it goes to ledger.rejected_inputs with its raw bytes
+                (the first 1 MiB of a larger document, as its reason says), FILE:LINE and the
+                reason, and the rest of the input goes on. Exit status 1 if anything was
+                rejected.
                 """)
 
         @OptionGroup var database: DatabaseOptions

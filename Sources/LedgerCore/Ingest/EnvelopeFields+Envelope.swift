@@ -16,7 +16,9 @@ extension EnvelopeFields {
             let livemode = try reader.optionalBoolean(livemode, "livemode")
             try reader.requireObject(data, "data")
             try reader.requireObject(dataObject, "data.object")
-            let objectID = try reader.objectIdentifier(objectID, "data.object.id")
+            // The object's own fields never refuse a well-formed event: what is unusable is left out
+            // (nil), the event gets its own stream, and the projection judges the object from the body.
+            let objectID = try reader.optionalObjectText(objectID, "data.object.id")
             let objectKind = try reader.objectKind(objectKind)
             let customerID = try reader.customer(customer, id: customerID)
             return .success(
@@ -58,10 +60,11 @@ struct FieldReader {
         case .absent:
             throw .field("created", "is missing")
         case .number(let start, let end, integer: true):
-            // At most 11 digits and a sign keep the value far from Int64 overflow.
+            // At most 12 bytes (11 digits and a sign) keep the value far from Int64 overflow.
             let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
-            guard end - start <= 12, let seconds = Int64(text), seconds > 0, seconds < 100_000_000_000 else {
-                throw .field("created", "must be between 1 and 99999999999 seconds (got \(text))")
+            let latest = Limits.envelopeCreatedSecondsMax
+            guard end - start <= 12, let seconds = Int64(text), seconds > 0, seconds <= latest else {
+                throw .field("created", "must be between 1 and \(latest) seconds (got \(text))")
             }
             return seconds
         case .number(let start, let end, integer: false):
@@ -100,32 +103,36 @@ struct FieldReader {
         }
     }
 
-    func objectIdentifier(_ value: FieldValue, _ path: String) throws(EnvelopeRejection) -> String {
-        let id = try requiredString(value, path)
-        try checkLength(id, path, minimum: 1)
-        try checkNoControlCharacters(id, path)
-        return id
+    /// `data.object.id` (or `object`): a non-empty string, else nil; only a repeated key refuses the event.
+    func optionalObjectText(_ value: FieldValue, _ path: String) throws(EnvelopeRejection) -> String? {
+        switch value {
+        case .string:
+            let text = try requiredString(value, path)
+            return text.isEmpty ? nil : text
+        case .duplicate: throw .field(path, "appears more than once")
+        case .absent, .null, .number, .boolean, .object, .array: return nil
+        }
     }
 
+    /// `data.object.object` when it is a well-formed kind; otherwise the kind is inferred from the id.
     func objectKind(_ value: FieldValue) throws(EnvelopeRejection) -> String? {
-        guard let kind = try optionalText(value, "data.object.object") else { return nil }
-        guard kind.utf8.allSatisfy(isTypeByte) else {
-            throw .field("data.object.object", "may contain only a-z, 0-9, '_' and '.' (got \(quoted(kind)))")
-        }
+        guard let kind = try optionalObjectText(value, "data.object.object") else { return nil }
+        guard kind.utf8.count <= charactersMax, kind.utf8.allSatisfy(isTypeByte) else { return nil }
         return kind
     }
 
-    /// `customer` is a string id, null, or an expanded object whose `id` is taken.
+    /// `customer` is a string id, null, or an expanded object whose `id` is taken; an unusable id is left out.
     func customer(_ value: FieldValue, id: FieldValue) throws(EnvelopeRejection) -> String? {
+        let customer: String?
         switch value {
-        case .absent, .null: return nil
-        case .string: return try objectIdentifier(value, "data.object.customer")
-        case .object: return try objectIdentifier(id, "data.object.customer.id")
+        case .string: customer = try optionalObjectText(value, "data.object.customer")
+        case .object: customer = try optionalObjectText(id, "data.object.customer.id")
         case .duplicate: throw .field("data.object.customer", "appears more than once")
-        default:
-            throw .field(
-                "data.object.customer", "must be a string id or an expanded object (got \(value.typeDescription))")
+        case .absent, .null, .number, .boolean, .array: customer = nil
         }
+        // Invariant: `customer_id` holds only text PostgreSQL accepts (no NUL) and an audit can name.
+        guard let customer, StripeEventEnvelope.isUsableIdentifier(customer) else { return nil }
+        return customer
     }
 
     func requiredString(_ value: FieldValue, _ path: String) throws(EnvelopeRejection) -> String {
@@ -134,7 +141,8 @@ struct FieldReader {
             let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
             // The parser validated UTF-8, so decoding never repairs anything.
             return escaped
-                ? String(decoding: JSONStringEscapes.unescape(raw), as: UTF8.self) : String(decoding: raw, as: UTF8.self)
+                ? String(decoding: JSONStringEscapes.unescape(raw), as: UTF8.self)
+                : String(decoding: raw, as: UTF8.self)
         case .absent: throw .field(path, "is missing")
         case .duplicate: throw .field(path, "appears more than once")
         default: throw .field(path, "must be a string (got \(value.typeDescription))")
@@ -152,13 +160,9 @@ struct FieldReader {
     }
 
     func checkNoControlCharacters(_ text: String, _ path: String) throws(EnvelopeRejection) {
-        // C0 controls and DEL are single bytes; C1 controls (U+0080…U+009F) are encoded C2 80…C2 9F.
-        var previous: UInt8 = 0
-        let control = text.utf8.contains { byte in
-            defer { previous = byte }
-            return byte < 0x20 || byte == 0x7F || (previous == 0xC2 && byte <= 0x9F && byte >= 0x80)
+        if StripeEventEnvelope.containsControlCharacter(text) {
+            throw .field(path, "must not contain control characters (got \(quoted(text)))")
         }
-        if control { throw .field(path, "must not contain control characters (got \(quoted(text)))") }
     }
 
     func isIdentifierByte(_ byte: UInt8) -> Bool {

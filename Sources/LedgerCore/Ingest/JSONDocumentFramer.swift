@@ -75,6 +75,8 @@ public struct JSONDocumentFramer: Sendable {
     /// The byte before `input[0]`; a newline at the very start so column 1 of line 1 counts as a line start.
     var byteBeforeInput: UInt8 = UInt8(ascii: "\n")
     var finished = false
+    /// No byte has been framed yet: a UTF-8 byte order mark (EF BB BF) here is skipped, not reported.
+    var atStartOfInput = true
 
     /// A framer waiting for its first chunk.
     public init() {}
@@ -106,11 +108,33 @@ public struct JSONDocumentFramer: Sendable {
     }
 
     mutating func nextItem(_ bytes: UnsafeBufferPointer<UInt8>) -> FramedItem? {
+        if atStartOfInput, !skipByteOrderMark(bytes) { return nil }
         while position < bytes.count {
             if let item = step(bytes) { return item }
         }
         guard finished else { return nil }
         return finishItem(bytes)
+    }
+
+    /// Skips a byte order mark at the very start of input (editors on Windows write one).
+    ///
+    /// Returns false while the bytes so far are a strict prefix of the mark and more may come:
+    /// the result must not depend on how the input is cut into chunks.
+    mutating func skipByteOrderMark(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let mark: [UInt8] = [0xEF, 0xBB, 0xBF]
+        let available = min(bytes.count - position, mark.count)
+        for offset in 0..<available where bytes[position + offset] != mark[offset] {
+            atStartOfInput = false
+            return true
+        }
+        if available == mark.count {
+            position += mark.count
+        } else if !finished {
+            return false
+        }
+        // A partial mark at end of input is left to be reported as stray bytes.
+        atStartOfInput = false
+        return true
     }
 
     /// Runs the current phase until it emits an item, changes phase, or consumes the chunk.
@@ -211,22 +235,32 @@ extension JSONDocumentFramer {
     }
 
     mutating func malformed(end: Int, _ reason: String) -> FramedItem {
-        .malformed(bytes: takeItemBytes(end: end, trimmingWhitespace: true), line: itemLine, reason: reason)
+        let total = itemBytesEarlier + end - itemStart
+        let bytes = takeItemBytes(end: end, trimmingWhitespace: true)
+        return .malformed(
+            bytes: bytes, line: itemLine, reason: reason + Self.truncationNote(kept: bytes.count, of: total))
     }
 
     /// Emits the document that closed just before `end`, or a rejection if it outgrew the bound.
     mutating func closeDocument(end: Int) -> FramedItem {
         let total = itemBytesEarlier + end - itemStart
         if phase == .discarding || total > Limits.ingestDocumentBytesMax {
+            let bytes = takeItemBytes(end: end, trimmingWhitespace: false)
             return .malformed(
-                bytes: takeItemBytes(end: end, trimmingWhitespace: false), line: itemLine,
-                reason: Self.oversizeReason(total))
+                bytes: bytes, line: itemLine,
+                reason: Self.oversizeReason(total) + Self.truncationNote(kept: bytes.count, of: total))
         }
         return .document(bytes: takeItemBytes(end: end, trimmingWhitespace: false), line: itemLine)
     }
 
     static func oversizeReason(_ total: Int) -> String {
         "document is \(total) bytes; at most \(Limits.ingestDocumentBytesMax) (ingestDocumentBytesMax), skipped"
+    }
+
+    /// Says that a malformed item's stored bytes are only its beginning, so nobody takes them for the whole.
+    static func truncationNote(kept: Int, of total: Int) -> String {
+        guard total > Limits.ingestDocumentBytesMax else { return "" }
+        return "; only its first \(kept) of \(total) bytes are kept"
     }
 
     static func isWhitespace(_ byte: UInt8) -> Bool {

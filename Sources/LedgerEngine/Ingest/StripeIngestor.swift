@@ -28,11 +28,13 @@ public struct IngestReport: Sendable, Codable, Equatable {
 /// Streams Stripe events from files into the log: frame, validate, append in batches.
 ///
 /// Memory stays constant whatever the input size: one read chunk, one framed
-/// document and one append batch (bounded by ``Limits/appendBatchEventsMax``
-/// and ``Limits/appendBatchBytesMax``) at a time. Input that is not a valid
+/// document, one append batch (bounded by ``Limits/appendBatchEventsMax``
+/// and ``Limits/appendBatchBytesMax``) and one batch of rejections (bounded by
+/// ``Limits/ingestRejectedBytesBufferedMax``) at a time. Input that is not a valid
 /// event is never appended; it is stored in `ledger.rejected_inputs` with its
-/// raw bytes, origin and reason, and the rest of the input goes on. Batches
-/// are written by an ``AppendWorker`` while the next one is being validated.
+/// raw bytes, origin (`FILE:LINE`) and reason, and the rest of the input goes on:
+/// every document is stored or rejected on its own. Batches are written by an
+/// ``AppendWorker`` while the next one is being validated.
 public final class StripeIngestor {
     /// Most rejections kept in the report itself; the table keeps them all.
     public static let reportedRejectionsMax = 100
@@ -43,6 +45,7 @@ public final class StripeIngestor {
     private var batch: [NewEvent] = []
     private var batchBytes = 0
     private var pendingRejections: [RejectedInputs.Entry] = []
+    private var pendingRejectionBytes = 0
 
     /// - Parameters:
     ///   - connection: where batches are written; used only by the ingestor's worker thread.
@@ -92,12 +95,24 @@ public final class StripeIngestor {
             switch item {
             case .malformed(let bytes, let line, let reason):
                 reject(origin: "\(origin):\(line)", reason: reason, bytes: bytes)
+                try flushIfRejectionsFull(progress: progress)
             case .document(let bytes, let line):
                 switch StripeEventEnvelope.scan(bytes) {
                 case .failure(let rejection):
                     reject(origin: "\(origin):\(line)", reason: rejection.reason, bytes: bytes)
+                    try flushIfRejectionsFull(progress: progress)
                 case .success(let envelope):
-                    batch.append(Self.event(from: envelope, body: Array(bytes)))
+                    let event = Self.event(from: envelope, body: Array(bytes))
+                    // Invariant: a batch holds only events the schema accepts, so one document can
+                    // never make PostgreSQL refuse (and the ingest lose) the whole batch.
+                    do {
+                        try EventStore.validate(event)
+                    } catch let invalid as InvalidEvent {
+                        reject(origin: "\(origin):\(line)", reason: invalid.reason, bytes: bytes)
+                        try flushIfRejectionsFull(progress: progress)
+                        continue
+                    }
+                    batch.append(event)
                     batchBytes += bytes.count
                     if batch.count >= Limits.appendBatchEventsMax || batchBytes >= Limits.appendBatchBytesMax {
                         try flush()
@@ -123,6 +138,19 @@ public final class StripeIngestor {
             report.rejections.append(.init(origin: origin, reason: reason))
         }
         pendingRejections.append(.init(origin: origin, reason: reason, body: Array(bytes)))
+        pendingRejectionBytes += bytes.count
+    }
+
+    /// Writes the held rejections once they reach their bound, even if no valid event comes:
+    /// invariant — memory is bounded by ``Limits/ingestRejectedBytesBufferedMax`` however much
+    /// of the input is invalid.
+    private func flushIfRejectionsFull(progress: (IngestReport) -> Void) throws {
+        guard
+            pendingRejectionBytes >= Limits.ingestRejectedBytesBufferedMax
+                || pendingRejections.count >= Limits.ingestRejectedInputsBufferedMax
+        else { return }
+        try flush()
+        progress(withCounts(worker.currentCounts))
     }
 
     private func flush() throws {
@@ -131,5 +159,6 @@ public final class StripeIngestor {
         batch.removeAll(keepingCapacity: true)
         batchBytes = 0
         pendingRejections.removeAll()
+        pendingRejectionBytes = 0
     }
 }

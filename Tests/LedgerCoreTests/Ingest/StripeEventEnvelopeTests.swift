@@ -186,21 +186,11 @@ struct StripeEventEnvelopeTests {
                 "created must be between 1 and 99999999999 seconds (got 100000000000)"
             ),
             (Self.event(object: "[]"), "data.object must be an object (got an array)"),
-            (Self.event(object: #"{"object": "invoice"}"#), "data.object.id is missing"),
-            (Self.event(object: #"{"id": ""}"#), "data.object.id is empty"),
-            (
-                Self.event(object: #"{"id": "in_\u0007"}"#),
-                #"data.object.id must not contain control characters (got "in_\u{07}")"#
-            ),
-            (
-                Self.event(object: #"{"id": "in_1", "customer": 7}"#),
-                "data.object.customer must be a string id or an expanded object (got a number)"
-            ),
-            (
-                Self.event(object: #"{"id": "in_1", "customer": {"object": "customer"}}"#),
-                "data.object.customer.id is missing"
-            ),
             (Self.event(object: #"{"id": "in_1", "id": "in_2"}"#), "data.object.id appears more than once"),
+            (
+                Self.event(object: #"{"id": "in_1", "customer": "cus_1", "customer": "cus_2"}"#),
+                "data.object.customer appears more than once"
+            ),
             (utf8(#"{"id": "evt_1", "type": "a", "created": 1}"#), "data is missing"),
             (utf8(#"{"id": "evt_1", "type": "a", "created": 1, "data": {}}"#), "data.object is missing"),
             (
