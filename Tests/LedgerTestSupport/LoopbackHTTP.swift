@@ -55,7 +55,43 @@ public final class LoopbackHTTPConnection {
         return try readResponse()
     }
 
-    private func readResponse() throws -> LoopbackHTTPResponse {
+    /// Sends `bytes` and reads nothing (a request's head, part of a body, a held connection).
+    public func sendWithoutReading(_ bytes: [UInt8]) throws {
+        try Sockets.sendAll(socket, bytes)
+    }
+
+    /// Sends `bytes` one at a time from a thread of its own, pausing between them, until all are sent
+    /// or the server stops taking them (it closed the connection); the thread's value is how many
+    /// were sent. The slow-body attack: every byte is a decoded body part that resets an idle timer.
+    ///
+    /// Only the sending direction is used on that thread; keep this connection open until it ends.
+    public func trickle(_ bytes: [UInt8], pauseMicroseconds: UInt32) -> BackgroundThread<Int> {
+        let socket = socket
+        return BackgroundThread("test.trickle") {
+            var sent = 0
+            for byte in bytes {
+                guard (try? Sockets.sendAll(socket, [byte])) != nil else { break }
+                sent += 1
+                usleep(pauseMicroseconds)
+            }
+            return sent
+        }
+    }
+
+    /// Reads until the server closes the connection: true when it did, false when the receive
+    /// timeout passed first or the server sent more bytes.
+    public func closedByServer() -> Bool {
+        guard buffer.isEmpty else { return false }
+        do {
+            try fill()
+            return false
+        } catch {
+            return "\(error)".contains("closed by the server") || "\(error)".contains("reset")
+        }
+    }
+
+    /// Reads one response to what was sent before.
+    public func readResponse() throws -> LoopbackHTTPResponse {
         let separator: [UInt8] = [13, 10, 13, 10]
         var headEnd: Int?
         while headEnd == nil {
