@@ -1,0 +1,191 @@
+import Foundation
+import LedgerCore
+import LedgerEngine
+import LedgerPostgres
+import LedgerTestSupport
+import Testing
+
+/// Issue 13's properties, checked in process: mutated real Stripe events go through `StripeIngestor`, the
+/// catch-up `Projector`, a rebuild from scratch and the audit history/state, on a throwaway database each.
+///
+/// A run is reproducible from its seed (`LEDGER_FUZZ_SEED`, printed); `LEDGER_FUZZ_SECONDS` runs more rounds.
+@Suite("hostile input: engine in process", .serialized)
+struct HostileInputPropertyTests {
+    static let budget = HostileBudget.fromEnvironment
+    /// The bounded run: rounds × cases per round poison events, each with its genuine follow-up.
+    static let boundedRounds = 3
+    static let casesPerRound = 20
+
+    @Test func randomPoisonNeverStopsIngestProjectionRebuildOrAudit() async throws {
+        let generator = HostileGenerator(templates: try HostileFixtures.templates())
+        var executed = 0
+        print("hostile engine: \(Self.budget)")
+        try await Self.budget.forEachRound(rounds: Self.boundedRounds) { round, seed in
+            let cases = generator.cases(seed: seed, count: Self.casesPerRound)
+            // Printed before the run: a trap ends the test process, and the seed must survive it.
+            print("hostile engine: round \(round), seed \(seed), \(cases.count) cases")
+            let problems = try await Self.check(cases)
+            executed += cases.count
+            guard !problems.isEmpty else { return }
+            let culprits = try await Self.minimise(cases)
+            Issue.record(
+                """
+                hostile engine: seed \(seed) (round \(round); rerun with LEDGER_FUZZ_SEED=\(Self.budget.seed)):
+                \(problems.joined(separator: "\n"))
+                cases that fail alone:
+                \(culprits.joined(separator: "\n"))
+                """)
+        }
+        print("hostile engine: \(executed) cases (\(executed * 2) events) checked, \(Self.budget)")
+    }
+
+    /// Failures 2, 3 and 4: every poison event of the issue, each followed by its genuine event, in one log.
+    @Test func issue13PoisonEventsNeverStopTheEngine() async throws {
+        let generator = HostileGenerator(templates: try HostileFixtures.templates())
+        let cases = try HostileIssueCase.allCases.enumerated().map { try $1.hostileCase(generator, index: $0) }
+        let problems = try await Self.check(cases)
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
+
+    /// The poison alone: the projection finishes at the head, and the object is parked or left without a row —
+    /// never a frozen checkpoint. Then the follow-up alone repairs the row.
+    @Test(arguments: HostileIssueCase.freezing + [.createdYear5138])
+    func issue13PoisonAloneIsParkedAndTheCheckpointReachesTheHead(_ issueCase: HostileIssueCase) async throws {
+        let generator = HostileGenerator(templates: try HostileFixtures.templates())
+        let hostile = try issueCase.hostileCase(generator, index: 0)
+        try await TestDatabase.withMigrated { database in
+            try database.connect().execute(HostileFixtures.licenseSQL)
+            _ = try Self.ingest([hostile.poison], into: database)
+            let report = try project(database)
+            let head = try EventStore(connection: try database.connect()).head().position
+            #expect(report.position == head, "\(hostile)")
+            _ = try Self.ingest([hostile.followUp], into: database)
+            #expect(try project(database).position == head + 1, "\(hostile)")
+            let stale = try HostileChecks.staleRows([hostile], connection: try database.connect())
+            #expect(stale.isEmpty, "\(hostile)\n\(stale)")
+        }
+    }
+
+    /// Every property of the issue for one log; returns what failed, as messages.
+    static func check(_ cases: [HostileCase]) async throws -> [String] {
+        try await TestDatabase.withMigrated { database in
+            var problems: [String] = []
+            let connection = try database.connect()
+            try connection.execute(HostileFixtures.licenseSQL)
+            let documents = HostileChecks.documents(cases)
+            do {
+                _ = try ingest(documents, into: database)
+            } catch {
+                return ["ingest failed: \(error)"]
+            }
+            problems += try HostileChecks.unaccounted(documents, connection: connection)
+            // Small batches, so a poison event shares its batch with few others.
+            do {
+                let report = try project(database, batchSize: 7)
+                let head = try EventStore(connection: connection).head().position
+                if report.position != head { problems.append("catch-up stopped at \(report.position) of \(head)") }
+            } catch {
+                return problems + ["catch-up failed: \(error)"]
+            }
+            let caughtUp = try digests(database)
+            problems += try HostileChecks.staleRows(cases, connection: connection).map { "after catch-up: \($0)" }
+            problems += try verdicts(cases, connection: connection)
+            problems += try audits(connection)
+            let parkedWithoutReason = try connection.query(
+                "SELECT count(*) FROM ledger.parked WHERE length(btrim(reason)) = 0")[0].decode(Int.self, at: 0)
+            if parkedWithoutReason > 0 { problems.append("\(parkedWithoutReason) parked rows have no reason") }
+            do {
+                let rebuilt = try rebuild(database)
+                if !rebuilt.drift.allSatisfy({ $0.total == 0 }) {
+                    problems.append("rebuild from scratch differs from catch-up: \(rebuilt.drift)")
+                }
+                if try digests(database) != caughtUp { problems.append("rebuild digests differ from catch-up") }
+            } catch {
+                problems.append("rebuild from scratch failed: \(error)")
+            }
+            return problems
+        }
+    }
+
+    /// Each follow-up does in the hostile log what it does in a log of the follow-ups alone: a poison event
+    /// before it changes nothing about it. Every ignored or parked event says why.
+    static func verdicts(_ cases: [HostileCase], connection: PostgresConnection) throws -> [String] {
+        var events: [RecordedEvent] = []
+        while true {
+            let batch = try EventStore(connection: connection).read(after: events.last?.position ?? 0)
+            if batch.isEmpty { break }
+            events += batch
+        }
+        let followUpIDs = Set(cases.map(\.followUpEventID))
+        var full = ProjectionState()
+        var reference = ProjectionState()
+        var problems: [String] = []
+        var expected: [String: ApplyOutcome] = [:]
+        for event in events where followUpIDs.contains(event.sourceEventID ?? "") {
+            expected[event.sourceEventID ?? ""] = reference.apply(event)
+        }
+        for event in events {
+            let outcome = full.apply(event)
+            let reason: String? =
+                switch outcome {
+                case .applied: nil
+                case .ignored(let reason): reason.description
+                case .parked(let reason): reason.description
+                }
+            if reason?.isEmpty == true { problems.append("position \(event.position) has a verdict without a reason") }
+            guard let id = event.sourceEventID, let wanted = expected[id], outcome != wanted else { continue }
+            problems.append("follow-up \(id) at \(event.position): \(outcome), alone it is \(wanted)")
+        }
+        return problems
+    }
+
+    /// The history and the state of every subscription, PaymentIntent and customer in the log can be read.
+    static func audits(_ connection: PostgresConnection) throws -> [String] {
+        var references: [AuditReference] = []
+        for row in try connection.query("SELECT DISTINCT stream_id FROM ledger.events ORDER BY 1") {
+            let stream = try row.decode(String.self, at: 0)
+            if stream.hasPrefix("subscription:") { references.append(.subscription(String(stream.dropFirst(13)))) }
+            if stream.hasPrefix("payment:") { references.append(.paymentIntent(String(stream.dropFirst(8)))) }
+        }
+        for row in try connection.query(
+            "SELECT DISTINCT customer_id FROM ledger.events WHERE customer_id IS NOT NULL ORDER BY 1")
+        {
+            references.append(.customer(try row.decode(String.self, at: 0)))
+        }
+        var problems: [String] = []
+        for reference in references {
+            do {
+                let history = try AuditHistory.build(reference, includePayments: true, connection: connection)
+                for entry in history.entries where entry.outcome != .applied && (entry.reason ?? "").isEmpty {
+                    problems.append("history of \(reference): position \(entry.position) has no reason")
+                }
+                _ = try AuditState.build(reference, cut: .everything, connection: connection)
+            } catch {
+                problems.append("audit of \(reference) failed: \(error)")
+            }
+        }
+        return problems
+    }
+
+    /// Runs each case alone and returns those that fail on their own, as reproducers.
+    static func minimise(_ cases: [HostileCase]) async throws -> [String] {
+        var culprits: [String] = []
+        for hostile in cases {
+            let problems = try await check([hostile])
+            if !problems.isEmpty { culprits.append("\(hostile)\n  → \(problems.joined(separator: "; "))") }
+        }
+        return culprits
+    }
+
+    /// Ingests the documents as one JSON Lines input.
+    @discardableResult
+    static func ingest(_ documents: [[UInt8]], into database: TestDatabase) throws -> IngestReport {
+        let ingestor = StripeIngestor(connection: try database.connect())
+        var remaining = documents[...]
+        try ingestor.ingest(origin: "hostile.jsonl") {
+            guard let document = remaining.popFirst() else { return nil }
+            return document + [0x0A]
+        }
+        return try ingestor.finish()
+    }
+}
