@@ -18,6 +18,8 @@ public struct RebuildReport: Sendable, Equatable, Codable {
     public var snapshotPosition: Int64?
     /// Snapshot files written during the replay (`--snapshot-every`).
     public var snapshotsWritten: [String]
+    /// Snapshots that could not be written or read, why (a warning: the rebuild went on without them).
+    public var snapshotFailures: [String] = []
 }
 
 /// Another projector holds the projection: only one writes at a time.
@@ -84,7 +86,21 @@ public struct ProjectionRebuilder {
             connection: connection, connect: connect, configuration: configuration, snapshots: policy,
             logger: logger, clock: clock
         ).replay(through: head.position, progress: progress)
-        let rows = try ProjectedRows(licensing: replay.state.billing, with: LicenseLookup(connection: connection))
+        var rows = try ProjectedRows(licensing: replay.state.billing, with: LicenseLookup(connection: connection))
+        do {
+            return try write(rows, replay: replay, head: head.position)
+        } catch let refusal as PostgresError where refusal.isDataRefusal {
+            // The same last line as the catch-up projector's, so rebuild and catch-up leave the same rows.
+            let refused = try ProjectionWriter(connection: connection).refusedRows(
+                subscriptions: rows.subscriptions, payments: rows.payments)
+            guard !refused.isEmpty else { throw refusal }
+            rows.exclude(refused, at: head.position)
+            return try write(rows, replay: replay, head: head.position)
+        }
+    }
+
+    /// Brings the live tables, the parked set and the checkpoint to `rows` in one transaction.
+    private func write(_ rows: ProjectedRows, replay: StateReplay.Result, head: Int64) throws -> RebuildReport {
         let daily = replay.state.mrr.dailyRows()
         return try connection.transaction {
             let billing = try ProjectionWriter(connection: connection).replaceAll(
@@ -94,10 +110,11 @@ public struct ProjectionRebuilder {
             let drift = billing + mrr
             try ProjectionBookkeeping(connection: connection).replace(
                 parked: rows.parked, projection: Self.projectionName,
-                projectorVersion: ProjectionState.projectorVersion, checkpoint: head.position, at: clock())
+                projectorVersion: ProjectionState.projectorVersion, checkpoint: head, at: clock())
             return RebuildReport(
-                eventsRead: replay.eventsRead, position: head.position, drift: drift, parked: rows.parked.count,
-                snapshotPosition: replay.snapshotPosition, snapshotsWritten: replay.snapshotsWritten.map(\.path))
+                eventsRead: replay.eventsRead, position: head, drift: drift, parked: rows.parked.count,
+                snapshotPosition: replay.snapshotPosition, snapshotsWritten: replay.snapshotsWritten.map(\.path),
+                snapshotFailures: replay.snapshotFailures)
         }
     }
 }
@@ -143,6 +160,32 @@ struct ProjectedRows {
             return row
         }
         self.parked = parked.sorted(by: ParkedRecord.logOrder)
+    }
+}
+
+extension ProjectedRows {
+    /// Takes out the rows PostgreSQL refuses and parks their objects; a refused subscription's payments
+    /// keep `subscription_id` NULL, as for a missing license.
+    mutating func exclude(_ refused: RefusedRows, at position: Int64) {
+        subscriptions.removeAll { row in
+            guard let message = refused.subscriptions[row.id] else { return false }
+            parked.append(
+                RefusedRow.record(row.stripeSubscriptionID, subscription: true, message: message, at: position))
+            return true
+        }
+        payments = payments.compactMap { row in
+            if let message = refused.payments[row.id] {
+                parked.append(
+                    RefusedRow.record(row.stripePaymentIntentID, subscription: false, message: message, at: position))
+                return nil
+            }
+            var row = row
+            if let subscription = row.subscriptionID, refused.subscriptions[subscription] != nil {
+                row.subscriptionID = nil
+            }
+            return row
+        }
+        parked.sort(by: ParkedRecord.logOrder)
     }
 }
 

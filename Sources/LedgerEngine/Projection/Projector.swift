@@ -22,6 +22,8 @@ public struct CatchUpReport: Sendable, Equatable, Codable {
     public var snapshotPosition: Int64?
     /// Snapshot files written (`--snapshot-every`).
     public var snapshotsWritten: [String]
+    /// Snapshots that could not be written or read, why (a warning: projection went on without them).
+    public var snapshotFailures: [String] = []
     /// Seconds spent restoring the state, and applying and writing the new events.
     public var replaySeconds: Double
     public var applySeconds: Double
@@ -34,6 +36,27 @@ public struct ProjectorVersionMismatch: Error, CustomStringConvertible, Sendable
     public var description: String {
         "the checkpoint was written by projector version \(checkpointVersion), this is version "
             + "\(ProjectionState.projectorVersion); run `ledger rebuild --from-scratch` first"
+    }
+}
+
+/// The projection could not move past a batch for a reason that is not the data's (connection lost, disk
+/// full, lock timeout): names where it stopped, so an operator knows which event it was at.
+public struct ProjectionStopped: Error, CustomStringConvertible, Sendable {
+    /// The checkpoint: everything up to it is committed.
+    public var checkpoint: Int64
+    /// The first event of the batch that failed, when the batch had been read.
+    public var position: Int64?
+    public var sourceEventID: String?
+    public var eventType: String?
+    /// What went wrong.
+    public var underlying: String
+
+    public var description: String {
+        let event =
+            position.map { position in
+                "at position \(position) (\(sourceEventID ?? "native event"), \(eventType ?? "?"))"
+            } ?? "after position \(checkpoint)"
+        return "projection stopped \(event), checkpoint \(checkpoint): \(underlying)"
     }
 }
 
@@ -61,6 +84,9 @@ public final class Projector {
     private var restored = false
     /// Subscriptions whose row waits for its license, by Stripe id; rechecked on every batch.
     private var waitingForLicense: [String: ParkedRecord] = [:]
+    /// Objects whose row PostgreSQL refused although the reducer's checks passed, with the server's
+    /// message; the row is absent until a later event of the object gives one it accepts.
+    private var refusedByDatabase: [ProjectionObjectKey: ParkedRecord] = [:]
     /// `ledger.parked` as last read or written, so a batch rewrites it only when it changed.
     private var writtenParked: [ParkedRecord] = []
 
@@ -95,6 +121,20 @@ public final class Projector {
     public func catchUp(
         progress: (Int64) -> Void = { _ in }, shouldStop: () -> Bool = { false }
     ) throws -> CatchUpReport {
+        do {
+            return try catchUpBatches(progress: progress, shouldStop: shouldStop)
+        } catch let error as ProjectionStopped {
+            throw error
+        } catch let error as ProjectorVersionMismatch {
+            throw error
+        } catch {
+            // Reading the log or restoring the state failed: no event of a batch to name, the checkpoint is.
+            throw ProjectionStopped(
+                checkpoint: position, position: nil, sourceEventID: nil, eventType: nil, underlying: "\(error)")
+        }
+    }
+
+    private func catchUpBatches(progress: (Int64) -> Void, shouldStop: () -> Bool) throws -> CatchUpReport {
         var report = CatchUpReport(
             eventsReplayed: 0, eventsApplied: 0, batches: 0, position: position, drift: [], parked: 0,
             snapshotsWritten: [], replaySeconds: 0, applySeconds: 0)
@@ -111,8 +151,10 @@ public final class Projector {
             guard !events.isEmpty || recheckLicenses else { break }
             recheckLicenses = false
             let drift = try commit(events, through: events.last?.position ?? position)
-            if let written = try scheduler?.writeIfDue(state, position: position, createdAt: clock()) {
-                report.snapshotsWritten.append(written.path)
+            switch scheduler?.writeIfDue(state, position: position, createdAt: clock()) {
+            case .written(let url)?: report.snapshotsWritten.append(url.path)
+            case .failed(let message)?: report.snapshotFailures.append(message)
+            case nil: break
             }
             report.eventsApplied += Int64(events.count)
             report.batches += 1
@@ -121,7 +163,7 @@ public final class Projector {
         }
         report.applySeconds = (ContinuousClock.now - replayed) / .seconds(1)
         report.position = position
-        report.parked = state.billing.parked.count + waitingForLicense.count
+        report.parked = state.billing.parked.count + waitingForLicense.count + refusedByDatabase.count
         return report
     }
 
@@ -159,8 +201,13 @@ public final class Projector {
         _ = state.billing.takeChangedObjects()
         _ = state.mrr.takeChanges()
         writtenParked = try bookkeeping.parked(of: ProjectionRebuilder.projectionName)
-        for record in writtenParked where record.eventType == LicenseLookup.eventType {
-            waitingForLicense[record.objectID] = record
+        for record in writtenParked {
+            switch record.eventType {
+            case LicenseLookup.eventType: waitingForLicense[record.objectID] = record
+            case RefusedRow.subscriptionEventType: refusedByDatabase[.subscription(record.objectID)] = record
+            case RefusedRow.paymentEventType: refusedByDatabase[.payment(record.objectID)] = record
+            default: continue
+            }
         }
         scheduler = replay.scheduler
         position = target
@@ -168,31 +215,26 @@ public final class Projector {
         report.eventsReplayed = replay.eventsRead
         report.snapshotPosition = replay.snapshotPosition
         report.snapshotsWritten = replay.snapshotsWritten.map(\.path)
+        report.snapshotFailures = replay.snapshotFailures
     }
 
     /// Applies `events` and writes the rows and movements they changed, the parked set and the checkpoint in
     /// one transaction.
+    ///
+    /// Invariant: only a failure that is not the data's stops progress. Should PostgreSQL refuse a row the
+    /// reducer passed, the refused objects are found (``ProjectionWriter/refusedRows``), parked with the
+    /// server's message and left without a row, and the rest of the batch commits.
     private func commit(_ events: [RecordedEvent], through last: Int64) throws -> [TableDrift] {
         for event in events { _ = state.apply(event) }
         do {
-            let changes = try changedRows(through: last)
+            var changes = try changedRows(through: last)
             let movements = state.mrr.takeChanges()
-            let drift = try connection.transaction {
-                let writer = ProjectionWriter(connection: connection)
-                let upserted = try writer.upsert(subscriptions: changes.subscriptions, payments: changes.payments)
-                let deleted = try writer.delete(
-                    subscriptions: changes.deletedSubscriptions, payments: changes.deletedPayments)
-                let mrr = try MRRWriter(connection: connection).append(movements)
-                let bookkeeping = ProjectionBookkeeping(connection: connection)
-                let parked = parkedRecords()
-                if parked != writtenParked {
-                    try bookkeeping.replaceParked(parked, projection: ProjectionRebuilder.projectionName)
-                    writtenParked = parked
-                }
-                try bookkeeping.moveCheckpoint(
-                    of: ProjectionRebuilder.projectionName, projectorVersion: ProjectionState.projectorVersion,
-                    to: last, at: clock())
-                return TableDrift.sum(upserted + deleted + mrr)
+            let drift: [TableDrift]
+            do {
+                drift = try write(changes, movements, through: last)
+            } catch let refusal as PostgresError where refusal.isDataRefusal {
+                try isolateRefusedRows(&changes, refusal: refusal, at: last)
+                drift = try write(changes, movements, through: last)
             }
             position = last
             return drift
@@ -200,8 +242,69 @@ public final class Projector {
             // Nothing was written, but the state has moved on: restore it from the checkpoint next time.
             state = LedgerProjections(configuration: state.configuration)
             waitingForLicense = [:]
+            refusedByDatabase = [:]
             restored = false
-            throw error
+            let first = events.first
+            throw ProjectionStopped(
+                checkpoint: position, position: first?.position, sourceEventID: first?.sourceEventID,
+                eventType: first?.type, underlying: "\(error)")
+        }
+    }
+
+    /// Writes one batch's rows, movements, parked set and checkpoint in one transaction.
+    private func write(_ changes: RowChanges, _ movements: MRRLedger.Changes, through last: Int64) throws
+        -> [TableDrift]
+    {
+        let drift = try connection.transaction {
+            let writer = ProjectionWriter(connection: connection)
+            let upserted = try writer.upsert(subscriptions: changes.subscriptions, payments: changes.payments)
+            let deleted = try writer.delete(
+                subscriptions: changes.deletedSubscriptions, payments: changes.deletedPayments)
+            let mrr = try MRRWriter(connection: connection).append(movements)
+            let bookkeeping = ProjectionBookkeeping(connection: connection)
+            let parked = parkedRecords()
+            if parked != writtenParked {
+                try bookkeeping.replaceParked(parked, projection: ProjectionRebuilder.projectionName)
+            }
+            try bookkeeping.moveCheckpoint(
+                of: ProjectionRebuilder.projectionName, projectorVersion: ProjectionState.projectorVersion,
+                to: last, at: clock())
+            return TableDrift.sum(upserted + deleted + mrr)
+        }
+        writtenParked = parkedRecords()
+        return drift
+    }
+
+    /// Finds the rows of `changes` PostgreSQL refuses, parks their objects and takes their rows out (a refused
+    /// subscription's payments keep `subscription_id` NULL, as for a missing license). Rethrows `refusal`
+    /// when no single row is refused: then the failure was not one object's.
+    private func isolateRefusedRows(_ changes: inout RowChanges, refusal: PostgresError, at last: Int64) throws {
+        let refused = try ProjectionWriter(connection: connection).refusedRows(
+            subscriptions: changes.subscriptions, payments: changes.payments)
+        guard !refused.isEmpty else { throw refusal }
+        changes.subscriptions.removeAll { row in
+            guard let message = refused.subscriptions[row.id] else { return false }
+            let record = RefusedRow.record(row.stripeSubscriptionID, subscription: true, message: message, at: last)
+            refusedByDatabase[.subscription(row.stripeSubscriptionID)] = record
+            changes.deletedSubscriptions.append(row.id)
+            logger.warning("\(record.reason)", metadata: ["object": "\(row.stripeSubscriptionID)"])
+            return true
+        }
+        let refusedSubscriptions = Set(refused.subscriptions.keys)
+        changes.payments = changes.payments.compactMap { row in
+            if let message = refused.payments[row.id] {
+                let record = RefusedRow.record(
+                    row.stripePaymentIntentID, subscription: false, message: message, at: last)
+                refusedByDatabase[.payment(row.stripePaymentIntentID)] = record
+                changes.deletedPayments.append(row.id)
+                logger.warning("\(record.reason)", metadata: ["object": "\(row.stripePaymentIntentID)"])
+                return nil
+            }
+            var row = row
+            if let subscription = row.subscriptionID, refusedSubscriptions.contains(subscription) {
+                row.subscriptionID = nil
+            }
+            return row
         }
     }
 
@@ -237,7 +340,12 @@ public final class Projector {
                 paymentIDs.formUnion(state.billing.paymentIDs(ofSubscription: id))
             }
         }
-        let waiting = Set(waitingForLicense.keys.map { UUID(version5Name: $0) })
+        // A written row clears its object's refusal; a refused subscription's payments stay unlinked.
+        for id in subscriptionIDs { refusedByDatabase[.subscription(id)] = nil }
+        for id in paymentIDs { refusedByDatabase[.payment(id)] = nil }
+        var unlinked = Set(waitingForLicense.keys)
+        for case .subscription(let id) in refusedByDatabase.keys { unlinked.insert(id) }
+        let waiting = Set(unlinked.map { UUID(version5Name: $0) })
         for id in paymentIDs.sorted() {
             guard var row = state.billing.paymentRow(paymentIntentID: id) else {
                 changes.deletedPayments.append(UUID(version5Name: id))
@@ -251,7 +359,22 @@ public final class Projector {
 
     /// Every parked event of the projection, in the order `ledger.parked` is written.
     private func parkedRecords() -> [ParkedRecord] {
-        (state.billing.parkedRecords + waitingForLicense.values).sorted(by: ParkedRecord.logOrder)
+        (state.billing.parkedRecords + waitingForLicense.values + refusedByDatabase.values)
+            .sorted(by: ParkedRecord.logOrder)
+    }
+}
+
+/// `ledger.parked` records of rows PostgreSQL refused.
+enum RefusedRow {
+    /// `ledger.parked.event_type` of a subscription or payment whose row PostgreSQL refused.
+    static let subscriptionEventType = "refused:subscription"
+    static let paymentEventType = "refused:payment"
+
+    static func record(_ objectID: String, subscription: Bool, message: String, at position: Int64) -> ParkedRecord {
+        ParkedRecord(
+            objectID: objectID, position: position,
+            eventType: subscription ? subscriptionEventType : paymentEventType,
+            reason: "PostgreSQL refused the row: \(DisplayText.escaped(message, charactersMax: 300))")
     }
 }
 

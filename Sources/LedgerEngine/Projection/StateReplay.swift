@@ -20,25 +20,44 @@ struct StateReplay {
         var snapshotPosition: Int64?
         var eventsRead: Int64
         var snapshotsWritten: [URL]
+        /// Snapshots that could not be read or written, why; the replay went on without them.
+        var snapshotFailures: [String]
         /// Where the next `--snapshot-every` snapshot is due, for a caller that goes on applying events.
         var scheduler: SnapshotScheduler
     }
 
     /// Replays through `target`; `progress` gets each position reached.
+    ///
+    /// Snapshots are an optimisation: a directory that cannot be read or written (missing, read-only, full)
+    /// is a warning in the log and in ``Result/snapshotFailures``, never a reason to stop replaying.
     func replay(through target: Int64, progress: (Int64) -> Void) throws -> Result {
-        let catalog = try snapshots.map {
-            try SnapshotCatalog(directory: $0.directory, connection: connection, logger: logger)
+        var failures: [String] = []
+        var catalog: SnapshotCatalog?
+        if let snapshots {
+            do {
+                catalog = try SnapshotCatalog(directory: snapshots.directory, connection: connection, logger: logger)
+            } catch {
+                failures.append(SnapshotScheduler.warn(logger, "snapshot directory unusable", error))
+            }
         }
         var result = Result(
             state: LedgerProjections(configuration: configuration), snapshotPosition: nil, eventsRead: 0,
-            snapshotsWritten: [], scheduler: SnapshotScheduler(catalog: catalog, every: snapshots?.every, last: 0))
-        if let catalog, snapshots?.replayFromSnapshots == true,
-            let (file, state) = try catalog.newestUsable(atOrBefore: target, configuration: configuration)
-        {
-            result.state = state
-            result.snapshotPosition = file.meta.position
-            result.scheduler.last = file.meta.position
-            logger.info("replaying from snapshot", metadata: ["file": "\(file.url.lastPathComponent)"])
+            snapshotsWritten: [], snapshotFailures: failures,
+            scheduler: SnapshotScheduler(catalog: catalog, every: snapshots?.every, last: 0, logger: logger))
+        if let catalog, snapshots?.replayFromSnapshots == true {
+            do {
+                if let (file, state) = try catalog.newestUsable(atOrBefore: target, configuration: configuration) {
+                    result.state = state
+                    result.snapshotPosition = file.meta.position
+                    result.scheduler.last = file.meta.position
+                    logger.info("replaying from snapshot", metadata: ["file": "\(file.url.lastPathComponent)"])
+                }
+            } catch let error as PostgresError {
+                throw error  // the log's chain hashes could not be read: not a snapshot's failure
+            } catch {
+                result.snapshotFailures.append(
+                    SnapshotScheduler.warn(logger, "snapshots unreadable; replaying from event 1", error))
+            }
         }
         let start = result.snapshotPosition ?? 0
         guard start < target else { return result }
@@ -48,8 +67,10 @@ struct StateReplay {
             for event in batch { _ = result.state.apply(event) }
             result.eventsRead += Int64(batch.count)
             let position = batch.last?.position ?? start
-            if let written = try result.scheduler.writeIfDue(result.state, position: position, createdAt: clock()) {
-                result.snapshotsWritten.append(written)
+            switch result.scheduler.writeIfDue(result.state, position: position, createdAt: clock()) {
+            case .written(let url)?: result.snapshotsWritten.append(url)
+            case .failed(let message)?: result.snapshotFailures.append(message)
+            case nil: break
             }
             progress(position)
         }
@@ -59,18 +80,38 @@ struct StateReplay {
 
 /// Writes a snapshot each time the state has moved `every` events past the last one.
 struct SnapshotScheduler {
+    /// What one due snapshot came to.
+    enum Outcome {
+        case written(URL)
+        /// Why the snapshot could not be written; projection goes on, the next one is due `every` events later.
+        case failed(String)
+    }
+
     let catalog: SnapshotCatalog?
     let every: Int64?
-    /// The newest snapshot the state has: the one it started from or the last written.
+    /// The newest snapshot the state has: the one it started from, the last written or the last attempted.
     var last: Int64
+    let logger: Logger
 
+    /// Writes a snapshot when one is due. Never throws: a full or read-only directory must not stop the
+    /// projection (its checkpoint would never move); the failure is logged and returned instead.
     mutating func writeIfDue(_ state: LedgerProjections, position: Int64, createdAt: @autoclosure () -> EventTime)
-        throws
-        -> URL?
+        -> Outcome?
     {
         guard let catalog, let every, position - last >= every else { return nil }
-        let file = try catalog.write(state, position: position, createdAt: createdAt())
+        // Counted as attempted either way, so a failing directory costs one try per `every` events, not per batch.
         last = position
-        return file.url
+        do {
+            return .written(try catalog.write(state, position: position, createdAt: createdAt()).url)
+        } catch {
+            return .failed(Self.warn(logger, "snapshot at position \(position) not written", error))
+        }
+    }
+
+    /// Logs a snapshot failure as a warning and returns its one-line message.
+    static func warn(_ logger: Logger, _ what: String, _ error: any Error) -> String {
+        let message = "\(what): \(error)"
+        logger.warning("\(message); projection continues without it")
+        return message
     }
 }

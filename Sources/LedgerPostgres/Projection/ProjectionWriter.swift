@@ -76,7 +76,7 @@ public struct ProjectionWriter {
     /// Returns the drift, deletions only.
     public func delete(subscriptions: [UUID], payments: [UUID]) throws -> [TableDrift] {
         precondition(connection.isInTransaction, "delete must run inside the caller's transaction")
-        func delete(from table: ProjectedTable, _ ids: [UUID]) throws -> Int {
+        func delete(from table: ProjectedTableSQL, _ ids: [UUID]) throws -> Int {
             guard !ids.isEmpty else { return 0 }
             return try connection.query(table.deleteIDs, [PostgresArrayLiteral.make(ids.map(\.uuidString))])
                 .affectedRows
@@ -105,7 +105,7 @@ public struct ProjectionWriter {
         }
     }
 
-    func merge(_ table: ProjectedTable) throws -> TableDrift {
+    func merge(_ table: ProjectedTableSQL) throws -> TableDrift {
         let updated = try connection.query(table.updateChanged).affectedRows
         let inserted = try connection.query(table.insertNew).affectedRows
         return TableDrift(table: table.name, inserted: inserted, updated: updated, deleted: 0)
@@ -122,7 +122,7 @@ extension ProjectionWriter {
 }
 
 /// The fixed SQL of one projected table, built once from its column list.
-struct ProjectedTable {
+struct ProjectedTableSQL {
     let name: String
     let copyIntoStaging: String
     let updateChanged: String
@@ -156,22 +156,14 @@ struct ProjectedTable {
 }
 
 extension ProjectionWriter {
-    /// Column order of migration 001; `(l.*) IS DISTINCT FROM (s.*)` relies on staging having the same shape.
-    /// The columns of `subscriptions`, in the order rows are copied.
-    public static let subscriptionColumns = [
-        "id", "license_id", "stripe_subscription_id", "stripe_customer_id", "status", "plan_type",
-        "billing_cycle", "amount_cents", "currency", "current_period_start", "current_period_end",
-        "cancel_at_period_end", "canceled_at", "trial_start", "trial_end", "created_at", "updated_at", "metadata",
-    ]
+    /// The columns of `subscriptions`, in the order rows are copied: the schema's own order (``ProjectedTable``),
+    /// which `(l.*) IS DISTINCT FROM (s.*)` relies on staging having.
+    public static let subscriptionColumns = LedgerCore.ProjectedTable.subscriptions.columns.map(\.name)
     /// The columns of `payment_transactions`, in the order rows are copied.
-    public static let paymentColumns = [
-        "id", "subscription_id", "stripe_payment_intent_id", "stripe_invoice_id", "amount_cents", "currency",
-        "status", "payment_method", "failure_reason", "refunded_amount_cents", "processed_at", "created_at",
-        "updated_at", "metadata",
-    ]
+    public static let paymentColumns = LedgerCore.ProjectedTable.paymentTransactions.columns.map(\.name)
 
-    static let subscriptions = ProjectedTable(name: "subscriptions", columns: subscriptionColumns)
-    static let payments = ProjectedTable(name: "payment_transactions", columns: paymentColumns)
+    static let subscriptions = ProjectedTableSQL(name: "subscriptions", columns: subscriptionColumns)
+    static let payments = ProjectedTableSQL(name: "payment_transactions", columns: paymentColumns)
 
     static func fields(of row: SubscriptionRow) -> [CopyBinaryField] {
         [
