@@ -29,6 +29,11 @@ extension Limits {
 
     /// Longest wait between two attempts of the live projector to resume after an error.
     public static let projectorRetrySecondsMax = 5
+    /// How long the live projector may keep failing, with events waiting and its checkpoint not
+    /// moving, before `/readyz` answers 503: six retries at the longest retry interval, so one lost
+    /// connection or a failover does not flap readiness, and a projection that is truly stuck is
+    /// reported within a minute.
+    public static let projectorStallSecondsMax = 30
 }
 
 extension Limits {

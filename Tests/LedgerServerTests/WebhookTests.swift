@@ -187,3 +187,77 @@ struct WebhookTests {
         }
     }
 }
+
+/// Issue 13 point 5: a signed, well-formed Stripe event whose `data.object` has no `id` is still an
+/// event Stripe expects acknowledged (it retries 4xx for three days and disables the endpoint).
+@Suite("POST /webhooks/stripe: events without an object id")
+struct IdlessWebhookTests {
+    /// `balance.available`: its object (`balance`, Stripe's own example from fixtures3) has no id.
+    static func balanceAvailable(_ eventID: String) throws -> [UInt8] {
+        let fixtures = Repository.stripeFixtures.appendingPathComponent("openapi/fixtures3-2026-07-29.json")
+        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures)) as? [String: Any]
+        let resources = try #require(document?["resources"] as? [String: Any])
+        let balance = try #require(resources["balance"] as? [String: Any])
+        #expect(balance["id"] == nil, "the fixture's balance has an id now")
+        let object = String(decoding: try JSONSerialization.data(withJSONObject: balance), as: UTF8.self)
+        return Array(
+            #"{"id":"\#(eventID)","object":"event","api_version":"2026-07-29","created":1764000000,"data":{"object":\#(object)},"livemode":false,"pending_webhooks":1,"request":{"id":null,"idempotency_key":null},"type":"balance.available"}"#
+                .utf8)
+    }
+
+    /// `invoice.upcoming` as Stripe delivers it: the recorded `invoice.created` delivery, retyped,
+    /// without `data.object.id` (an upcoming invoice is not created yet).
+    static func invoiceUpcoming(_ eventID: String) throws -> [UInt8] {
+        let file = Repository.stripeFixtures.appendingPathComponent("webhook-events-2020-08-27/invoice.created.json")
+        var text = try String(contentsOf: file, encoding: .utf8)
+        let withoutID = text.replacingOccurrences(
+            of: #""id": "in_[0-9A-Za-z]+",\s*"#, with: "", options: .regularExpression)
+        #expect(withoutID != text, "the fixture's invoice id was not found")
+        text = withoutID.replacingOccurrences(of: #""type": "invoice.created""#, with: #""type": "invoice.upcoming""#)
+            .replacingOccurrences(of: #""evt_0+""#, with: "\"\(eventID)\"", options: .regularExpression)
+        #expect(text.contains("invoice.upcoming"))
+        return Array(text.utf8)
+    }
+
+    @Test func balanceAvailableAndAnUpcomingInvoiceAreAcknowledgedAndStoredOnce() async throws {
+        try await TestDatabase.withMigrated { database in
+            let server = try await ServedLedger.start(databaseURL: database.url)
+            let events = [
+                ("evt_balance_available", try Self.balanceAvailable("evt_balance_available")),
+                ("evt_invoice_upcoming", try Self.invoiceUpcoming("evt_invoice_upcoming")),
+            ]
+            // Signed by Stripe's own library, as a real delivery is.
+            let signatures = try await PythonTools.stripeSignatures(
+                events.map { ($0.1, ServedLedger.secret, unixNow()) })
+            var positions: [String: Int64] = [:]
+            for ((id, body), signature) in zip(events, signatures) {
+                let response = try await server.postWebhook(body, signature: signature)
+                #expect(response.status == 200, "\(id): \(response.text)")
+                #expect(response.json?["duplicate"] as? Bool == false, "\(id)")
+                #expect(response.json?["event_id"] as? String == id)
+                positions[id] = (response.json?["position"] as? NSNumber)?.int64Value
+            }
+            for ((id, body), signature) in zip(events, signatures) {
+                let again = try await server.postWebhook(body, signature: signature)
+                #expect(again.status == 200, "\(id): \(again.text)")
+                #expect(again.json?["duplicate"] as? Bool == true, "\(id)")
+                #expect((again.json?["position"] as? NSNumber)?.int64Value == positions[id])
+            }
+            for (id, body) in events {
+                #expect(try storedCount(database, sourceEventID: id) == 1, "\(id)")
+                let stored = try database.connect().query(
+                    "SELECT body FROM ledger.events WHERE source_event_id = $1", [id])
+                #expect(try stored.first?.decode([UInt8].self, at: 0) == body, "\(id) not stored verbatim")
+            }
+            let rejected = try database.connect().query("SELECT count(*) FROM ledger.rejected_inputs")
+            #expect(try rejected[0].decode(Int.self, at: 0) == 0)
+            // The projector goes past them (it does not read balances or upcoming invoices).
+            try await waitUntil("the projector passed both events") {
+                let projector = try await server.get("/v1/status").json?["projector"] as? [String: Any]
+                return (projector?["checkpoint"] as? NSNumber)?.int64Value == 2
+            }
+            let output = await server.stop()
+            #expect(output.status == 0, "\(output.standardError)")
+        }
+    }
+}

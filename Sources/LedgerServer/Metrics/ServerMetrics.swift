@@ -39,6 +39,8 @@ public final class ServerMetrics: Sendable {
     let databaseUp: CoreMetrics.Gauge
     let projectorRunning: CoreMetrics.Gauge
     let webhookBodyReadsInFlight: CoreMetrics.Gauge
+    /// 1 while the live projector keeps failing and the checkpoint does not move with events waiting.
+    let projectorStalled: CoreMetrics.Gauge
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -71,6 +73,7 @@ public final class ServerMetrics: Sendable {
         databaseUp = CoreMetrics.Gauge(label: "ledger_database_up", factory: factory)
         projectorRunning = CoreMetrics.Gauge(label: "ledger_projector_running", factory: factory)
         webhookBodyReadsInFlight = CoreMetrics.Gauge(label: "ledger_webhook_body_reads_in_flight", factory: factory)
+        projectorStalled = CoreMetrics.Gauge(label: "ledger_projector_stalled", factory: factory)
     }
 
     func recordWebhook(_ outcome: WebhookOutcome) { webhooks[outcome]?.increment() }

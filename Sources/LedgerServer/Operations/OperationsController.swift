@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LedgerCore
+import LedgerEngine
 import LedgerPostgres
 import Logging
 import NIOCore
@@ -32,31 +33,49 @@ struct OperationsController<Context: RequestContext> {
         /// Applied migrations this binary has no file for (a newer version migrated the database).
         var unknownMigrations: [String]
         var reason: String?
+        /// The live projector, when this server runs one and the schema is current.
+        var projector: ProjectorReadiness?
     }
 
-    /// 200 when the database answers and every migration of this binary is applied unchanged; else
-    /// 503 with the reason, so a load balancer sends no traffic to an instance that would fail it.
+    /// The live projector as `/readyz` shows it.
+    struct ProjectorReadiness: Encodable {
+        var state: LiveProjector.State
+        var checkpoint: Int64
+        var head: Int64
+        /// Seconds the projection has not moved while the projector keeps failing (nil when moving).
+        var stalledSeconds: Int64?
+        var lastError: String?
+    }
+
+    /// 200 when the database answers, every migration of this binary is applied unchanged and the
+    /// live projector is not stalled; else 503 with the reason, so a load balancer sends no traffic
+    /// to an instance that would fail it and an operator sees a projection that stopped moving.
     func readiness() async -> Response {
         do {
-            let readiness = try await pool.withConnection { [migrations, logger] connection -> Readiness in
-                try connection.query("SELECT 1")
-                guard let migrations else {
-                    return Readiness(
-                        status: "ready", database: "ok", pendingMigrations: [], changedMigrations: [],
-                        unknownMigrations: [], reason: "no migrations directory: schema not checked")
+            var readiness = try await schemaReadiness()
+            if readiness.status == "ready", let projector {
+                let status = try await pool.withConnection { connection in try LedgerStatus.read(connection) }
+                let checkpoint =
+                    status.projections.first { $0.name == ProjectionRebuilder.projectionName }?.position ?? 0
+                let stall = projector.stall(checkpoint: checkpoint, head: status.headPosition)
+                metrics.projectorStalled.record(stall == nil ? 0 : 1)
+                let current = projector.status
+                readiness.projector = ProjectorReadiness(
+                    state: current.state, checkpoint: checkpoint, head: status.headPosition,
+                    stalledSeconds: stall?.components.seconds, lastError: current.lastError)
+                if let stall {
+                    readiness.status = "not_ready"
+                    readiness.reason =
+                        "the projection has not moved from position \(checkpoint) for \(stall.components.seconds) s "
+                        + "while the log's head is at \(status.headPosition); the projector keeps failing: "
+                        + (current.lastError ?? "no error recorded")
+                    logger.error(
+                        "projection stalled",
+                        metadata: [
+                            "checkpoint": "\(checkpoint)", "head": "\(status.headPosition)",
+                            "seconds": "\(stall.components.seconds)", "error": "\(current.lastError ?? "")",
+                        ])
                 }
-                let statuses = try MigrationRunner(connection: connection, source: migrations, logger: logger).status()
-                func names(_ state: MigrationStatus.State) -> [String] {
-                    statuses.filter { $0.state == state }.map { String(format: "%03d_%@", $0.version, $0.name) }
-                }
-                let pending = names(.pending)
-                let changed = names(.changed)
-                var reason: String?
-                if !pending.isEmpty { reason = "migrations pending: run `ledger migrate up`" }
-                if !changed.isEmpty { reason = "applied migrations differ from this binary's files" }
-                return Readiness(
-                    status: reason == nil ? "ready" : "not_ready", database: "ok", pendingMigrations: pending,
-                    changedMigrations: changed, unknownMigrations: names(.missingFile), reason: reason)
             }
             return JSONBody.response(readiness.status == "ready" ? .ok : .serviceUnavailable, readiness)
         } catch {
@@ -69,6 +88,30 @@ struct OperationsController<Context: RequestContext> {
         }
     }
 
+    /// The database answers and the migrations of this binary are applied, unchanged.
+    private func schemaReadiness() async throws -> Readiness {
+        try await pool.withConnection { [migrations, logger] connection -> Readiness in
+            try connection.query("SELECT 1")
+            guard let migrations else {
+                return Readiness(
+                    status: "ready", database: "ok", pendingMigrations: [], changedMigrations: [],
+                    unknownMigrations: [], reason: "no migrations directory: schema not checked")
+            }
+            let statuses = try MigrationRunner(connection: connection, source: migrations, logger: logger).status()
+            func names(_ state: MigrationStatus.State) -> [String] {
+                statuses.filter { $0.state == state }.map { String(format: "%03d_%@", $0.version, $0.name) }
+            }
+            let pending = names(.pending)
+            let changed = names(.changed)
+            var reason: String?
+            if !pending.isEmpty { reason = "migrations pending: run `ledger migrate up`" }
+            if !changed.isEmpty { reason = "applied migrations differ from this binary's files" }
+            return Readiness(
+                status: reason == nil ? "ready" : "not_ready", database: "ok", pendingMigrations: pending,
+                changedMigrations: changed, unknownMigrations: names(.missingFile), reason: reason)
+        }
+    }
+
     /// Prometheus text; the log's gauges are read fresh from the database, best effort.
     func metricsText() async -> Response {
         do {
@@ -77,11 +120,16 @@ struct OperationsController<Context: RequestContext> {
             metrics.headPosition.record(status.headPosition)
             metrics.parkedEvents.record(status.parkedEvents)
             metrics.rejectedInputs.record(status.rejectedInputs)
-            if let billing = status.projections.first(where: { $0.name == "billing" }) {
+            let billing = status.projections.first { $0.name == ProjectionRebuilder.projectionName }
+            if let billing {
                 metrics.projectorCheckpoint.record(billing.position)
                 metrics.projectorLag.record(billing.lag)
             } else {
                 metrics.projectorLag.record(status.headPosition)
+            }
+            if let projector {
+                let stall = projector.stall(checkpoint: billing?.position ?? 0, head: status.headPosition)
+                metrics.projectorStalled.record(stall == nil ? 0 : 1)
             }
         } catch {
             // The other metrics are still worth scraping; the gauge says the database was not reached.

@@ -41,6 +41,7 @@ public final class LiveProjector: Service, @unchecked Sendable {
     private let lock = NSLock()
     private var current = Status(state: .retrying, eventsApplied: 0, restarts: 0)
     private var stopRequested = false
+    private var progress = ProjectorProgress(startedAt: .now)
 
     private let connect: @Sendable () throws -> PostgresConnection
     private let snapshots: SnapshotPolicy?
@@ -59,6 +60,15 @@ public final class LiveProjector: Service, @unchecked Sendable {
     }
 
     public var status: Status { lock.withLock { current } }
+
+    /// How long the projection has not moved while this projector keeps failing and events wait
+    /// (nil when it is moving, waiting for the writer lock, or has nothing to do), given the
+    /// checkpoint and head the database shows now; see ``ProjectorProgress``.
+    func stall(checkpoint: Int64, head: Int64, bound: Duration = .seconds(Limits.projectorStallSecondsMax))
+        -> Duration?
+    {
+        lock.withLock { progress.sample(checkpoint: checkpoint, head: head, now: .now, bound: bound) }
+    }
 
     /// Runs the projector thread until graceful shutdown or cancellation, then waits for it to stop.
     public func run() async throws {
@@ -113,12 +123,14 @@ public final class LiveProjector: Service, @unchecked Sendable {
                 delay = 0.25
                 try projector.follow(shouldStop: { isStopping }) { report in record(report) }
             } catch is ProjectionBusy {
+                lock.withLock { progress.standby(at: .now) }
                 update {
                     $0.state = .standby
                     $0.lastError = "another projector holds the writer lock (ledger project --follow or ledger rebuild)"
                 }
             } catch {
                 logger.warning("projector stopped; retrying", metadata: ["error": "\(error)"])
+                lock.withLock { progress.failed(at: .now) }
                 update {
                     $0.state = .retrying
                     $0.lastError = "\(error)"
@@ -133,6 +145,7 @@ public final class LiveProjector: Service, @unchecked Sendable {
 
     private func record(_ report: CatchUpReport) {
         let now = EventTime(Date()).description
+        lock.withLock { progress.succeeded(at: .now) }
         update {
             $0.checkpoint = report.position
             $0.eventsApplied += report.eventsApplied
