@@ -117,6 +117,39 @@ struct IngestHostileTests {
         }
     }
 
+    @Test func anEventPostgreSQLRefusesIsRejectedAloneAndTheRestOfItsBatchIsStored() async throws {
+        // The last line of isolation: a limit the ingestor does not know (here a CHECK added to this
+        // test's database) refuses one event; the batch is halved down to it, the others are stored.
+        let seed = UInt64.random(in: 1...UInt64.max)
+        var generator = SeededGenerator(seed: seed)
+        let count = 64
+        let poisoned = Set((0..<3).map { _ in Int.random(in: 1...count, using: &generator) })
+        let lines = try (1...count).map { index in
+            try IngestHostileInput.recorded(
+                "invoice.paid.json", id: poisoned.contains(index) ? "evt_poison\(index)" : "evt_ok\(index)")
+        }
+        try await TestDatabase.withMigrated { database in
+            try database.connect().execute(
+                "ALTER TABLE ledger.events ADD CONSTRAINT test_refuses_poison CHECK (source_event_id NOT LIKE 'evt_poison%')"
+            )
+            let report = try ingest(Array(lines.joined(separator: "\n").utf8), into: database, chunkSize: 1 << 20)
+            #expect(report.appended == count - poisoned.count, "seed \(seed)")
+            #expect(report.rejected == poisoned.count, "seed \(seed)")
+            let rows = try database.connect().query("SELECT origin, reason FROM ledger.rejected_inputs ORDER BY origin")
+            #expect(
+                Set(try rows.map { try $0.decode(String.self, at: 0) })
+                    == Set(poisoned.map { "input.jsonl:\($0)" }), "seed \(seed)")
+            for row in rows {
+                let reason = try row.decode(String.self, at: 1)
+                #expect(
+                    reason.contains("PostgreSQL refused the event") && reason.contains("test_refuses_poison"),
+                    "\(reason)")
+            }
+            let stored = try EventStore(connection: try database.connect()).read(after: 0)
+            #expect(stored.compactMap(\.sourceEventID).allSatisfy { $0.hasPrefix("evt_ok") }, "seed \(seed)")
+        }
+    }
+
     @Test func fiftyMegabytesOfInvalidInputAreAllRecordedInBoundedBatches() async throws {
         // Generated as it is read, never held whole: 10,000 invalid documents of ~5 KB each, then one
         // valid event. Memory is measured by hand (docs/0002-event-log.md), not asserted here.

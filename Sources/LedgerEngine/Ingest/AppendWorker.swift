@@ -6,17 +6,26 @@ import LedgerPostgres
 /// batch overlaps with PostgreSQL storing the previous one.
 ///
 /// At most one batch waits while one is written (double buffering), so memory
-/// stays bounded. The first error stops the worker; it is rethrown to the
-/// producer at its next `submit` or at `drain`.
+/// stays bounded. A batch PostgreSQL refuses for its data is halved until the
+/// refused event is alone, which is rejected with the server's message while
+/// the rest is stored: one document never costs the others. Any other error
+/// (connection, disk) stops the worker; it is rethrown to the producer at its
+/// next `submit` or at `drain`.
 final class AppendWorker: @unchecked Sendable {
     struct Job {
         var events: [NewEvent]
+        /// `FILE:LINE` of each event, in the same order, for a rejection the database makes.
+        var origins: [String]
         var rejections: [RejectedInputs.Entry]
     }
 
     struct Counts {
         var appended = 0
         var duplicates = 0
+        /// Events PostgreSQL refused (and that went to `ledger.rejected_inputs`).
+        var refused = 0
+        /// The first of them, for the report.
+        var refusals: [IngestReport.Rejection] = []
     }
 
     private let connection: PostgresConnection
@@ -66,21 +75,48 @@ final class AppendWorker: @unchecked Sendable {
         while let job = next() {
             do {
                 var batchCounts = Counts()
+                var rejections = job.rejections
                 if !job.events.isEmpty {
-                    for outcome in try EventStore(connection: connection).append(
-                        AppendBatch(events: job.events), recordedAt: clock())
-                    {
-                        if case .appended = outcome { batchCounts.appended += 1 } else { batchCounts.duplicates += 1 }
-                    }
+                    try append(job.events[...], origins: job.origins[...], counts: &batchCounts, refused: &rejections)
                 }
-                if !job.rejections.isEmpty {
+                if !rejections.isEmpty {
                     try RejectedInputs(connection: connection).record(
-                        job.rejections, source: "stripe", receivedAt: clock())
+                        rejections, source: "stripe", receivedAt: clock())
                 }
                 finish(adding: batchCounts, failure: nil)
             } catch {
                 finish(adding: Counts(), failure: error)
             }
+        }
+    }
+
+    /// Appends `events` in one transaction; on a refusal of their data, each half on its own, down to one event.
+    ///
+    /// Invariant: every event ends appended, a duplicate, or in `refused` with the database's reason —
+    /// never lost with its batch. The ingestor validates events first, so this is the last line.
+    private func append(
+        _ events: ArraySlice<NewEvent>, origins: ArraySlice<String>, counts: inout Counts,
+        refused: inout [RejectedInputs.Entry]
+    ) throws {
+        do {
+            for outcome in try EventStore(connection: connection).append(
+                AppendBatch(events: Array(events)), recordedAt: clock())
+            {
+                if case .appended = outcome { counts.appended += 1 } else { counts.duplicates += 1 }
+            }
+        } catch let error as PostgresError where error.isDataRefusal {
+            guard events.count > 1 else {
+                let index = events.startIndex
+                let rejection = IngestReport.Rejection(
+                    origin: origins[index], reason: "PostgreSQL refused the event: \(error)")
+                refused.append(.init(origin: rejection.origin, reason: rejection.reason, body: events[index].body))
+                counts.refused += 1
+                if counts.refusals.count < StripeIngestor.reportedRejectionsMax { counts.refusals.append(rejection) }
+                return
+            }
+            let middle = events.startIndex + events.count / 2
+            try append(events[..<middle], origins: origins[..<middle], counts: &counts, refused: &refused)
+            try append(events[middle...], origins: origins[middle...], counts: &counts, refused: &refused)
         }
     }
 
@@ -100,6 +136,9 @@ final class AppendWorker: @unchecked Sendable {
         defer { condition.unlock() }
         counts.appended += batch.appended
         counts.duplicates += batch.duplicates
+        counts.refused += batch.refused
+        let room = StripeIngestor.reportedRejectionsMax - counts.refusals.count
+        counts.refusals += batch.refusals.prefix(max(room, 0))
         if let error, failure == nil { failure = error }
         busy = false
         condition.broadcast()

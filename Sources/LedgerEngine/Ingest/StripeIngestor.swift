@@ -43,6 +43,7 @@ public final class StripeIngestor {
     private let worker: AppendWorker
     private var report = IngestReport()
     private var batch: [NewEvent] = []
+    private var batchOrigins: [String] = []
     private var batchBytes = 0
     private var pendingRejections: [RejectedInputs.Entry] = []
     private var pendingRejectionBytes = 0
@@ -87,6 +88,9 @@ public final class StripeIngestor {
         var current = report
         current.appended = counts.appended
         current.duplicates = counts.duplicates
+        current.rejected += counts.refused
+        let room = Self.reportedRejectionsMax - current.rejections.count
+        current.rejections += counts.refusals.prefix(max(room, 0))
         return current
     }
 
@@ -113,6 +117,7 @@ public final class StripeIngestor {
                         continue
                     }
                     batch.append(event)
+                    batchOrigins.append("\(origin):\(line)")
                     batchBytes += bytes.count
                     if batch.count >= Limits.appendBatchEventsMax || batchBytes >= Limits.appendBatchBytesMax {
                         try flush()
@@ -155,8 +160,9 @@ public final class StripeIngestor {
 
     private func flush() throws {
         guard !batch.isEmpty || !pendingRejections.isEmpty else { return }
-        try worker.submit(.init(events: batch, rejections: pendingRejections))
+        try worker.submit(.init(events: batch, origins: batchOrigins, rejections: pendingRejections))
         batch.removeAll(keepingCapacity: true)
+        batchOrigins.removeAll(keepingCapacity: true)
         batchBytes = 0
         pendingRejections.removeAll()
         pendingRejectionBytes = 0
