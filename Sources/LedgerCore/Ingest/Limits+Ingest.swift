@@ -20,6 +20,6 @@ extension Limits {
     ///
     /// The window lies inside the ledger's time window (years 1970–9999), so every
     /// accepted `created` is a valid `EventTime` and `timestamptz`. A `created` far
-    /// ahead of the moment it was recorded is stored, and parked by the projection.
+    /// ahead of the moment it was recorded is stored; the projection judges it.
     public static let envelopeCreatedSecondsMax: Int64 = 99_999_999_999
 }
