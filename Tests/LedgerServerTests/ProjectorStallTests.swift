@@ -99,4 +99,36 @@ struct ProjectorStallTests {
             #expect(output.status == 0, "\(output.standardError)")
         }
     }
+
+    /// Issue 13 point 7 at the server: a snapshot directory that cannot be written (here a path
+    /// under a regular file, which even root cannot create) is a warning and a counted metric; the
+    /// projector goes on and `/readyz` stays 200.
+    @Test func snapshotsThatCannotBeWrittenAreCountedAndProjectionGoesOn() async throws {
+        try await TestDatabase.withMigrated { database in
+            let blocker = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-directory-\(UUID())")
+            try Data("a file where the snapshot directory should be".utf8).write(to: blocker)
+            defer { try? FileManager.default.removeItem(at: blocker) }
+            let server = try await ServedLedger.start(
+                databaseURL: database.url,
+                arguments: [
+                    "--snapshot-dir", blocker.appendingPathComponent("snapshots").path, "--snapshot-every", "1",
+                ])
+            for index in 0..<3 {
+                let body = subscriptionEvent("evt_snapshot_\(index)", subscription: "sub_snapshot_\(index)")
+                #expect(try await server.postWebhook(body, signature: sign(body)).status == 200)
+            }
+            try await waitUntil("the projector applied every event") {
+                let projector = try await server.get("/v1/status").json?["projector"] as? [String: Any]
+                return (projector?["checkpoint"] as? NSNumber)?.int64Value == 3
+            }
+            let metrics = try await server.request("GET", "/metrics").text
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix("ledger_snapshot_write_failures_total ") }
+            let count = line.flatMap { Double($0.split(separator: " ")[1]) } ?? 0
+            #expect(count >= 1, "\(line ?? "no ledger_snapshot_write_failures_total")")
+            #expect(try await server.request("GET", "/readyz").status == 200)
+            let output = await server.stop()
+            #expect(output.status == 0, "\(output.standardError)")
+            #expect(output.standardError.contains("snapshot not written"), "\(output.standardError.suffix(2000))")
+        }
+    }
 }

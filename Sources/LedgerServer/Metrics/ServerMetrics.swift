@@ -41,6 +41,8 @@ public final class ServerMetrics: Sendable {
     let webhookBodyReadsInFlight: CoreMetrics.Gauge
     /// 1 while the live projector keeps failing and the checkpoint does not move with events waiting.
     let projectorStalled: CoreMetrics.Gauge
+    /// Snapshots the live projector could not write (or read back) while projection went on.
+    let snapshotWriteFailures: CoreMetrics.Counter
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -74,6 +76,7 @@ public final class ServerMetrics: Sendable {
         projectorRunning = CoreMetrics.Gauge(label: "ledger_projector_running", factory: factory)
         webhookBodyReadsInFlight = CoreMetrics.Gauge(label: "ledger_webhook_body_reads_in_flight", factory: factory)
         projectorStalled = CoreMetrics.Gauge(label: "ledger_projector_stalled", factory: factory)
+        snapshotWriteFailures = CoreMetrics.Counter(label: "ledger_snapshot_write_failures_total", factory: factory)
     }
 
     func recordWebhook(_ outcome: WebhookOutcome) { webhooks[outcome]?.increment() }

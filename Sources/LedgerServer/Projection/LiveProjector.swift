@@ -152,6 +152,12 @@ public final class LiveProjector: Service, @unchecked Sendable {
             $0.lastCatchUpAt = now
             $0.lastError = nil
         }
+        // Snapshots are an optimisation: one that could not be written is a warning and a count,
+        // and projection has already gone on without it (issue 13 point 7).
+        for failure in report.snapshotFailures {
+            logger.warning("snapshot not written; projection goes on", metadata: ["error": "\(failure)"])
+            metrics.snapshotWriteFailures.increment()
+        }
         if report.eventsApplied > 0 {
             logger.debug(
                 "projected", metadata: ["events": "\(report.eventsApplied)", "checkpoint": "\(report.position)"])
