@@ -13,6 +13,7 @@ struct AuditReportPrinter {
         if let digest = report.digest { line("digest", "\(abbreviated(digest.digest))  \(digest.message)") }
         printSnapshots(report.snapshots)
         printDrift(report.drift)
+        line("projection", (report.projection.ok ? "ok: " : "FAILED: ") + report.projection.message)
         line("parked", "\(counted(report.parked.count, "event")) (known, not a failure: \(report.parked.seeAlso))")
         line(
             "rejected", "\(counted(report.rejected.count, "input")) (known, not a failure: \(report.rejected.seeAlso))")

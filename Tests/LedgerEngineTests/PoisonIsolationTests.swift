@@ -154,4 +154,31 @@ struct PoisonIsolationTests {
             #expect(error.description.contains(first.sourceEventID ?? "-"))
         }
     }
+
+    @Test func verifyFailsAProjectionThatIsNotMoving() async throws {
+        try await TestDatabase.withMigrated { database in
+            let store = EventStore(connection: try database.connect())
+            let options = AuditOptions(
+                snapshotDirectory: SnapshotDirectory(
+                    url: FileManager.default.temporaryDirectory.appendingPathComponent("none-\(UUID())")),
+                checksDrift: false)
+            let audit = LedgerAudit(connect: { try database.connect() })
+            // Recorded just now and not applied yet: behind, but moving as far as anyone can tell.
+            try store.append(AppendBatch(events: [event(stream: "s:1")]), recordedAt: EventTime(Date()))
+            let fresh = try audit.run(options)
+            #expect(fresh.projection.ok && fresh.projection.lag == 1)
+            #expect(fresh.ok)
+            // Recorded longer ago than the bound and still not applied: the projection is not moving.
+            let old = EventTime(Date(timeIntervalSinceNow: -Double(Limits.projectionStalledSecondsMax) - 600))
+            _ = try project(database)
+            try store.append(AppendBatch(events: [event(stream: "s:2", sourceID: "evt_stalled")]), recordedAt: old)
+            let stalled = try audit.run(options)
+            #expect(!stalled.projection.ok)
+            #expect(stalled.failedSections == ["projection"])
+            #expect(stalled.projection.oldestUnapplied?.position == 2)
+            #expect(stalled.projection.message.contains("evt_stalled"))
+            _ = try project(database)
+            #expect(try audit.run(options).ok)
+        }
+    }
 }

@@ -7,3 +7,10 @@ extension Limits {
     /// it is parked as from the future. Both times are stored, so the verdict is the same on every replay.
     public static let eventCreatedAheadSecondsMax: Int64 = 86_400
 }
+
+extension Limits {
+    /// How long an event may wait to be applied before `ledger verify` (and `/readyz`) report the projection
+    /// as not moving, in seconds: far above a live projector's lag (well under a second) and a scheduled
+    /// `ledger project`'s usual period, short enough that tables falling behind are noticed the same hour.
+    public static let projectionStalledSecondsMax: Int64 = 900
+}

@@ -9,6 +9,8 @@ public struct AuditReport: Sendable, Encodable {
     public var digest: DigestCheck?
     public var snapshots: SnapshotSection
     public var drift: DriftReport
+    /// Whether the projection keeps up with the log: fails when an event has waited too long to be applied.
+    public var projection: ProjectionProgressSection
     public var parked: CountSection
     public var rejected: CountSection
     public var ok: Bool
@@ -17,6 +19,7 @@ public struct AuditReport: Sendable, Encodable {
     public var failedSections: [String] {
         [
             ("chain", chain.ok), ("digest", digest?.ok ?? true), ("snapshots", snapshots.ok), ("drift", drift.ok),
+            ("projection", projection.ok),
         ].filter { !$0.1 }.map(\.0)
     }
 }
@@ -114,6 +117,43 @@ public struct SnapshotSection: Sendable, Equatable, Encodable {
     public var files: [SnapshotCatalog.Listing]
 
     public var invalid: Int { files.filter { !$0.valid }.count }
+}
+
+/// How far the projection is behind the log, and whether it is moving.
+///
+/// A projection that has not applied an event recorded more than ``Limits/projectionStalledSecondsMax``
+/// ago is not moving (no projector runs, or it fails on every batch): the tables silently fall behind
+/// the log while every other check passes, so this section fails the audit.
+public struct ProjectionProgressSection: Sendable, Equatable, Encodable {
+    public var ok: Bool
+    /// The checkpoint (0 when the projection never ran).
+    public var checkpoint: Int64
+    public var headPosition: Int64
+    /// Events recorded and not yet applied.
+    public var lag: Int64
+    /// The oldest of them, nil when there is no lag.
+    public var oldestUnapplied: UnappliedEvent?
+    /// One sentence for people.
+    public var message: String
+
+    init(checkpoint: Int64, headPosition: Int64, oldestUnapplied: UnappliedEvent?) {
+        self.checkpoint = checkpoint
+        self.headPosition = headPosition
+        self.lag = max(headPosition - checkpoint, 0)
+        self.oldestUnapplied = oldestUnapplied
+        guard let oldest = oldestUnapplied else {
+            ok = true
+            message = "the projection has applied the whole log (position \(checkpoint))"
+            return
+        }
+        ok = oldest.waitingSeconds <= Limits.projectionStalledSecondsMax
+        let event = "position \(oldest.position) (\(oldest.sourceEventID ?? "native"), \(oldest.type))"
+        message =
+            ok
+            ? "\(lag) events behind; the oldest, \(event), was recorded \(oldest.waitingSeconds) s ago"
+            : "not moving: \(event) was recorded \(oldest.waitingSeconds) s ago and is not applied yet "
+                + "(\(lag) events behind, checkpoint \(checkpoint)); run `ledger project`, or see why it fails"
+    }
 }
 
 /// A count of known, recorded states (parked events, rejected inputs): shown, never a failure.

@@ -77,8 +77,12 @@ public struct LedgerAudit {
             : DriftReport.skipped
 
         let status = try LedgerStatus.read(connection)
+        let checkpoint = status.projections.first { $0.name == ProjectionRebuilder.projectionName }?.position ?? 0
+        let projection = ProjectionProgressSection(
+            checkpoint: checkpoint, headPosition: status.headPosition,
+            oldestUnapplied: try LedgerStatus.oldestUnapplied(after: checkpoint, connection))
         var report = AuditReport(
-            chain: ChainSection(chain), digest: digest, snapshots: snapshots, drift: drift,
+            chain: ChainSection(chain), digest: digest, snapshots: snapshots, drift: drift, projection: projection,
             parked: CountSection(count: status.parkedEvents, seeAlso: "ledger.parked, `ledger status`"),
             rejected: CountSection(count: status.rejectedInputs, seeAlso: "ledger.rejected_inputs"), ok: false)
         report.ok = report.failedSections.isEmpty
