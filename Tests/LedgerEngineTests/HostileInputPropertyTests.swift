@@ -24,7 +24,7 @@ struct HostileInputPropertyTests {
             let cases = generator.cases(seed: seed, count: Self.casesPerRound)
             // Printed before the run: a trap ends the test process, and the seed must survive it.
             print("hostile engine: round \(round), seed \(seed), \(cases.count) cases")
-            let problems = try await Self.check(cases)
+            let problems = try await Self.check(cases, printsSummary: true)
             executed += cases.count
             guard !problems.isEmpty else { return }
             let culprits = try await Self.minimise(cases)
@@ -67,7 +67,7 @@ struct HostileInputPropertyTests {
     }
 
     /// Every property of the issue for one log; returns what failed, as messages.
-    static func check(_ cases: [HostileCase]) async throws -> [String] {
+    static func check(_ cases: [HostileCase], printsSummary: Bool = false) async throws -> [String] {
         try await TestDatabase.withMigrated { database in
             var problems: [String] = []
             let connection = try database.connect()
@@ -89,7 +89,7 @@ struct HostileInputPropertyTests {
             }
             let caughtUp = try digests(database)
             problems += try HostileChecks.staleRows(cases, connection: connection).map { "after catch-up: \($0)" }
-            problems += try verdicts(cases, connection: connection)
+            problems += try verdicts(cases, connection: connection, printsSummary: printsSummary)
             problems += try audits(connection)
             let parkedWithoutReason = try connection.query(
                 "SELECT count(*) FROM ledger.parked WHERE length(btrim(reason)) = 0")[0].decode(Int.self, at: 0)
@@ -109,7 +109,9 @@ struct HostileInputPropertyTests {
 
     /// Each follow-up does in the hostile log what it does in a log of the follow-ups alone: a poison event
     /// before it changes nothing about it. Every ignored or parked event says why.
-    static func verdicts(_ cases: [HostileCase], connection: PostgresConnection) throws -> [String] {
+    static func verdicts(_ cases: [HostileCase], connection: PostgresConnection, printsSummary: Bool = false) throws
+        -> [String]
+    {
         var events: [RecordedEvent] = []
         while true {
             let batch = try EventStore(connection: connection).read(after: events.last?.position ?? 0)
@@ -124,8 +126,24 @@ struct HostileInputPropertyTests {
         for event in events where followUpIDs.contains(event.sourceEventID ?? "") {
             expected[event.sourceEventID ?? ""] = reference.apply(event)
         }
+        var tally: [String: Int] = [:]
+        defer {
+            if printsSummary {
+                let rejected =
+                    (try? connection.query("SELECT count(*) FROM ledger.rejected_inputs")[0].decode(Int.self, at: 0))
+                    ?? -1
+                print(
+                    "hostile engine: \(cases.count * 2) delivered, \(events.count) stored, \(rejected) rejected; "
+                        + tally.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            }
+        }
         for event in events {
             let outcome = full.apply(event)
+            switch outcome {
+            case .applied: tally["applied", default: 0] += 1
+            case .ignored: tally["ignored", default: 0] += 1
+            case .parked: tally["parked", default: 0] += 1
+            }
             let reason: String? =
                 switch outcome {
                 case .applied: nil
