@@ -62,6 +62,15 @@ struct LeastPrivilegeCommandTests {
             let history = try ledger(roles, as: "api", ["history", subscription])
             #expect(history.status == 0, "\(history.standardError)")
             #expect(history.standardOutput.contains("customer.subscription.created"))
+            let state = try ledger(roles, as: "api", ["state", subscription, "--at-position", "\(head)"])
+            #expect(state.status == 0, "\(state.standardError)")
+            for arguments in [
+                ["digest"], ["report", "mrr", "--from", "2020-01", "--to", "2039-12"],
+                ["snapshot", "create", "--dir", directory.appendingPathComponent("snapshots").path],
+            ] {
+                let output = try ledger(roles, as: "api", arguments)
+                #expect(output.status == 0, "\(arguments): \(output.standardError)")
+            }
             let verified = try ledger(roles, as: "api", ["verify"] + snapshots)
             #expect(verified.status == 0, "\(verified.standardOutput)\(verified.standardError)")
             let consumed = try ledger(roles, as: "analytics", ["consume", "--group", "jobs", "--max", "5"])
