@@ -3,6 +3,7 @@ import Foundation
 import LedgerCore
 import LedgerEngine
 import LedgerPostgres
+import LedgerServer
 import Logging
 
 /// `ledger project`: brings the projected tables up to the log's head, incrementally.
@@ -23,7 +24,9 @@ struct ProjectCommand: ParsableCommand {
 
             With --follow, keeps running: wakes on each append (LISTEN/NOTIFY) and
             applies the new events, until SIGINT or SIGTERM, then exits 0 after the
-            batch in flight has committed.
+            batch in flight has committed. An event that cannot become a row is parked
+            and never stops it; any other failure (a lost connection) is logged with the
+            position and event it stopped at and retried with backoff.
 
             Only one projector writes at a time; a second `project` or `rebuild` exits
             with status 3. A checkpoint of another projector version needs
@@ -49,20 +52,50 @@ struct ProjectCommand: ParsableCommand {
         let stop = StopSignal.listen()
         let progress = ProgressLine()
         // A busy projection (ProjectionBusy) exits with status 3 through ExitStatus.
-        let projector = try Projector(
-            connect: database.connect, batchSize: batchSize,
-            snapshots: snapshots.policy(replayFromSnapshots: true), logger: logger)
+        let projector = try makeProjector(logger: logger)
         let report = try projector.catchUp(
             progress: { position in progress.update("projecting… position \(position)") },
             shouldStop: { stop.isRequested })
         progress.finish()
         try printReport(report)
         guard follow else { return }
-        logger.info("following the log", metadata: ["position": "\(projector.checkpoint)"])
-        try projector.follow(shouldStop: { stop.isRequested }) { report in
-            try? printReport(report)
+        try followRetrying(projector, logger: logger, stop: stop)
+    }
+
+    /// Follows the log until SIGINT/SIGTERM. A failure that is not the data's (the data's never stops a
+    /// batch) is logged with where it stopped and retried with a fresh projector and connection, waiting
+    /// longer each time up to ``Limits/projectorRetrySecondsMax``; a busy projection or a checkpoint of another
+    /// version still ends the command, since retrying cannot cure them.
+    private func followRetrying(_ first: Projector, logger: Logger, stop: StopSignal) throws {
+        var projector: Projector? = first
+        var delay = 0.25
+        while !stop.isRequested {
+            do {
+                let current = try projector ?? makeProjector(logger: logger)
+                projector = current
+                logger.info("following the log", metadata: ["position": "\(current.checkpoint)"])
+                delay = 0.25
+                try current.follow(shouldStop: { stop.isRequested }) { report in try? printReport(report) }
+            } catch let error as ProjectionBusy {
+                throw error
+            } catch let error as ProjectorVersionMismatch {
+                throw error
+            } catch {
+                logger.warning(
+                    "projection stopped; retrying", metadata: ["error": "\(error)", "retry_in_s": "\(delay)"])
+                projector = nil
+                let until = ContinuousClock.now + .milliseconds(Int(delay * 1000))
+                while !stop.isRequested, ContinuousClock.now < until { Thread.sleep(forTimeInterval: 0.05) }
+                delay = min(delay * 2, Double(Limits.projectorRetrySecondsMax))
+            }
         }
-        logger.info("stopped", metadata: ["position": "\(projector.checkpoint)"])
+        logger.info("stopped", metadata: ["position": "\(projector?.checkpoint.description ?? "?")"])
+    }
+
+    private func makeProjector(logger: Logger) throws -> Projector {
+        try Projector(
+            connect: database.connect, batchSize: batchSize,
+            snapshots: snapshots.policy(replayFromSnapshots: true), logger: logger)
     }
 
     private func printReport(_ report: CatchUpReport) throws {
