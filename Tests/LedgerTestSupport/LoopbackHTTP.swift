@@ -78,6 +78,12 @@ public final class LoopbackHTTPConnection {
         }
     }
 
+    /// Closes the sending direction (the server reads end-of-file after what was sent), so a request
+    /// whose announced body is longer than what was sent ends at once instead of waiting for more.
+    public func finishSending() {
+        if socket >= 0 { shutdown(socket, Int32(SHUT_WR)) }
+    }
+
     /// Reads until the server closes the connection: true when it did, false when the receive
     /// timeout passed first or the server sent more bytes.
     public func closedByServer() -> Bool {
