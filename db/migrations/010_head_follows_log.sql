@@ -32,8 +32,9 @@ CREATE FUNCTION ledger.check_head_move() RETURNS trigger
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    stored_events BIGINT;
-    stored_hash   BYTEA;
+    stored_events   BIGINT;
+    newest_position BIGINT;
+    stored_hash     BYTEA;
 BEGIN
     IF NEW.position = OLD.position THEN
         IF NEW.hash IS DISTINCT FROM OLD.hash THEN
@@ -55,8 +56,11 @@ BEGIN
             USING ERRCODE = 'restrict_violation',
                   HINT = 'positions are gapless: append the next event at the head position + 1';
     END IF;
-    IF EXISTS (SELECT 1 FROM ledger.events WHERE position > NEW.position) THEN
-        RAISE EXCEPTION 'ledger.head cannot move to %: a newer event is stored', NEW.position
+    -- max(), never `EXISTS (… WHERE position > $1)`: PL/pgSQL caches a generic plan, and the generic
+    -- plan of that is a sequential scan of the whole log (measured: 100 ms per append at 270k events).
+    SELECT max(position) INTO newest_position FROM ledger.events;
+    IF newest_position <> NEW.position THEN
+        RAISE EXCEPTION 'ledger.head cannot move to %: the newest stored event is at %', NEW.position, newest_position
             USING ERRCODE = 'restrict_violation';
     END IF;
     SELECT hash INTO stored_hash FROM ledger.events WHERE position = NEW.position;
