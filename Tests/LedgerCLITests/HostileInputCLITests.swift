@@ -30,16 +30,11 @@ struct HostileInputCLITests {
             let problems = try await Self.check(cases)
             executed += cases.count
             guard !problems.isEmpty else { return }
-            var culprits: [String] = []
-            for hostile in cases {
-                let alone = try await Self.check([hostile])
-                if !alone.isEmpty { culprits.append("\(hostile)\n  → \(alone.joined(separator: "; "))") }
-            }
+            let culprits = try await HostileMinimiser.reproducers(cases) { try await Self.check($0) }
             Issue.record(
                 """
-                hostile CLI: seed \(seed) (round \(round); rerun with LEDGER_FUZZ_SEED=\(Self.budget.seed)):
+                hostile CLI: seed \(seed) (round \(round) of LEDGER_FUZZ_SEED=\(Self.budget.seed); reproduce this log alone as round 0 of LEDGER_FUZZ_SEED=\(seed &- 1)):
                 \(problems.joined(separator: "\n"))
-                cases that fail alone:
                 \(culprits.joined(separator: "\n"))
                 """)
         }

@@ -27,12 +27,11 @@ struct HostileInputPropertyTests {
             let problems = try await Self.check(cases, printsSummary: true)
             executed += cases.count
             guard !problems.isEmpty else { return }
-            let culprits = try await Self.minimise(cases)
+            let culprits = try await HostileMinimiser.reproducers(cases) { try await Self.check($0) }
             Issue.record(
                 """
-                hostile engine: seed \(seed) (round \(round); rerun with LEDGER_FUZZ_SEED=\(Self.budget.seed)):
+                hostile engine: seed \(seed) (round \(round) of LEDGER_FUZZ_SEED=\(Self.budget.seed); reproduce this log alone as round 0 of LEDGER_FUZZ_SEED=\(seed)):
                 \(problems.joined(separator: "\n"))
-                cases that fail alone:
                 \(culprits.joined(separator: "\n"))
                 """)
         }
@@ -183,16 +182,6 @@ struct HostileInputPropertyTests {
             }
         }
         return problems
-    }
-
-    /// Runs each case alone and returns those that fail on their own, as reproducers.
-    static func minimise(_ cases: [HostileCase]) async throws -> [String] {
-        var culprits: [String] = []
-        for hostile in cases {
-            let problems = try await check([hostile])
-            if !problems.isEmpty { culprits.append("\(hostile)\n  → \(problems.joined(separator: "; "))") }
-        }
-        return culprits
     }
 
     /// Ingests the documents as one JSON Lines input.

@@ -24,6 +24,20 @@ public struct HostileGenerator: Sendable {
         "created", "current_period_end", "current_period_start", "canceled_at", "cancel_at", "ended_at",
         "trial_start", "trial_end", "start_date", "billing_cycle_anchor", "period_end", "period_start",
     ]
+    /// Keys whose values the projection writes to a column (texts, times, amounts, ids).
+    static let projectedKeys: Set<String> = [
+        "license_id", "plan_type", "note", "message", "failure_message", "type", "currency", "status", "customer",
+        "invoice", "payment_intent", "subscription", "cancellation_reason", "current_period_end",
+        "current_period_start", "canceled_at", "trial_start", "trial_end", "created", "amount", "amount_due",
+        "amount_paid", "unit_amount", "quantity", "amount_refunded", "amount_requested", "interval", "id",
+    ]
+    static let amountKeys: Set<String> = [
+        "amount", "amount_due", "amount_paid", "unit_amount", "quantity", "amount_refunded", "amount_requested",
+    ]
+    static let dangerousStrings: Set<String> = [
+        "NUL", "NUL inside", "lone high surrogate", "60 characters", "256 characters", "303 characters", "600 bytes",
+        "171 euro signs (513 bytes)", "raw 0xFF",
+    ]
     static let idKeys: Set<String> = [
         "id", "customer", "invoice", "payment_intent", "subscription", "latest_invoice", "charge", "latest_charge",
     ]
@@ -98,8 +112,33 @@ public struct HostileGenerator: Sendable {
         func isNumber(_ value: HostileJSON) -> Bool { if case .number = value { true } else { false } }
         func isString(_ value: HostileJSON) -> Bool { if case .string = value { true } else { false } }
         func isMember(_ path: [HostilePathStep]) -> Bool { if case .member? = path.last { true } else { false } }
+        func isContainer(_ value: HostileJSON) -> Bool {
+            switch value {
+            case .object, .array: true
+            case .null, .bool, .number, .string: false
+            }
+        }
 
-        switch random.below(10) {
+        switch random.below(14) {
+        case 10...13:
+            // Aimed at what the projection writes to a column: the classes of value the issue found fatal.
+            guard let target = aim(projectedKeys, where: { !isContainer($0) }) else { break }
+            let key = target.name.split(separator: ".").last.map(String.init) ?? ""
+            let value: (name: String, json: HostileJSON)
+            if timeKeys.contains(key) {
+                let literal = random.pick([
+                    "99999999999999", "1e13", "9223372036854775807", "99999999999", "-62135596801",
+                ])
+                value = (literal, .number(literal))
+            } else if amountKeys.contains(key) {
+                let literal = random.pick(["-500", "2147483648", "9223372036854775808", "1.5", "1E400"])
+                value = (literal, .number(literal))
+            } else {
+                let poison = random.pick(HostileValues.strings.filter { dangerousStrings.contains($0.name) })
+                value = (poison.name, .string(poison.bytes))
+            }
+            event.modify(at: target.path[...]) { _ in value.json }
+            return HostileMutation(kind: "column poison", target: target.name, value: value.name)
         case 0:
             guard let target = aim(interestingKeys, where: isNumber) else { break }
             let literal = random.pick(HostileValues.boundaryNumbers)
