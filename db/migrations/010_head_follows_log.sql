@@ -10,6 +10,8 @@
 --   wrote, never a scan of the log), and the new hash is the one stored at Q.
 --   This holds for the owner and superusers too; only disabling the trigger
 --   (owner or superuser, and `ledger verify` still sees the result) gets past it.
+--   Measured at 270k events: ~2.5 ms for a 5,000-event COPY (~2 % of it), ~0.1 ms
+--   for a one-event append; end-to-end ingest and group commit within noise.
 -- * The head follows the log by itself: after every INSERT/COPY statement into
 --   ledger.events a trigger moves it to the newest stored event and notifies
 --   `ledger_events`. So an event inserted far beyond the head (or leaving a gap)
