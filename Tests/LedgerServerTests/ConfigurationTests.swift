@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import LedgerCore
 import Testing
 
 @testable import LedgerServer
@@ -46,5 +47,28 @@ struct ConfigurationTests {
         configuration.signatureToleranceSeconds = 0
         configuration.port = 70_000
         #expect(configuration.problems().count == 3)
+
+        // The body bounds of issue 13 may be tightened, never loosened past their Limits.
+        var bodies = ServerConfiguration()
+        #expect(bodies.requestBodyReadSeconds == Limits.requestBodyReadSecondsMax)
+        #expect(bodies.webhookBodyReadsInFlight == Limits.webhookBodyReadsInFlightMax)
+        bodies.requestBodyReadSeconds = 1
+        bodies.webhookBodyReadsInFlight = 1
+        #expect(bodies.problems().isEmpty)
+        bodies.requestBodyReadSeconds = Limits.requestBodyReadSecondsMax + 1
+        bodies.webhookBodyReadsInFlight = 0
+        #expect(bodies.problems().count == 2)
+    }
+
+    /// The permits never hand out more than their limit, and every one given back is taken again.
+    @Test func bodyReadPermitsStopAtTheirLimit() {
+        let permits = BodyReadPermits(limit: 3)
+        #expect((0..<5).map { _ in permits.acquire() } == [true, true, true, false, false])
+        #expect(permits.inFlight == 3)
+        permits.release()
+        #expect(permits.acquire())
+        #expect(!permits.acquire())
+        for _ in 0..<3 { permits.release() }
+        #expect(permits.inFlight == 0)
     }
 }
