@@ -8,16 +8,16 @@ import Testing
 @Suite("least privilege: ledger commands")
 struct LeastPrivilegeCommandTests {
     /// `ledger` as the documented login `role` (`owner`, `ingest`, `worker`, `api`, `analytics`).
-    func ledger(_ roles: DocumentedRoleSet, as role: String, _ arguments: [String]) throws -> ProcessOutput {
+    func ledger(_ roles: DocumentedRoles, as role: String, _ arguments: [String]) throws -> ProcessOutput {
         try runLedger(arguments, environment: ["DATABASE_URL": try roles.url(as: role)])
     }
 
-    func count(_ roles: DocumentedRoleSet, _ sql: String) throws -> Int64 {
+    func count(_ roles: DocumentedRoles, _ sql: String) throws -> Int64 {
         try roles.connect(as: "owner").query(sql)[0].decode(at: 0)
     }
 
     @Test func eachCommandRunsUnderItsDocumentedRole() async throws {
-        try await DocumentedRoleSet.with { roles in
+        try await DocumentedRoles.with(migrating: .binary) { roles in
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("least-privilege-\(UUID())")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
@@ -79,7 +79,7 @@ struct LeastPrivilegeCommandTests {
     }
 
     @Test func aCommandUnderTooSmallARoleIsRefusedAndWritesNothing() async throws {
-        try await DocumentedRoleSet.with { roles in
+        try await DocumentedRoles.with(migrating: .binary) { roles in
             let appended = try ledger(
                 roles, as: "ingest", ["append", "--stream", "note:a", "--type", "note.recorded", "--data", "{}"])
             #expect(appended.status == 0, "\(appended.standardError)")
@@ -98,80 +98,6 @@ struct LeastPrivilegeCommandTests {
             #expect(try count(roles, "SELECT count(*) FROM ledger.events") == 1)
             #expect(try count(roles, "SELECT count(*) FROM ledger.checkpoints") == 0)
             #expect(try count(roles, "SELECT count(*) FROM ledger.consumers") == 0)
-        }
-    }
-}
-
-/// A ledger database set up exactly as docs/operations.md says, its owner migrating it with
-/// `ledger migrate up`; every role name prefixed uniquely (roles are cluster-wide) and dropped after.
-///
-/// Tests/LedgerPostgresTests/Roles/DocumentedRoles.swift is the same helper for that target.
-struct DocumentedRoleSet {
-    let prefix: String
-    let database: String
-    let clusterURL: String
-
-    static func with<T>(_ body: (DocumentedRoleSet) async throws -> T) async throws -> T {
-        let hex = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
-        let roles = DocumentedRoleSet(
-            prefix: "lp\(hex)", database: "lp\(hex)_db", clusterURL: try TestDatabase.clusterURL())
-        do {
-            try roles.setUp()
-            let value = try await body(roles)
-            try roles.tearDown()
-            return value
-        } catch {
-            try? roles.tearDown()
-            throw error
-        }
-    }
-
-    func url(as role: String) throws -> String {
-        guard var components = URLComponents(string: clusterURL) else {
-            throw TestSupportError("LEDGER_TEST_DATABASE_URL must be a postgresql:// URL")
-        }
-        components.user = "\(prefix)_\(role)"
-        components.password = nil
-        components.path = "/" + database
-        guard let url = components.string else { throw TestSupportError("cannot build a URL for \(role)") }
-        return url
-    }
-
-    func connect(as role: String) throws -> PostgresConnection { try PostgresConnection(url: try url(as: role)) }
-
-    /// Runs the document's SQL block `name` with this test's names, one statement at a time.
-    func run(_ name: String, on connection: PostgresConnection) throws {
-        let document = try String(
-            contentsOf: Repository.root.appendingPathComponent("docs/operations.md"), encoding: .utf8)
-        guard let marker = document.range(of: "<!-- sql: \(name) -->\n```sql\n"),
-            let end = document.range(of: "```", range: marker.upperBound..<document.endIndex)
-        else { throw TestSupportError("docs/operations.md has no SQL block `\(name)`") }
-        let sql = String(document[marker.upperBound..<end.lowerBound])
-            .replacingOccurrences(of: #"\bledger_([a-z]+)\b"#, with: "\(prefix)_$1", options: .regularExpression)
-            .replacingOccurrences(
-                of: #"\bDATABASE ledger\b"#, with: "DATABASE \(database)", options: .regularExpression)
-        for statement in sql.components(separatedBy: ";\n")
-        where !statement.split(separator: "\n").allSatisfy({ $0.hasPrefix("--") || $0.allSatisfy(\.isWhitespace) }) {
-            try connection.execute(statement)
-        }
-    }
-
-    private func setUp() throws {
-        let admin = try PostgresConnection(url: clusterURL)
-        try run("roles", on: admin)
-        try run("logins", on: admin)
-        let migrated = try runLedger(["migrate", "up"], environment: ["DATABASE_URL": try url(as: "owner")])
-        guard migrated.status == 0 else { throw TestSupportError("migrate up as owner: \(migrated.standardError)") }
-        try run("grants", on: try connect(as: "owner"))
-    }
-
-    private func tearDown() throws {
-        let admin = try PostgresConnection(url: clusterURL)
-        try admin.execute("DROP DATABASE IF EXISTS \(try admin.quoteIdentifier(database)) WITH (FORCE)")
-        for role in [
-            "ingest", "serve", "worker", "api", "analytics", "appender", "projector", "consumer", "reader", "owner",
-        ] {
-            try admin.execute("DROP ROLE IF EXISTS \(try admin.quoteIdentifier("\(prefix)_\(role)"))")
         }
     }
 }

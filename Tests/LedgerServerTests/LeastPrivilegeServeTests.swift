@@ -10,7 +10,7 @@ import Testing
 @Suite("least privilege: ledger serve")
 struct LeastPrivilegeServeTests {
     /// A generated history's Stripe events, one JSON document each, with the owner's licenses seeded.
-    func seededEvents(_ roles: DocumentedRoleSet) throws -> [[UInt8]] {
+    func seededEvents(_ roles: DocumentedRoles) throws -> [[UInt8]] {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("serve-roles-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -25,12 +25,12 @@ struct LeastPrivilegeServeTests {
         return try String(contentsOf: events, encoding: .utf8).split(separator: "\n").map { Array($0.utf8) }
     }
 
-    func scalar(_ roles: DocumentedRoleSet, _ sql: String) throws -> Int64? {
+    func scalar(_ roles: DocumentedRoles, _ sql: String) throws -> Int64? {
         try roles.connect(as: "owner").query(sql)[0].decode(at: 0)
     }
 
     @Test func serveAppendsProjectsAndAnswersAsAppenderAndProjector() async throws {
-        try await DocumentedRoleSet.with { roles in
+        try await DocumentedRoles.with(migrating: .binary) { roles in
             let bodies = try seededEvents(roles)
             let snapshots = FileManager.default.temporaryDirectory.appendingPathComponent("serve-roles-\(UUID())")
             defer { try? FileManager.default.removeItem(at: snapshots) }
@@ -64,7 +64,7 @@ struct LeastPrivilegeServeTests {
     }
 
     @Test func anAppenderServesWithoutTheProjectorAndAReaderAppendsNothing() async throws {
-        try await DocumentedRoleSet.with { roles in
+        try await DocumentedRoles.with(migrating: .binary) { roles in
             let appender = try await ServedLedger.start(
                 databaseURL: try roles.url(as: "ingest"), arguments: ["--no-projector"])
             let first = subscriptionEvent("evt_least_privilege_1")
@@ -82,81 +82,6 @@ struct LeastPrivilegeServeTests {
             #expect((events["head"] as? NSNumber)?.int64Value == 1)
             await reader.stop()
             #expect(try scalar(roles, "SELECT count(*) FROM ledger.events") == 1)
-        }
-    }
-}
-
-/// A ledger database set up exactly as docs/operations.md says, its owner migrating it with
-/// `ledger migrate up`; every role name prefixed uniquely (roles are cluster-wide) and dropped after.
-///
-/// The same helper as Tests/LedgerCLITests/LeastPrivilegeTests.swift (test targets cannot share it
-/// outside LedgerTestSupport).
-struct DocumentedRoleSet {
-    let prefix: String
-    let database: String
-    let clusterURL: String
-
-    static func with<T>(_ body: (DocumentedRoleSet) async throws -> T) async throws -> T {
-        let hex = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
-        let roles = DocumentedRoleSet(
-            prefix: "lp\(hex)", database: "lp\(hex)_db", clusterURL: try TestDatabase.clusterURL())
-        do {
-            try roles.setUp()
-            let value = try await body(roles)
-            try roles.tearDown()
-            return value
-        } catch {
-            try? roles.tearDown()
-            throw error
-        }
-    }
-
-    func url(as role: String) throws -> String {
-        guard var components = URLComponents(string: clusterURL) else {
-            throw TestSupportError("LEDGER_TEST_DATABASE_URL must be a postgresql:// URL")
-        }
-        components.user = "\(prefix)_\(role)"
-        components.password = nil
-        components.path = "/" + database
-        guard let url = components.string else { throw TestSupportError("cannot build a URL for \(role)") }
-        return url
-    }
-
-    func connect(as role: String) throws -> PostgresConnection { try PostgresConnection(url: try url(as: role)) }
-
-    /// Runs the document's SQL block `name` with this test's names, one statement at a time.
-    func run(_ name: String, on connection: PostgresConnection) throws {
-        let document = try String(
-            contentsOf: Repository.root.appendingPathComponent("docs/operations.md"), encoding: .utf8)
-        guard let marker = document.range(of: "<!-- sql: \(name) -->\n```sql\n"),
-            let end = document.range(of: "```", range: marker.upperBound..<document.endIndex)
-        else { throw TestSupportError("docs/operations.md has no SQL block `\(name)`") }
-        let sql = String(document[marker.upperBound..<end.lowerBound])
-            .replacingOccurrences(of: #"\bledger_([a-z]+)\b"#, with: "\(prefix)_$1", options: .regularExpression)
-            .replacingOccurrences(
-                of: #"\bDATABASE ledger\b"#, with: "DATABASE \(database)", options: .regularExpression)
-        for statement in sql.components(separatedBy: ";\n")
-        where !statement.split(separator: "\n").allSatisfy({ $0.hasPrefix("--") || $0.allSatisfy(\.isWhitespace) }) {
-            try connection.execute(statement)
-        }
-    }
-
-    private func setUp() throws {
-        let admin = try PostgresConnection(url: clusterURL)
-        try run("roles", on: admin)
-        try run("logins", on: admin)
-        let migrated = try runLedger(["migrate", "up"], environment: ["DATABASE_URL": try url(as: "owner")])
-        guard migrated.status == 0 else { throw TestSupportError("migrate up as owner: \(migrated.standardError)") }
-        try run("grants", on: try connect(as: "owner"))
-    }
-
-    private func tearDown() throws {
-        let admin = try PostgresConnection(url: clusterURL)
-        try admin.execute("DROP DATABASE IF EXISTS \(try admin.quoteIdentifier(database)) WITH (FORCE)")
-        for role in [
-            "ingest", "serve", "worker", "api", "analytics", "appender", "projector", "consumer", "reader", "owner",
-        ] {
-            try admin.execute("DROP ROLE IF EXISTS \(try admin.quoteIdentifier("\(prefix)_\(role)"))")
         }
     }
 }
