@@ -110,7 +110,10 @@ public final class LedgerHTTPServer: Sendable {
         WebhookController<BasicRequestContext>(
             secrets: configuration.webhookSecrets, toleranceSeconds: configuration.signatureToleranceSeconds,
             bodyBytesMax: configuration.webhookBodyBytesMax,
-            bodyReads: BodyReadPermits(limit: configuration.webhookBodyReadsInFlight), appender: appender,
+            bodyReads: BodyReadPermits(
+                limit: configuration.webhookBodyReadsInFlight,
+                onChange: { [metrics] count in metrics.webhookBodyReadsInFlight.record(count) }),
+            appender: appender,
             writePool: writePool,
             metrics: metrics, logger: logger.with(component: "ledger.serve.webhooks")
         ).addRoutes(to: router)

@@ -8,10 +8,14 @@ final class BodyReadPermits: @unchecked Sendable {
     // Guarded by `lock`.
     private let lock = NSLock()
     private var taken = 0
+    /// Told the count after every change, under the lock, so a gauge fed by it never ends on a
+    /// stale value when permits are given back concurrently.
+    private let onChange: @Sendable (Int) -> Void
 
-    init(limit: Int) {
+    init(limit: Int, onChange: @escaping @Sendable (Int) -> Void = { _ in }) {
         precondition(limit > 0, "a body read cap must allow one read")
         self.limit = limit
+        self.onChange = onChange
     }
 
     /// Takes a permit when one is free; false when `limit` reads are already in flight.
@@ -19,6 +23,7 @@ final class BodyReadPermits: @unchecked Sendable {
         lock.withLock {
             guard taken < limit else { return false }
             taken += 1
+            onChange(taken)
             return true
         }
     }
@@ -27,6 +32,7 @@ final class BodyReadPermits: @unchecked Sendable {
         lock.withLock {
             precondition(taken > 0, "a body read permit was given back twice")
             taken -= 1
+            onChange(taken)
         }
     }
 

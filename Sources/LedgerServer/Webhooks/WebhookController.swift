@@ -103,11 +103,7 @@ struct WebhookController<Context: RequestContext> {
                 "\(bodyReads.limit) webhook bodies are being read already; retry in \(Limits.retryAfterSeconds) s",
                 headers: [.retryAfter: "\(Limits.retryAfterSeconds)", .connection: "close"])
         }
-        metrics.webhookBodyReadsInFlight.record(bodyReads.inFlight)
-        defer {
-            bodyReads.release()
-            metrics.webhookBodyReadsInFlight.record(bodyReads.inFlight)
-        }
+        defer { bodyReads.release() }
         do {
             let buffer = try await request.body.collect(upTo: bodyBytesMax)
             return Array(buffer.readableBytesView)
