@@ -58,6 +58,16 @@ struct ServeCommand: AsyncParsableCommand {
             "Most seconds a signature's timestamp may be from now, either way (Stripe's default: 300).",
             valueName: "seconds"))
     var signatureTolerance = StripeSignature.toleranceSecondsDefault
+    @Option(
+        help: ArgumentHelp(
+            "Most seconds a client may take to send a request body (slower: 408, connection closed).",
+            valueName: "seconds"))
+    var bodyReadTimeout = Limits.requestBodyReadSecondsMax
+    @Option(
+        help: ArgumentHelp(
+            "Most webhook bodies read at once, before their signature can be checked (more: 503, Retry-After).",
+            valueName: "count"))
+    var webhookBodyReads = Limits.webhookBodyReadsInFlightMax
     @Option(help: "Database connections (each a thread) for the read API, /readyz and /metrics.")
     var databaseConnections = Limits.databasePoolConnectionsDefault
     @Flag(help: "Do not run the catch-up projector in this process.") var noProjector = false
@@ -101,6 +111,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.databaseURL = database.resolvedURL
         configuration.webhookBodyBytesMax = bodyLimit
         configuration.signatureToleranceSeconds = signatureTolerance
+        configuration.requestBodyReadSeconds = bodyReadTimeout
+        configuration.webhookBodyReadsInFlight = webhookBodyReads
         configuration.databaseConnections = databaseConnections
         configuration.projector = !noProjector
         configuration.snapshots = snapshots.policy(replayFromSnapshots: true)
