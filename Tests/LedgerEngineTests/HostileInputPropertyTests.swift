@@ -13,7 +13,7 @@ import Testing
 struct HostileInputPropertyTests {
     static let budget = HostileBudget.fromEnvironment
     /// The bounded run: rounds × cases per round poison events, each with its genuine follow-up.
-    static let boundedRounds = 3
+    static let boundedRounds = 8
     static let casesPerRound = 20
 
     @Test func randomPoisonNeverStopsIngestProjectionRebuildOrAudit() async throws {

@@ -11,7 +11,7 @@ import Testing
 @Suite("hostile input: ledger serve webhooks", .serialized)
 struct HostileWebhookPropertyTests {
     static let budget = HostileBudget.fromEnvironment
-    static let boundedRounds = 6
+    static let boundedRounds = 8
     static let casesPerRound = 25
 
     @Test func signedPoisonNeverTakesTheServerOrItsProjectorDown() async throws {

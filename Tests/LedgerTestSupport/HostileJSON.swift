@@ -117,7 +117,11 @@ public enum HostilePathStep: Sendable, Hashable {
 }
 
 extension HostileJSON {
-    /// Every position in the document except the root, with a readable dotted name.
+    /// Positions deeper than this are not listed: a mutation already nested thousands deep is not aimed into
+    /// again, which keeps listing linear in the document's size instead of quadratic in its depth.
+    public static let positionDepthMax = 32
+
+    /// Every position in the document except the root (down to ``positionDepthMax``), with a dotted name.
     public func positions() -> [(path: [HostilePathStep], name: String)] {
         var found: [(path: [HostilePathStep], name: String)] = []
         collect(prefix: [], name: "", into: &found)
@@ -127,6 +131,7 @@ extension HostileJSON {
     private func collect(
         prefix: [HostilePathStep], name: String, into found: inout [(path: [HostilePathStep], name: String)]
     ) {
+        guard prefix.count < Self.positionDepthMax else { return }
         switch self {
         case .object(let members):
             for (index, member) in members.enumerated() {
