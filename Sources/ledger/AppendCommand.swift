@@ -25,7 +25,8 @@ struct AppendCommand: ParsableCommand {
     var expectedVersion: String = "any"
     @Option(help: "Event id (UUID); give one to make retries idempotent. Default: a new random id.")
     var eventID: String?
-    @Option(help: "When the fact happened, ISO 8601 (default: now).") var occurredAt: String?
+    @Option(help: "When the fact happened: ISO 8601 with a zone, or a date (default: now).")
+    var occurredAt: Timestamp?
     @Flag(help: "Print the outcome as JSON.") var json = false
 
     func validate() throws {
@@ -36,9 +37,6 @@ struct AppendCommand: ParsableCommand {
             }
         }
         if let eventID, UUID(uuidString: eventID) == nil { throw ValidationError("--event-id must be a UUID") }
-        if let occurredAt, ISO8601DateFormatter().date(from: occurredAt) == nil {
-            throw ValidationError("--occurred-at must be ISO 8601, e.g. 2025-03-01T12:00:00Z")
-        }
     }
 
     func parsedExpectation() throws -> ExpectedVersion {
@@ -63,7 +61,7 @@ struct AppendCommand: ParsableCommand {
         let now = EventTime(Date())
         let event = NewEvent(
             eventID: eventID.flatMap(UUID.init(uuidString:)) ?? UUID(), streamID: stream, type: type, source: "ledger",
-            occurredAt: occurredAt.flatMap { ISO8601DateFormatter().date(from: $0) }.map(EventTime.init) ?? now,
+            occurredAt: occurredAt?.time ?? now,
             body: Array(data.utf8), metadata: metadata)
         let store = EventStore(connection: try database.connect())
         let outcome = try store.append(

@@ -51,7 +51,7 @@ extension ExportCommand {
         @Option(help: ArgumentHelp("The last position to export.", valueName: "pos")) var until: Int64?
         @Option(
             help: ArgumentHelp(
-                "Export through the newest position recorded at or before this time (ISO 8601, or YYYY-MM-DD).",
+                "Export through the newest position recorded at or before this time (ISO 8601 with a zone, e.g. 2025-03-01T12:00:00Z, or YYYY-MM-DD for midnight UTC).",
                 valueName: "time"))
         var untilTime: Timestamp?
         @Option(help: ArgumentHelp("Export at most this many events.", valueName: "n")) var limit: Int64?
@@ -149,7 +149,7 @@ extension ExportCommand {
         var atPosition: Int64?
         @Option(
             help: ArgumentHelp(
-                "The state at the newest position recorded at or before this time (ISO 8601, or YYYY-MM-DD).",
+                "The state at the newest position recorded at or before this time (ISO 8601 with a zone, e.g. 2025-03-01T12:00:00Z, or YYYY-MM-DD for midnight UTC).",
                 valueName: "time"))
         var asOf: Timestamp?
         @Option(help: "Output format: sqlite, csv or jsonl.") var format: StateExportFormat = .sqlite

@@ -25,7 +25,10 @@ struct StateCommand: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @Argument(help: ArgumentHelp("sub_…, a subscription UUID, cus_… or pi_….", valueName: "ref"))
     var reference: String
-    @Option(help: ArgumentHelp("Events recorded at or before this time (ISO 8601, or YYYY-MM-DD).", valueName: "time"))
+    @Option(
+        help: ArgumentHelp(
+            "Events recorded at or before this time (ISO 8601 with a zone, e.g. 2025-03-01T12:00:00Z, or YYYY-MM-DD for midnight UTC).",
+            valueName: "time"))
     var asOf: Timestamp?
     @Option(help: ArgumentHelp("Events at positions up to this one.", valueName: "n"))
     var atPosition: Int64?
@@ -70,26 +73,14 @@ struct StateCommand: ParsableCommand {
     }
 }
 
-/// A point in time from the command line: ISO 8601 with a zone (fractional seconds allowed) or a date.
+/// A point in time from the command line, read by the ledger's one time parser (``EventTime/init(iso8601:)``):
+/// ISO 8601 with a zone (fraction kept to the microsecond) or a date (midnight UTC).
 struct Timestamp: ExpressibleByArgument, Sendable {
     var time: EventTime
 
     init?(argument: String) {
-        // ISO8601DateFormatter reads a fraction to the millisecond at best: the fraction is taken off
-        // here and added back to the microsecond, the precision of recorded_at.
-        var text = argument
-        var microseconds: Int64 = 0
-        if let dot = text.firstIndex(of: "."), text[..<dot].contains("T") {
-            let digits = text[text.index(after: dot)...].prefix { $0.isASCII && $0.isNumber }
-            guard !digits.isEmpty, let value = Int64(String((digits + "00000").prefix(6))) else { return nil }
-            microseconds = value
-            text.removeSubrange(dot..<digits.endIndex)
-        }
-        let plain = ISO8601DateFormatter()
-        let day = ISO8601DateFormatter()
-        day.formatOptions = [.withFullDate]
-        guard let date = plain.date(from: text) ?? day.date(from: text) else { return nil }
-        time = EventTime(microsecondsSinceEpoch: Int64(date.timeIntervalSince1970) * 1_000_000 + microseconds)
+        guard let time = EventTime(iso8601: argument) else { return nil }
+        self.time = time
     }
 
     static var defaultCompletionKind: CompletionKind { .default }

@@ -14,6 +14,13 @@ public enum CivilDate {
         return era * 146_097 + dayOfEra - 719_468
     }
 
+    /// The number of days in `month` (1–12) of `year`.
+    public static func daysInMonth(year: Int64, month: Int64) -> Int64 {
+        let nextYear = month == 12 ? year + 1 : year
+        let nextMonth = month == 12 ? 1 : month + 1
+        return days(year: nextYear, month: nextMonth, day: 1) - days(year: year, month: month, day: 1)
+    }
+
     /// The civil date of a day count since 1970-01-01.
     public static func civil(days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let shifted = days + 719_468

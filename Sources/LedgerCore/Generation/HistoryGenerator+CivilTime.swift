@@ -18,9 +18,7 @@ extension HistoryGenerator {
         }
 
         static func daysInMonth(year: Int64, month: Int64) -> Int64 {
-            let nextYear = month == 12 ? year + 1 : year
-            let nextMonth = month == 12 ? 1 : month + 1
-            return days(year: nextYear, month: nextMonth, day: 1) - days(year: year, month: month, day: 1)
+            CivilDate.daysInMonth(year: year, month: month)
         }
 
         /// `seconds` moved by `months` calendar months on `anchorDay`, clamped to the month's last day.

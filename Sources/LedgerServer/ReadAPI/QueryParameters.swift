@@ -91,24 +91,8 @@ struct QueryParameters {
     }
 }
 
-/// A time in a query string: ISO 8601 with a zone (fractional seconds allowed) or a date (midnight
-/// UTC), inside ``EventTime/secondsWindow``; nil for anything else.
+/// A time in a query string, read by the ledger's one time parser (``EventTime/init(iso8601:)``): ISO 8601
+/// with a zone (fraction kept to the microsecond) or a date (midnight UTC), inside the window; nil otherwise.
 enum QueryTime {
-    static func parse(_ text: String) -> EventTime? {
-        let withFraction = ISO8601DateFormatter()
-        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let plain = ISO8601DateFormatter()
-        let day = ISO8601DateFormatter()
-        day.formatOptions = [.withFullDate]
-        guard let date = withFraction.date(from: text) ?? plain.date(from: text) ?? day.date(from: text) else {
-            return nil
-        }
-        // The window is checked on whole seconds before any microsecond arithmetic: `0001-01-01` and
-        // `+275760-…` parse as dates but are no instant the ledger holds (they once answered 500).
-        let seconds = date.timeIntervalSince1970.rounded(.down)
-        guard seconds.isFinite, let whole = Int64(exactly: seconds),
-            EventTime.secondsWindow.contains(whole)
-        else { return nil }
-        return EventTime(date)
-    }
+    static func parse(_ text: String) -> EventTime? { EventTime(iso8601: text) }
 }
