@@ -50,7 +50,10 @@ extension Limits {
     /// 408 and the connection is closed. Stripe's bodies are a few KiB sent at once; a full
     /// `webhookBodyBytesDefault` body still arrives in time at 1 Mbit/s. The idle timeout alone does
     /// not bound a body: every byte trickled resets it.
-    public static let requestBodyReadSecondsMax = 10
+    public static let requestBodyReadSecondsDefault = 10
+    /// The longest `--body-read-timeout` may make that deadline (a slow link, or a loaded test machine);
+    /// an unauthenticated body is never held for longer.
+    public static let requestBodyReadSecondsMax = 60
     /// Webhook bodies being read at once. A body must be read before its signature can be checked,
     /// so these are unauthenticated: one more is answered 503 with `Retry-After` and nothing of it
     /// is read. 128 × 1 MiB bodies hold ~165 MB at most (500 held ~640 MB before this bound); a

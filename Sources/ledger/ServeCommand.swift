@@ -62,7 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
         help: ArgumentHelp(
             "Most seconds a client may take to send a request body (slower: 408, connection closed).",
             valueName: "seconds"))
-    var bodyReadTimeout = Limits.requestBodyReadSecondsMax
+    var bodyReadTimeout = Limits.requestBodyReadSecondsDefault
     @Option(
         help: ArgumentHelp(
             "Most webhook bodies read at once, before their signature can be checked (more: 503, Retry-After).",

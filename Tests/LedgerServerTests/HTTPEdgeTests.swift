@@ -105,11 +105,14 @@ struct HTTPEdgeTests {
     /// connection is closed; once the held reads end, webhooks are taken again.
     @Test func webhookBodyReadsOverTheCapAre503WithRetryAfter() async throws {
         try await TestDatabase.withMigrated { database in
-            // A small cap (`--webhook-body-reads`), so all held reads start well within the body deadline
-            // even on a loaded machine; the default cap is the same mechanism with a larger number.
+            // A small cap (`--webhook-body-reads`) and the longest body deadline, so the held reads are still
+            // being read when the one over the cap arrives, however loaded the machine.
             let cap = 8
             let server = try await ServedLedger.start(
-                databaseURL: database.url, arguments: ["--webhook-body-reads", "\(cap)"])
+                databaseURL: database.url,
+                arguments: [
+                    "--webhook-body-reads", "\(cap)", "--body-read-timeout", "\(Limits.requestBodyReadSecondsMax)",
+                ])
             let head =
                 "POST /webhooks/stripe HTTP/1.1\r\nHost: 127.0.0.1\r\nStripe-Signature: t=1,v1=\(Self.zeros)\r\n"
                 + "Content-Length: 1048576\r\n\r\n"

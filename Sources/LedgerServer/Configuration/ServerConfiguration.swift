@@ -21,7 +21,7 @@ public struct ServerConfiguration: Sendable {
     /// Largest webhook body accepted, in bytes.
     public var webhookBodyBytesMax = Limits.webhookBodyBytesDefault
     /// Longest a request body may take to arrive (408 and the connection closed past it).
-    public var requestBodyReadSeconds = Limits.requestBodyReadSecondsMax
+    public var requestBodyReadSeconds = Limits.requestBodyReadSecondsDefault
     /// Webhook bodies read at once (503 with Retry-After past it).
     public var webhookBodyReadsInFlight = Limits.webhookBodyReadsInFlightMax
     /// How far a signature's timestamp may be from now, either way.

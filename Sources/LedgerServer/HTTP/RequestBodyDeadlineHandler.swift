@@ -3,7 +3,8 @@ import LedgerCore
 import NIOCore
 import NIOHTTPTypes
 
-/// A request body that did not arrive in full within ``Limits/requestBodyReadSecondsMax`` of its head.
+/// A request body that did not arrive in full within the configured deadline of its head
+/// (``Limits/requestBodyReadSecondsDefault``, at most ``Limits/requestBodyReadSecondsMax``).
 struct RequestBodyTimedOut: Error, CustomStringConvertible {
     var seconds: Int
     var description: String { "the request body did not arrive within \(seconds) s" }

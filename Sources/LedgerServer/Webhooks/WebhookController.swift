@@ -85,7 +85,7 @@ struct WebhookController<Context: RequestContext> {
     }
 
     /// The body, exactly as received, bounded in size (413 past the limit, read or announced), in
-    /// time (408 past ``Limits/requestBodyReadSecondsMax``, see ``RequestBodyDeadlineHandler``) and
+    /// time (408 past the configured deadline, ``Limits/requestBodyReadSecondsDefault``, see ``RequestBodyDeadlineHandler``) and
     /// in number (503 when ``Limits/webhookBodyReadsInFlightMax`` bodies are being read already).
     /// Every refusal closes the connection: what is left of the body is never read.
     private func collectBody(_ request: Request) async throws -> [UInt8] {
