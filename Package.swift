@@ -31,6 +31,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
+        // Build time only: compiles repository files (migrations, the OpenAPI document) into the
+        // targets that use the plugin, as Swift string constants (Plugins/EmbedFiles).
+        .executableTarget(name: "EmbedFilesTool", swiftSettings: strictSettings),
+        .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["EmbedFilesTool"]),
         // Pure: no I/O, no clock, no database.
         .target(
             name: "LedgerCore",
@@ -46,7 +50,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            // db/migrations, compiled in: the binary migrates from wherever it is copied.
+            plugins: ["EmbedFiles"]
         ),
         .target(
             name: "LedgerSnapshots",
@@ -77,7 +83,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            // docs/openapi.yaml, compiled in and served at /openapi.yaml.
+            plugins: ["EmbedFiles"]
         ),
         .executableTarget(
             name: "ledger",
@@ -119,7 +127,7 @@ let package = Package(
             name: "LedgerEngineTests", dependencies: ["LedgerEngine", "LedgerTestSupport"],
             swiftSettings: strictSettings),
         .testTarget(
-            name: "LedgerCLITests", dependencies: ["LedgerPostgres", "LedgerTestSupport"],
+            name: "LedgerCLITests", dependencies: ["LedgerPostgres", "LedgerSnapshots", "LedgerTestSupport"],
             swiftSettings: strictSettings),
         // `ledger serve` over real HTTP on loopback, against real PostgreSQL.
         .testTarget(

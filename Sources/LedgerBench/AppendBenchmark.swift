@@ -14,7 +14,8 @@ struct AppendBenchmark: AsyncParsableCommand {
     @Option(help: "Admin URL of the cluster; databases bench_* are created on it.") var clusterURL: String
     @Option(help: "A Stripe event history as JSONL (from ledger generate).") var events: String
     @Option(help: "The release ledger binary.") var ledger: String
-    @Option(help: "Migrations directory.") var migrations: String
+    @Option(help: "Migrations directory (default: those built in, as `ledger migrate up` uses).")
+    var migrations: String?
     @Option(help: "Single-event appends for the one-appender figure.") var singleAppends = 2_000
     @Option(help: "Concurrent appenders for the group-commit figure.") var appenders = 32
     @Option(help: "Appends each concurrent appender makes.") var appendsPerAppender = 200
@@ -51,7 +52,7 @@ struct AppendBenchmark: AsyncParsableCommand {
             var logger = Logger(label: "bench")
             logger.logLevel = .warning
             try MigrationRunner(
-                connection: connection, source: try MigrationSource(directory: URL(fileURLWithPath: migrations)),
+                connection: connection, source: try MigrationSource.locate(explicit: migrations, environment: [:]),
                 logger: logger
             ).up()
         }

@@ -13,8 +13,8 @@ struct MigrateCommand: ParsableCommand {
             concurrent runners apply each file once, and is recorded in schema_migrations
             with its checksum; a file changed after it was applied is refused.
 
-            The directory is found from --migrations, else LEDGER_MIGRATIONS_DIR, else
-            db/migrations in the checkout that holds the ledger binary.
+            The migrations are built into the ledger binary; --migrations DIR (or
+            LEDGER_MIGRATIONS_DIR) reads them from a directory instead.
             """,
         subcommands: [Up.self, Down.self, Status.self, Baseline.self]
     )
@@ -23,7 +23,9 @@ struct MigrateCommand: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var logging: LoggingOptions
 
-        @Option(help: ArgumentHelp("Directory of NNN_name.sql migration files.", valueName: "dir"))
+        @Option(
+            help: ArgumentHelp(
+                "Directory of NNN_name.sql migration files (default: those built into ledger).", valueName: "dir"))
         var migrations: String?
 
         func makeRunner() throws -> (MigrationRunner, PostgresConnection) {

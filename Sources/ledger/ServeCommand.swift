@@ -75,9 +75,13 @@ struct ServeCommand: AsyncParsableCommand {
         help: ArgumentHelp(
             "Append each webhook in a transaction of its own instead of group commit (for benchmarks)."))
     var noGroupCommit = false
-    @Option(help: ArgumentHelp("Directory of migrations /readyz checks against.", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Directory of migrations /readyz checks against (default: those built into ledger).", valueName: "dir"))
     var migrations: String?
-    @Option(help: ArgumentHelp("The OpenAPI document served at /openapi.yaml.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "The OpenAPI document served at /openapi.yaml (default: the one built into ledger).", valueName: "file"))
     var openapi: String?
 
     func validate() throws {
@@ -93,7 +97,6 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning("no webhook signing secret configured: every delivery is answered 503")
         }
         if configuration.apiTokens.isEmpty { logger.notice("no API token configured: the read API is off") }
-        if configuration.openAPIDocument == nil { logger.warning("docs/openapi.yaml not found: /openapi.yaml is 404") }
         let server = LedgerHTTPServer(configuration: configuration, logger: logger)
         // Hummingbird's per-route request metrics go to the same registry as the ledger's own.
         MetricsSystem.bootstrap(server.metrics.factory)
@@ -124,8 +127,12 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
-        configuration.migrations = try MigrationSource.locate(explicit: migrations, environment: environment)
-        configuration.openAPIDocument = OpenAPIDocument.locate(explicit: openapi, environment: environment)
+        do {
+            configuration.migrations = try MigrationSource.locate(explicit: migrations, environment: environment)
+            configuration.openAPIDocument = try OpenAPIDocument.load(explicit: openapi, environment: environment)
+        } catch {
+            throw ValidationError("\(error)")
+        }
         return configuration
     }
 

@@ -50,13 +50,15 @@ public struct ProcessOutput: Sendable {
     }
 }
 
-/// Runs the built `ledger` binary with `arguments` and optional standard input, and waits for it.
+/// Runs the built `ledger` binary (or a copy of it, `executable`) with `arguments` and optional
+/// standard input, and waits for it.
 public func runLedger(
     _ arguments: [String], environment: [String: String] = [:], input: Data? = nil,
-    workingDirectory: URL? = nil
+    workingDirectory: URL? = nil, executable: URL? = nil
 ) throws -> ProcessOutput {
     let process = try LedgerProcess(
-        arguments, environment: environment, input: input, workingDirectory: workingDirectory)
+        arguments, environment: environment, input: input, workingDirectory: workingDirectory,
+        executable: executable)
     return process.wait()
 }
 
@@ -66,12 +68,13 @@ public final class LedgerProcess: @unchecked Sendable {
     private let collected = DataCollector()
     private let drained = DispatchGroup()
 
-    /// Starts the built binary; `DATABASE_URL` of the test runner's environment is not inherited.
+    /// Starts the built binary, or `executable`; `DATABASE_URL` of the test runner's environment is
+    /// not inherited.
     public init(
         _ arguments: [String], environment: [String: String] = [:], input: Data? = nil,
-        workingDirectory: URL? = nil
+        workingDirectory: URL? = nil, executable: URL? = nil
     ) throws {
-        process.executableURL = try Repository.ledgerBinary()
+        process.executableURL = try executable ?? Repository.ledgerBinary()
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment
         merged.removeValue(forKey: "DATABASE_URL")

@@ -16,9 +16,11 @@ public final class ServedLedger: @unchecked Sendable {
 
     /// Starts `ledger serve` against `databaseURL` and waits until `/healthz` answers.
     ///
-    /// `environment` is merged over the default secret and token (set a variable to "" to unset it).
+    /// `environment` is merged over the default secret and token (set a variable to "" to unset it);
+    /// `executable` and `workingDirectory` run a copy of the binary from elsewhere.
     public static func start(
-        databaseURL: String, arguments: [String] = [], environment: [String: String] = [:], port: Int? = nil
+        databaseURL: String, arguments: [String] = [], environment: [String: String] = [:], port: Int? = nil,
+        executable: URL? = nil, workingDirectory: URL? = nil
     ) async throws -> ServedLedger {
         let port = try port ?? LoopbackHTTP.freePort()
         var merged = [
@@ -26,7 +28,9 @@ public final class ServedLedger: @unchecked Sendable {
             "LEDGER_LOG_LEVEL": "warning",
         ]
         for (key, value) in environment { merged[key] = value }
-        let process = try LedgerProcess(["serve", "--port", "\(port)"] + arguments, environment: merged)
+        let process = try LedgerProcess(
+            ["serve", "--port", "\(port)"] + arguments, environment: merged, workingDirectory: workingDirectory,
+            executable: executable)
         let served = ServedLedger(port: port, process: process)
         try await served.waitUntilUp()
         return served

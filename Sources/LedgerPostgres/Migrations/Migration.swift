@@ -21,46 +21,58 @@ public struct MigrationError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
-/// The ordered migrations of one directory.
+/// An ordered set of migrations: those built into the binary, or a directory's.
 public struct MigrationSource: Sendable {
-    /// Where the files were read from, for messages.
-    public let directory: URL
+    /// Where the migrations came from, for messages: a directory's path, or the built-in set.
+    public let origin: String
     /// Migrations in ascending version order.
     public let migrations: [Migration]
 
+    /// The migrations of `db/migrations`, compiled into this binary when it was built (the
+    /// EmbedFiles build plugin), so it migrates wherever it is copied or installed.
+    public static func embedded() throws -> MigrationSource {
+        try MigrationSource(files: EmbeddedMigrations.files, origin: "the migrations built into ledger")
+    }
+
     /// Reads `NNN_name.sql` files and their `.down.sql` partners from `directory`.
     public init(directory: URL) throws {
-        self.directory = directory
-        let files: [String]
+        let names: [String]
         do {
-            files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         } catch {
             throw MigrationError("cannot read migrations directory \(directory.path): \(error.localizedDescription)")
         }
+        let files = try names.filter { $0.hasSuffix(".sql") }.map { name in
+            (name: name, text: try Self.read(directory.appendingPathComponent(name)))
+        }
+        try self.init(files: files, origin: directory.path)
+    }
+
+    /// Pairs `NNN_name.sql` with `NNN_name.down.sql` among `files` (other names are ignored).
+    init(files: [(name: String, text: String)], origin: String) throws {
+        self.origin = origin
+        let names = Set(files.map(\.name))
         var migrations: [Migration] = []
-        for file in files.sorted() where file.hasSuffix(".sql") && !file.hasSuffix(".down.sql") {
-            guard let (version, name) = Self.parse(fileName: file) else {
+        for file in files.sorted(by: { $0.name < $1.name })
+        where file.name.hasSuffix(".sql") && !file.name.hasSuffix(".down.sql") {
+            guard let (version, name) = Self.parse(fileName: file.name) else {
                 throw MigrationError(
-                    "\(file) in \(directory.path) is not named NNN_name.sql (digits, underscore, lower-case name)")
+                    "\(file.name) in \(origin) is not named NNN_name.sql (digits, underscore, lower-case name)")
             }
-            let downFile = "\(file.dropLast(4)).down.sql"
-            guard files.contains(downFile) else {
-                throw MigrationError("\(file) has no rollback: expected \(downFile) beside it")
+            let downFile = "\(file.name.dropLast(4)).down.sql"
+            guard let down = files.first(where: { $0.name == downFile }) else {
+                throw MigrationError("\(file.name) has no rollback: expected \(downFile) beside it")
             }
             if let clash = migrations.first(where: { $0.version == version }) {
-                throw MigrationError("\(file) and \(clash.fileName) share version \(version)")
+                throw MigrationError("\(file.name) and \(clash.fileName) share version \(version)")
             }
-            migrations.append(
-                Migration(
-                    version: version, name: name,
-                    upSQL: try Self.read(directory.appendingPathComponent(file)),
-                    downSQL: try Self.read(directory.appendingPathComponent(downFile))))
+            migrations.append(Migration(version: version, name: name, upSQL: file.text, downSQL: down.text))
         }
-        for file in files where file.hasSuffix(".down.sql") {
-            let upFile = "\(file.dropLast(9)).sql"
-            guard files.contains(upFile) else { throw MigrationError("\(file) has no up migration \(upFile)") }
+        for name in names.sorted() where name.hasSuffix(".down.sql") {
+            let upFile = "\(name.dropLast(9)).sql"
+            guard names.contains(upFile) else { throw MigrationError("\(name) has no up migration \(upFile)") }
         }
-        guard !migrations.isEmpty else { throw MigrationError("no migrations found in \(directory.path)") }
+        guard !migrations.isEmpty else { throw MigrationError("no migrations found in \(origin)") }
         self.migrations = migrations.sorted { $0.version < $1.version }
     }
 
@@ -88,30 +100,13 @@ public struct MigrationSource: Sendable {
 }
 
 extension MigrationSource {
-    /// Finds the migrations directory: an explicit one, `LEDGER_MIGRATIONS_DIR`, or
-    /// `db/migrations` in a checkout that holds the running binary, so the release
-    /// binary works from any working directory.
+    /// The migrations a command uses: the directory given with `--migrations` (`explicit`) or
+    /// `LEDGER_MIGRATIONS_DIR`, else those built into the binary.
     public static func locate(explicit: String?, environment: [String: String]) throws -> MigrationSource {
-        if let explicit { return try MigrationSource(directory: URL(fileURLWithPath: explicit)) }
+        if let explicit, !explicit.isEmpty { return try MigrationSource(directory: URL(fileURLWithPath: explicit)) }
         if let configured = environment["LEDGER_MIGRATIONS_DIR"], !configured.isEmpty {
             return try MigrationSource(directory: URL(fileURLWithPath: configured))
         }
-        var candidates: [URL] = []
-        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
-        var folder = executable.deletingLastPathComponent()
-        candidates.append(folder.appendingPathComponent("../share/ledger/migrations").standardizedFileURL)
-        for _ in 0..<6 {
-            candidates.append(folder.appendingPathComponent("db/migrations"))
-            folder = folder.deletingLastPathComponent()
-        }
-        candidates.append(
-            URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("db/migrations"))
-        for candidate in candidates where FileManager.default.fileExists(atPath: candidate.path) {
-            return try MigrationSource(directory: candidate)
-        }
-        throw MigrationError(
-            "no migrations directory found; looked in:\n"
-                + candidates.map { "  \($0.path)" }.joined(separator: "\n")
-                + "\npass --migrations DIR or set LEDGER_MIGRATIONS_DIR")
+        return try embedded()
     }
 }

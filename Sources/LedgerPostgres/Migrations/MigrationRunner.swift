@@ -68,7 +68,7 @@ public struct MigrationRunner {
     @discardableResult
     public func up(to target: Int? = nil, dryRun: Bool = false) throws -> [Migration] {
         if let target, source.migration(target) == nil {
-            throw MigrationError("no migration with version \(target) in \(source.directory.path)")
+            throw MigrationError("no migration with version \(target) in \(source.origin)")
         }
         return try withLock(dryRun: dryRun) {
             let recorded = try checkedRecords()
@@ -113,7 +113,7 @@ public struct MigrationRunner {
     @discardableResult
     public func baseline(_ version: Int, dryRun: Bool = false) throws -> [Migration] {
         guard source.migration(version) != nil else {
-            throw MigrationError("no migration with version \(version) in \(source.directory.path)")
+            throw MigrationError("no migration with version \(version) in \(source.origin)")
         }
         return try withLock(dryRun: dryRun) {
             let recorded = try checkedRecords()
@@ -186,8 +186,8 @@ extension MigrationRunner {
         for record in records.values.sorted(by: { $0.version < $1.version }) {
             guard let migration = source.migration(record.version) else {
                 throw MigrationError(
-                    "migration \(record.version) (\(record.name)) is applied but its file is missing from "
-                        + "\(source.directory.path); restore it before migrating")
+                    "migration \(record.version) (\(record.name)) is applied but is not in \(source.origin): "
+                        + "the database was migrated by a newer ledger or from another directory; use that one")
             }
             if migration.checksum != record.checksum {
                 throw MigrationError(

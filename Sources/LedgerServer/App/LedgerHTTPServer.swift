@@ -122,7 +122,7 @@ public final class LedgerHTTPServer: Sendable {
         ).addRoutes(to: router)
         OperationsController<BasicRequestContext>(
             pool: readPool, migrations: configuration.migrations, metrics: metrics, projector: projector,
-            openAPIDocument: configuration.openAPIDocument.flatMap { try? Array(Data(contentsOf: $0)) },
+            openAPIDocument: configuration.openAPIDocument,
             logger: logger
         ).addRoutes(to: router)
         return router

@@ -37,8 +37,8 @@ public struct ServerConfiguration: Sendable {
     public var databaseConnections = Limits.databasePoolConnectionsDefault
     /// The migrations `/readyz` compares the database with.
     public var migrations: MigrationSource?
-    /// `docs/openapi.yaml`, served at `/openapi.yaml`; nil when it was not found.
-    public var openAPIDocument: URL?
+    /// The OpenAPI document served at `/openapi.yaml`: `docs/openapi.yaml` as built into the binary.
+    public var openAPIDocument = OpenAPIDocument.embedded
 
     public init() {}
 
@@ -119,25 +119,25 @@ public enum Credentials {
     }
 }
 
-/// Where `docs/openapi.yaml` is, for `/openapi.yaml`.
+/// The OpenAPI document `/openapi.yaml` serves.
 public enum OpenAPIDocument {
-    /// An explicit path, else `LEDGER_OPENAPI_PATH`, else `docs/openapi.yaml` in the checkout that
-    /// holds the running binary (as migrations are found), else in the working directory.
-    public static func locate(explicit: String?, environment: [String: String]) -> URL? {
-        if let explicit, !explicit.isEmpty { return URL(fileURLWithPath: explicit) }
-        if let configured = environment["LEDGER_OPENAPI_PATH"], !configured.isEmpty {
-            return URL(fileURLWithPath: configured)
+    /// `docs/openapi.yaml`, compiled into this binary when it was built (the EmbedFiles build
+    /// plugin), so the document always describes the server that serves it.
+    public static var embedded: [UInt8] { Array(EmbeddedOpenAPI.files.first?.text.utf8 ?? "".utf8) }
+
+    /// Why a document given to replace the built-in one cannot be read.
+    public struct Unreadable: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    /// The file given with `--openapi` (`explicit`) or `LEDGER_OPENAPI_PATH`, else the built-in document.
+    public static func load(explicit: String?, environment: [String: String]) throws(Unreadable) -> [UInt8] {
+        let path = [explicit, environment["LEDGER_OPENAPI_PATH"]].compactMap { $0 }.first { !$0.isEmpty }
+        guard let path else { return embedded }
+        do {
+            return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw Unreadable(description: "cannot read the OpenAPI document \(path): \(error.localizedDescription)")
         }
-        var candidates: [URL] = []
-        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
-        var folder = executable.deletingLastPathComponent()
-        candidates.append(folder.appendingPathComponent("../share/ledger/openapi.yaml").standardizedFileURL)
-        for _ in 0..<6 {
-            candidates.append(folder.appendingPathComponent("docs/openapi.yaml"))
-            folder = folder.deletingLastPathComponent()
-        }
-        candidates.append(
-            URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("docs/openapi.yaml"))
-        return candidates.first { FileManager.default.fileExists(atPath: $0.path) }
     }
 }

@@ -13,15 +13,15 @@ struct OperationsController<Context: RequestContext> {
     let migrations: MigrationSource?
     let metrics: ServerMetrics
     let projector: LiveProjector?
-    /// The OpenAPI document's bytes, read once at start; nil when it was not found.
-    let openAPIDocument: [UInt8]?
+    /// The OpenAPI document's bytes (built in, or read once at start).
+    let openAPIDocument: [UInt8]
     let logger: Logger
 
     func addRoutes(to router: Router<Context>) {
         router.get("healthz") { _, _ in JSONBody.response(.ok, ["status": "ok"]) }
         router.get("readyz") { _, _ in await readiness() }
         router.get("metrics") { _, _ in await metricsText() }
-        router.get("openapi.yaml") { _, _ in try openAPI() }
+        router.get("openapi.yaml") { _, _ in openAPI() }
     }
 
     /// What `/readyz` answers.
@@ -140,11 +140,8 @@ struct OperationsController<Context: RequestContext> {
             body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
     }
 
-    func openAPI() throws -> Response {
-        guard let openAPIDocument else {
-            throw APIError.notFound("the OpenAPI document was not found at start (--openapi or LEDGER_OPENAPI_PATH)")
-        }
-        return Response(
+    func openAPI() -> Response {
+        Response(
             status: .ok, headers: [.contentType: "application/yaml"],
             body: .init(byteBuffer: ByteBuffer(bytes: openAPIDocument)))
     }
