@@ -12,12 +12,19 @@ struct Ledger: AsyncParsableCommand {
         commandName: "ledger",
         abstract: "An append-only, hash-chained ledger of Stripe subscription and payment events.",
         discussion: """
-            The event log in PostgreSQL is the source of truth; the subscriptions,
-            payment_transactions, mrr_movements and mrr_daily tables are projections rebuilt
+            The event log in PostgreSQL is the source of truth; the subscriptions, \
+            payment_transactions, mrr_movements and mrr_daily tables are projections rebuilt \
             from it.
 
-            Connection: --database-url, else DATABASE_URL, else libpq's PG* variables.
+            Connection: --database-url, else DATABASE_URL, else libpq's PG* variables. \
             Exit codes: 0 success, 1 failure, 2 usage error, 3 concurrency conflict.
+
+            Examples:
+              ledger migrate up
+              ledger ingest stripe events.jsonl
+              ledger project
+              ledger status --json
+              ledger verify --digest 68611:3f2a…
             """,
         version: LedgerVersion.current,
         subcommands: [
@@ -31,8 +38,18 @@ struct Ledger: AsyncParsableCommand {
 
     /// Runs the command, mapping errors to the documented exit codes.
     static func main() async {
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot()
+        } catch {
+            // ArgumentParser says only "Unexpected argument 'projet'": name the command and the closest one.
+            if let unknown = UnknownCommand.find(in: Array(CommandLine.arguments.dropFirst()), root: self) {
+                FileHandle.standardError.write(Data("error: \(unknown)\n".utf8))
+                Foundation.exit(ExitStatus.usage)
+            }
+            exit(withError: error, code: ExitStatus.code(for: error))
+        }
+        do {
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -52,9 +69,16 @@ struct Ledger: AsyncParsableCommand {
         } else if code == ExitStatus.usage {
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
         } else {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("error: \(describe(error))\n".utf8))
         }
         Foundation.exit(code)
+    }
+
+    /// What went wrong, in words a user can act on: a file error as "PATH: reason", an error thrown
+    /// while parsing unwrapped to the error it carries, never a type dump or a Foundation domain.
+    static func describe(_ error: any Error) -> String {
+        if let text = fileErrorText(error) { return text }
+        return message(for: error)
     }
 }
 
@@ -69,6 +93,7 @@ enum ExitStatus {
         case let exit as ExitCode: return exit.rawValue == ExitCode.validationFailure.rawValue ? usage : exit.rawValue
         case is CleanExit: return 0
         case is VersionConflict, is ProjectionBusy: return conflict
+        case is PositionBeyondHead: return usage
         case is PostgresError, is MigrationError, is InvalidEvent: return failure
         default:
             let code = Ledger.exitCode(for: error)

@@ -23,9 +23,16 @@ public struct AuditState: Sendable, Codable {
     public var parked: [ParkedRecord]
 
     /// Replays the reference's customer through `cut`.
+    ///
+    /// A position past the log's head is refused (``PositionBeyondHead``): answered, it would look like a
+    /// state of the future that the log does not hold yet.
     public static func build(_ reference: AuditReference, cut: AuditCut, connection: PostgresConnection) throws
         -> AuditState
     {
+        if cut.position != .max {
+            let head = try EventStore(connection: connection).head().position
+            guard cut.position <= head else { throw PositionBeyondHead(position: cut.position, head: head) }
+        }
         let scope = try AuditEvents.read(reference, includePayments: true, cut: cut, connection: connection)
         var state = ProjectionState()
         for event in scope.events { _ = state.apply(event) }
@@ -54,7 +61,7 @@ public struct AuditState: Sendable, Codable {
 public struct AuditRow: Sendable, Codable, Equatable {
     public var columns: [ColumnValue]
 
-    init(_ columns: [ColumnValue]) { self.columns = columns }
+    public init(_ columns: [ColumnValue]) { self.columns = columns }
 
     /// The value of `column`, nil when NULL or absent.
     public subscript(column: String) -> String? { columns.first { $0.column == column }?.value ?? nil }
@@ -66,16 +73,43 @@ public struct AuditRow: Sendable, Codable, Equatable {
         init?(intValue: Int) { nil }
     }
 
-    /// A JSON object of column → value (`null` for NULL).
+    /// A JSON object of column → value (`null` for NULL), each typed as its column's kind in
+    /// ``StateExportTable`` (amounts numbers, flags booleans, `metadata` an object, everything else a string), so
+    /// a row has the same JSON types wherever it is shown: replayed here, live in the read API, or exported.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Key.self)
-        for column in columns { try container.encode(column.value, forKey: Key(stringValue: column.column)) }
+        for column in columns {
+            try container.encode(Self.typed(column), forKey: Key(stringValue: column.column))
+        }
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Key.self)
-        columns = try container.allKeys.map {
-            ColumnValue($0.stringValue, try container.decode(String?.self, forKey: $0))
+        columns = try container.allKeys.map { key in
+            switch try container.decode(JSONTree.self, forKey: key) {
+            case .null: ColumnValue(key.stringValue, nil)
+            case .string(let text): ColumnValue(key.stringValue, text)
+            case .bool(let value): ColumnValue(key.stringValue, String(value))
+            case .integer(let value): ColumnValue(key.stringValue, String(value))
+            case let other: ColumnValue(key.stringValue, other.compactText)
+            }
+        }
+    }
+
+    /// The kind of every column of the two projected tables (no name has two kinds).
+    static let kinds: [String: StateExportTable.Kind] = Dictionary(
+        (StateExportTable.subscriptions.columns + StateExportTable.paymentTransactions.columns).map {
+            ($0.name, $0.kind)
+        }, uniquingKeysWith: { first, _ in first })
+
+    /// A column's text form as its kind's JSON value; text that does not parse as its kind stays a string.
+    static func typed(_ column: ColumnValue) -> JSONTree {
+        guard let value = column.value else { return .null }
+        switch kinds[column.column] ?? .text {
+        case .text: return .string(value)
+        case .integer: return Int64(value).map(JSONTree.integer) ?? .string(value)
+        case .boolean: return Bool(value).map(JSONTree.bool) ?? .string(value)
+        case .json: return (try? JSONTree(parsing: value)) ?? .string(value)
         }
     }
 }
