@@ -39,7 +39,7 @@ struct SnapshotBenchmark: ParsableCommand {
         let folder = SnapshotDirectory(url: URL(fileURLWithPath: directory, isDirectory: true))
         let catalog = try SnapshotCatalog(directory: folder, connection: connection, logger: .init(label: "bench"))
         let (file, writeSeconds) = try timed {
-            try catalog.write(state, position: position, createdAt: EventTime(Date()))
+            try catalog.write(state, position: position, createdAt: EventTime(Date())).file
         }
         defer { try? FileManager.default.removeItem(at: file.url) }
         let rows = file.meta.totalRows

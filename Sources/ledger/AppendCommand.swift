@@ -13,7 +13,9 @@ struct AppendCommand: ParsableCommand {
             The --data JSON is stored byte for byte. With --expected-version the append
             happens only if the stream is at that version (or has no events, for
             `no-stream`); otherwise nothing is written and the exit code is 3.
-            Appending the same --event-id again is answered with the original position.
+            Appending the same --event-id again is answered with the original position; if
+            its --data differs from what is stored, nothing is appended, the attempt is kept
+            in ledger.rejected_inputs as a conflicting duplicate and the exit code is 1.
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -65,18 +67,34 @@ struct AppendCommand: ParsableCommand {
             body: Array(data.utf8), metadata: metadata)
         let store = EventStore(connection: try database.connect())
         let outcome = try store.append(
-            AppendBatch(events: [event], expectations: [stream: try parsedExpectation()]), recordedAt: now)[0]
+            AppendBatch(events: [event], expectations: [stream: try parsedExpectation()], origins: ["ledger append"]),
+            recordedAt: now)[0]
         let output: Output
         switch outcome {
         case .appended(let position, let version):
             output = Output(outcome: "appended", position: position, streamVersion: version)
             if !json { print("appended at position \(position) (\(stream) version \(version))") }
-        case .duplicate(let position):
+        case .duplicate(let position, conflicting: false):
             output = Output(outcome: "duplicate", position: position)
             if !json {
                 print("duplicate: event \(event.eventID.uuidString.lowercased()) is already at position \(position)")
             }
+        case .duplicate(let position, conflicting: true):
+            output = Output(outcome: "conflicting_duplicate", position: position)
+            if json { try printJSON(output) }
+            throw ConflictingAppend(eventID: event.eventID, position: position)
         }
         if json { try printJSON(output) }
+    }
+}
+
+/// `ledger append` of a stored event id with other data: refused, and kept as a conflicting duplicate.
+struct ConflictingAppend: Error, CustomStringConvertible {
+    var eventID: UUID
+    var position: Int64
+
+    var description: String {
+        "event \(eventID.uuidString.lowercased()) is already stored at position \(position) with other data: "
+            + "nothing was appended and the attempt is kept in ledger.rejected_inputs; give a new fact a new --event-id"
     }
 }

@@ -10,7 +10,14 @@ struct HeadCommand: ParsableCommand {
         abstract: "Print the newest log position and its chain hash.",
         discussion: """
             The output POS:HASH is a digest of the whole log up to POS: keep it in another
-            system, and `ledger verify --from POS:HASH` later proves nothing up to POS changed.
+            system, and `ledger verify --digest POS:HASH` later proves nothing up to POS
+            changed (it recomputes every hash from event 1 and compares the one it computed
+            at POS).
+
+            `ledger verify --from POS:HASH` proves nothing about events up to POS: it only
+            checks that the hash stored at POS equals HASH and recomputes the chain after
+            POS, so an event before POS edited in place goes unnoticed. It is a shortcut for
+            checking recent appends on top of a log already proven with --digest.
             """)
 
     @OptionGroup var database: DatabaseOptions

@@ -19,8 +19,10 @@ struct SnapshotCommand: ParsableCommand {
             docs/snapshots.md describes the layout for analytics tools.
 
             Before a snapshot is used it is verified: SQLite quick_check, the content digest,
-            the projector version, the database id, and the log's chain hash at its position.
-            `ledger rebuild` and `ledger project` start from the newest valid one.
+            the projector version, the database id, the log's chain hash at its position,
+            and the log's record of the snapshot (every snapshot written is recorded in the
+            log with its content digest, so rows edited and the file's digest recomputed are
+            caught). `ledger rebuild` and `ledger project` start from the newest valid one.
             """,
         subcommands: [Create.self, List.self, Verify.self, Prune.self])
 
@@ -31,7 +33,9 @@ struct SnapshotCommand: ParsableCommand {
                 Computes the state from the newest valid snapshot plus the events after it
                 (or from event 1), without touching the projected tables, and writes it to
                 a temporary file that is synced and renamed into place: a crash leaves the
-                old snapshots and no half file.
+                old snapshots and no half file. The snapshot is then recorded in the log (one
+                native event, ledger:snapshots), which needs the projector role; if it cannot
+                be recorded the file is deleted and the command fails.
                 """)
 
         @OptionGroup var database: DatabaseOptions

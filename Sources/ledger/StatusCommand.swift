@@ -11,7 +11,10 @@ struct StatusCommand: ParsableCommand {
             Parked events are events a projection could not turn into a valid row (for
             example a subscription whose license does not exist yet); they are retried on
             every run. Rejected inputs are deliveries that were not valid events at all;
-            they are kept with their raw bytes in ledger.rejected_inputs.
+            they are kept with their raw bytes in ledger.rejected_inputs. Conflicting
+            duplicates, counted among them, are deliveries of an event id the log already
+            holds with a different body: not appended, kept with the stored event's position
+            (conflicts_with_position).
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -29,5 +32,6 @@ struct StatusCommand: ParsableCommand {
         }
         print("parked events    \(status.parkedEvents)")
         print("rejected inputs  \(status.rejectedInputs)")
+        print("  conflicting duplicates \(status.conflictingDuplicates)")
     }
 }

@@ -51,7 +51,10 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var snapshots: SnapshotDirectoryOption
     @OptionGroup var logging: LoggingOptions
-    @Option(help: ArgumentHelp("Trusted digest to start from, as printed by `ledger head`.", valueName: "pos:hash"))
+    @Option(
+        help: ArgumentHelp(
+            "Start after a digest trusted as is (proves nothing up to its position; --digest does).",
+            valueName: "pos:hash"))
     var from: String?
     @Option(
         help: ArgumentHelp(

@@ -100,7 +100,7 @@ final class AppendWorker: @unchecked Sendable {
     ) throws {
         do {
             for outcome in try EventStore(connection: connection).append(
-                AppendBatch(events: Array(events)), recordedAt: clock())
+                AppendBatch(events: Array(events), origins: Array(origins)), recordedAt: clock())
             {
                 if case .appended = outcome { counts.appended += 1 } else { counts.duplicates += 1 }
             }

@@ -143,7 +143,7 @@ public final class Projector {
         let replayed = ContinuousClock.now
         report.replaySeconds = (replayed - started) / .seconds(1)
         let store = EventStore(connection: connection)
-        let head = try store.head().position
+        var head = try store.head().position
         // A subscription waiting for its license is retried even when no event arrives.
         var recheckLicenses = !waitingForLicense.isEmpty
         while !shouldStop() {
@@ -152,7 +152,10 @@ public final class Projector {
             recheckLicenses = false
             let drift = try commit(events, through: events.last?.position ?? position)
             switch scheduler?.writeIfDue(state, position: position, createdAt: clock()) {
-            case .written(let url)?: report.snapshotsWritten.append(url.path)
+            case .written(let url, let recordPosition)?:
+                report.snapshotsWritten.append(url.path)
+                // The snapshot's record moved the head: apply it too, so a run does not end one behind.
+                head = max(head, recordPosition)
             case .failed(let message)?: report.snapshotFailures.append(message)
             case nil: break
             }

@@ -68,50 +68,12 @@ struct StateReplay {
             result.eventsRead += Int64(batch.count)
             let position = batch.last?.position ?? start
             switch result.scheduler.writeIfDue(result.state, position: position, createdAt: clock()) {
-            case .written(let url)?: result.snapshotsWritten.append(url)
+            case .written(let url, _)?: result.snapshotsWritten.append(url)
             case .failed(let message)?: result.snapshotFailures.append(message)
             case nil: break
             }
             progress(position)
         }
         return result
-    }
-}
-
-/// Writes a snapshot each time the state has moved `every` events past the last one.
-struct SnapshotScheduler {
-    /// What one due snapshot came to.
-    enum Outcome {
-        case written(URL)
-        /// Why the snapshot could not be written; projection goes on, the next one is due `every` events later.
-        case failed(String)
-    }
-
-    let catalog: SnapshotCatalog?
-    let every: Int64?
-    /// The newest snapshot the state has: the one it started from, the last written or the last attempted.
-    var last: Int64
-    let logger: Logger
-
-    /// Writes a snapshot when one is due. Never throws: a full or read-only directory must not stop the
-    /// projection (its checkpoint would never move); the failure is logged and returned instead.
-    mutating func writeIfDue(_ state: LedgerProjections, position: Int64, createdAt: @autoclosure () -> EventTime)
-        -> Outcome?
-    {
-        guard let catalog, let every, position - last >= every else { return nil }
-        // Counted as attempted either way, so a failing directory costs one try per `every` events, not per batch.
-        last = position
-        do {
-            return .written(try catalog.write(state, position: position, createdAt: createdAt()).url)
-        } catch {
-            return .failed(Self.warn(logger, "snapshot at position \(position) not written", error))
-        }
-    }
-
-    /// Logs a snapshot failure as a warning and returns its one-line message.
-    static func warn(_ logger: Logger, _ what: String, _ error: any Error) -> String {
-        let message = "\(what): \(error)"
-        logger.warning("\(message); projection continues without it")
-        return message
     }
 }

@@ -58,7 +58,8 @@ public struct SnapshotCatalog {
 
     /// Every snapshot file of this database, newest first, each verified.
     public func list() throws -> [Listing] {
-        try directory.files(of: databaseID).map { url, _ in
+        let records = try store.snapshotRecords()
+        return try directory.files(of: databaseID).map { url, _ in
             let size =
                 ((try? FileManager.default.attributesOfItem(atPath: url.path)[.size]) as? NSNumber)?
                 .int64Value ?? 0
@@ -68,7 +69,7 @@ public struct SnapshotCatalog {
                     path: url.path, position: file.meta.position, createdAt: file.meta.createdAt, sizeBytes: size,
                     subscriptionRows: file.meta.subscriptionRows, paymentRows: file.meta.paymentRows, valid: true)
                 do throws(SnapshotProblem) {
-                    try verify(file)
+                    try verify(file, records: records)
                 } catch {
                     listing.valid = false
                     listing.problem = error.description
@@ -80,14 +81,16 @@ public struct SnapshotCatalog {
         }
     }
 
-    /// Opens and fully verifies one file: SQLite integrity, digest, projector version, database, chain hash.
+    /// Opens and fully verifies one file: SQLite integrity, digest, projector version, database, chain hash,
+    /// and the log's record of it.
     public func verify(_ url: URL) throws(SnapshotProblem) -> SnapshotFile {
         let file = try SnapshotFile.open(url)
-        try verify(file)
+        try verify(file, records: try readRecords())
         return file
     }
 
-    func verify(_ file: SnapshotFile) throws(SnapshotProblem) {
+    /// `records`: the log's snapshot records (``EventStore/snapshotRecords()``), read once per listing.
+    func verify(_ file: SnapshotFile, records: [(position: Int64, record: SnapshotRecord)]) throws(SnapshotProblem) {
         try file.verifyContent()
         let hash: [UInt8]?
         do {
@@ -96,6 +99,15 @@ public struct SnapshotCatalog {
             throw .unreadable("cannot read the log's chain hash: \(error)")
         }
         try file.verifyOrigin(databaseID: databaseID, chainHashAtPosition: hash)
+        try file.verifyRecorded(in: records)
+    }
+
+    private func readRecords() throws(SnapshotProblem) -> [(position: Int64, record: SnapshotRecord)] {
+        do {
+            return try store.snapshotRecords()
+        } catch {
+            throw .unreadable("cannot read the log's snapshot records: \(error)")
+        }
     }
 
     /// The newest snapshot at or before `position` that passes every check, with its state;
@@ -103,9 +115,11 @@ public struct SnapshotCatalog {
     public func newestUsable(atOrBefore position: Int64, configuration: ProjectionConfiguration) throws
         -> (file: SnapshotFile, state: LedgerProjections)?
     {
+        let records = try store.snapshotRecords()
         for (url, named) in try directory.files(of: databaseID) where named <= position {
             do {
-                let file = try verify(url)
+                let file = try SnapshotFile.open(url)
+                try verify(file, records: records)
                 guard file.meta.position <= position else { continue }
                 return (file, try file.loadState(configuration: configuration))
             } catch {
@@ -116,17 +130,39 @@ public struct SnapshotCatalog {
         return nil
     }
 
-    /// Writes `state`, which has applied every event through `position`.
+    /// A snapshot written and recorded in the log.
+    public struct Written: Sendable {
+        public var file: SnapshotFile
+        /// The position of its record (``SnapshotRecord``): after `file.meta.position`.
+        public var recordPosition: Int64
+    }
+
+    /// Writes `state`, which has applied every event through `position`, and records it in the log.
+    ///
+    /// The record names the file's content digest, so it can only follow the file. A file whose record
+    /// cannot be appended (the role may not, the connection broke) is deleted and the error thrown; a
+    /// crash between the two leaves a file the log does not record, which verification refuses.
     @discardableResult
-    public func write(_ state: LedgerProjections, position: Int64, createdAt: EventTime) throws -> SnapshotFile {
+    public func write(_ state: LedgerProjections, position: Int64, createdAt: EventTime) throws -> Written {
         guard position > 0, let hash = try store.hash(at: position) else {
             throw SnapshotPositionError(position: position)
         }
         try directory.removeAbandonedTemporaryFiles()
         let file = try SnapshotWriter(directory: directory).write(
             state, origin: .init(databaseID: databaseID, position: position, chainHash: hash), createdAt: createdAt)
-        logger.info("wrote snapshot", metadata: ["file": "\(file.url.lastPathComponent)", "position": "\(position)"])
-        return file
+        let recordPosition: Int64
+        do {
+            recordPosition = try store.recordSnapshot(file.meta.record)
+        } catch {
+            try? FileManager.default.removeItem(at: file.url)
+            throw error
+        }
+        logger.info(
+            "wrote snapshot",
+            metadata: [
+                "file": "\(file.url.lastPathComponent)", "position": "\(position)", "record": "\(recordPosition)",
+            ])
+        return Written(file: file, recordPosition: recordPosition)
     }
 
     /// Deletes all but the `keep` newest snapshot files of this database; returns the deleted files.

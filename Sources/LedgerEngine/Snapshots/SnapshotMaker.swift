@@ -24,7 +24,8 @@ public struct SnapshotMaker {
         self.clock = clock
     }
 
-    /// Replays to the head (from the newest valid snapshot when the policy allows) and writes the state there.
+    /// Replays to the head (from the newest valid snapshot when the policy allows), writes the state there
+    /// and records it in the log (which moves the head by one).
     public func createAtHead(progress: (Int64) -> Void = { _ in }) throws -> SnapshotFile {
         let connection = try connect()
         let head = try EventStore(connection: connection).head().position
@@ -35,6 +36,6 @@ public struct SnapshotMaker {
             logger: logger, clock: clock
         ).replay(through: head, progress: progress)
         let catalog = try SnapshotCatalog(directory: policy.directory, connection: connection, logger: logger)
-        return try catalog.write(replay.state, position: head, createdAt: clock())
+        return try catalog.write(replay.state, position: head, createdAt: clock()).file
     }
 }

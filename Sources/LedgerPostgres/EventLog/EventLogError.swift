@@ -30,13 +30,15 @@ public struct InvalidEvent: Error, Sendable, Equatable, CustomStringConvertible 
 public enum AppendOutcome: Sendable, Equatable {
     /// Stored now at `position`, as version `streamVersion` of its stream.
     case appended(position: Int64, streamVersion: Int64)
-    /// Already stored (same event id or source id) at `position`; nothing written.
-    case duplicate(position: Int64)
+    /// Already stored (same event id or source id) at `position`; nothing appended. `conflicting`: the
+    /// stored body differs from this one, which was kept in `ledger.rejected_inputs` (a redelivery that
+    /// is not the same event must leave a trace, never be dropped as a duplicate).
+    case duplicate(position: Int64, conflicting: Bool = false)
 
     /// The position the event has in the log, new or original.
     public var position: Int64 {
         switch self {
-        case .appended(let position, _), .duplicate(let position): position
+        case .appended(let position, _), .duplicate(let position, _): position
         }
     }
 }
@@ -46,9 +48,19 @@ public struct AppendBatch: Sendable {
     public var events: [NewEvent]
     /// Expected version of a stream before this batch; streams not named are not checked.
     public var expectations: [String: ExpectedVersion]
+    /// Where each event came from (`FILE:LINE`, `webhook`, `ledger append`), in event order: what a
+    /// conflicting duplicate's row in `ledger.rejected_inputs` names. An event without one is named
+    /// by its source.
+    public var origins: [String]
 
-    public init(events: [NewEvent], expectations: [String: ExpectedVersion] = [:]) {
+    public init(events: [NewEvent], expectations: [String: ExpectedVersion] = [:], origins: [String] = []) {
         self.events = events
         self.expectations = expectations
+        self.origins = origins
+    }
+
+    /// Where the event at `index` came from.
+    func origin(at index: Int) -> String {
+        index < origins.count ? origins[index] : "\(events[index].source) append"
     }
 }

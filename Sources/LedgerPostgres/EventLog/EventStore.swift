@@ -49,6 +49,10 @@ public struct EventStore {
             if !plan.newEvents.isEmpty {
                 try write(plan.newEvents)
             }
+            // In the same transaction: an acknowledged delivery whose bytes differ is never lost.
+            if !plan.conflicts.isEmpty {
+                try RejectedInputs(connection: connection).record(conflicts: plan.conflicts, receivedAt: recordedAt)
+            }
             try connection.execute("COMMIT")
             return results
         } catch {
@@ -99,17 +103,19 @@ extension EventStore {
     /// follows every insert into `ledger.events`.
     static let beginAndLockHeadStatement = "BEGIN; SELECT position, hash FROM ledger.lock_head()"
     /// One look-up for a batch: rows of kind 'e' are stored events among the candidates
-    /// (`$1` event ids, uuid[]; `$2` source event ids, text[]) with their position; rows
-    /// of kind 'v' are the current version of each stream in `$3` (text[]), 0 if none.
+    /// (`$1` event ids, uuid[]; `$2` source event ids, text[]) with their position and the
+    /// SHA-256 of their body (so a redelivery with other bytes is told from a true duplicate
+    /// without reading bodies back; hashed only for the events found); rows of kind 'v' are
+    /// the current version of each stream in `$3` (text[]), 0 if none.
     static let lookUpStatement = """
-        SELECT 'e', event_id::text, source, source_event_id, position FROM ledger.events
-         WHERE event_id = ANY($1::uuid[])
+        SELECT 'e', event_id::text, source, source_event_id, position, encode(sha256(body), 'hex')
+          FROM ledger.events WHERE event_id = ANY($1::uuid[])
         UNION ALL
-        SELECT 'e', event_id::text, source, source_event_id, position FROM ledger.events
-         WHERE source_event_id = ANY($2::text[])
+        SELECT 'e', event_id::text, source, source_event_id, position, encode(sha256(body), 'hex')
+          FROM ledger.events WHERE source_event_id = ANY($2::text[])
         UNION ALL
         SELECT 'v', s.id, NULL, NULL,
-               COALESCE((SELECT max(e.stream_version) FROM ledger.events e WHERE e.stream_id = s.id), 0)
+               COALESCE((SELECT max(e.stream_version) FROM ledger.events e WHERE e.stream_id = s.id), 0), NULL
           FROM unnest($3::text[]) AS s(id)
         """
     static let copyEvents = """
@@ -144,11 +150,12 @@ extension EventStore {
                 lookup.versions[try row.decode(String.self, at: 1)] = position
                 continue
             }
+            let stored = StoredEvent(position: position, body: .sha256Hex(try row.decode(String.self, at: 5)))
             if let eventID = UUID(uuidString: try row.decode(String.self, at: 1)) {
-                lookup.byEventID[eventID] = position
+                lookup.byEventID[eventID] = stored
             }
             if let sourceEventID = try row.decode(String?.self, at: 3) {
-                lookup.bySourceID[SourceKey(source: try row.decode(at: 2), id: sourceEventID)] = position
+                lookup.bySourceID[SourceKey(source: try row.decode(at: 2), id: sourceEventID)] = stored
             }
         }
         return lookup
@@ -174,73 +181,5 @@ extension EventStore {
                 ])
             }
         }
-    }
-}
-
-struct SourceKey: Hashable {
-    var source: String
-    var id: String
-}
-
-/// What an append must know before it writes: positions of already-stored
-/// events (by event id and by source id) and each stream's current version.
-struct AppendLookup {
-    var byEventID: [UUID: Int64] = [:]
-    var bySourceID: [SourceKey: Int64] = [:]
-    var versions: [String: Int64] = [:]
-}
-
-/// Decides, batch by batch, what one append transaction writes: pure, no I/O.
-struct AppendPlan {
-    private(set) var head: ChainHead
-    private var stored: AppendLookup
-    private(set) var newEvents: [RecordedEvent] = []
-
-    init(head: ChainHead, lookup: AppendLookup) {
-        self.head = head
-        self.stored = lookup
-    }
-
-    func storedPosition(of event: NewEvent) -> Int64? {
-        if let position = stored.byEventID[event.eventID] { return position }
-        guard let sourceEventID = event.sourceEventID else { return nil }
-        return stored.bySourceID[SourceKey(source: event.source, id: sourceEventID)]
-    }
-
-    mutating func add(_ batch: AppendBatch, recordedAt: EventTime) -> Result<[AppendOutcome], VersionConflict> {
-        let hasNewEvents = batch.events.contains { storedPosition(of: $0) == nil }
-        if hasNewEvents {
-            // Expectations are checked against the stream as it stands before this batch.
-            for (streamID, expected) in batch.expectations.sorted(by: { $0.key < $1.key }) {
-                let current = stored.versions[streamID] ?? 0
-                if !expected.isSatisfied(byCurrentVersion: current) {
-                    return .failure(VersionConflict(streamID: streamID, expected: expected, actual: current))
-                }
-            }
-        }
-        var outcomes: [AppendOutcome] = []
-        outcomes.reserveCapacity(batch.events.count)
-        for event in batch.events {
-            if let position = storedPosition(of: event) {
-                outcomes.append(.duplicate(position: position))
-                continue
-            }
-            let version = (stored.versions[event.streamID] ?? 0) + 1
-            var recorded = RecordedEvent(
-                position: head.position + 1, eventID: event.eventID, streamID: event.streamID,
-                streamVersion: version, type: event.type, source: event.source,
-                sourceEventID: event.sourceEventID, occurredAt: event.occurredAt, recordedAt: recordedAt,
-                customerID: event.customerID, body: event.body, metadata: event.metadata, hash: [])
-            recorded.hash = EventHash.compute(previous: head.hash, event: recorded)
-            head = ChainHead(position: recorded.position, hash: recorded.hash)
-            stored.versions[event.streamID] = version
-            stored.byEventID[event.eventID] = recorded.position
-            if let sourceEventID = event.sourceEventID {
-                stored.bySourceID[SourceKey(source: event.source, id: sourceEventID)] = recorded.position
-            }
-            newEvents.append(recorded)
-            outcomes.append(.appended(position: recorded.position, streamVersion: version))
-        }
-        return .success(outcomes)
     }
 }

@@ -41,4 +41,43 @@ public struct RejectedInputs {
     public func count() throws -> Int {
         try connection.query("SELECT count(*) FROM ledger.rejected_inputs")[0].decode(at: 0)
     }
+
+    /// How many of them are conflicting duplicates (a known id delivered with other bytes).
+    public func conflictingDuplicates() throws -> Int {
+        try connection.query(Self.countConflicts)[0].decode(at: 0)
+    }
+
+    /// No parameters.
+    static let countConflicts = "SELECT count(*) FROM ledger.rejected_inputs WHERE conflicts_with_position IS NOT NULL"
+
+    /// Rows per INSERT of conflicting duplicates (6 parameters each, far below the protocol's 65,535).
+    static let conflictRowsPerStatementMax = 100
+
+    /// The INSERT of `rows` conflicting duplicates; per row `$n…$n+5`: received_at, source, origin, reason,
+    /// body (bytea), conflicts_with_position. The same body colliding with the same event again (a retried
+    /// delivery) is kept once (`rejected_inputs_conflict_key`, migration 011).
+    static func insertConflicts(rows: Int) -> String {
+        let values = (0..<rows).map { row in
+            "(" + (1...6).map { "$\(row * 6 + $0)" }.joined(separator: ", ") + ")"
+        }
+        return """
+            INSERT INTO ledger.rejected_inputs (received_at, source, origin, reason, body, conflicts_with_position)
+            VALUES \(values.joined(separator: ", ")) ON CONFLICT DO NOTHING
+            """
+    }
+
+    /// Keeps each conflicting duplicate with the position of the event it collides with; runs in the
+    /// caller's transaction (the append's), so it commits exactly when the append does.
+    func record(conflicts: [ConflictingDuplicate], receivedAt: EventTime) throws {
+        var start = 0
+        while start < conflicts.count {
+            let chunk = conflicts[start..<min(start + Self.conflictRowsPerStatementMax, conflicts.count)]
+            let parameters: [any PostgresEncodable] = chunk.flatMap { conflict -> [any PostgresEncodable] in
+                [receivedAt.description, conflict.source, conflict.origin, conflict.reason, conflict.body,
+                 conflict.storedPosition]
+            }
+            try connection.query(Self.insertConflicts(rows: chunk.count), parameters)
+            start += chunk.count
+        }
+    }
 }

@@ -18,6 +18,8 @@ public struct LedgerStatus: Sendable, Equatable, Codable {
     public var projections: [Projection]
     public var parkedEvents: Int
     public var rejectedInputs: Int
+    /// Of the rejected inputs, deliveries of a stored event id with a different body (migration 011).
+    public var conflictingDuplicates: Int
 
     /// `$1`-free: each checkpoint with its count of parked events.
     static let selectProjections = """
@@ -26,7 +28,8 @@ public struct LedgerStatus: Sendable, Equatable, Codable {
         FROM ledger.checkpoints c ORDER BY c.projection
         """
     static let selectCounts = """
-        SELECT (SELECT count(*) FROM ledger.parked), (SELECT count(*) FROM ledger.rejected_inputs)
+        SELECT (SELECT count(*) FROM ledger.parked), (SELECT count(*) FROM ledger.rejected_inputs),
+               (SELECT count(*) FROM ledger.rejected_inputs WHERE conflicts_with_position IS NOT NULL)
         """
 
     /// Reads the status from the database.
@@ -41,6 +44,7 @@ public struct LedgerStatus: Sendable, Equatable, Codable {
         let counts = try connection.query(selectCounts)[0]
         return LedgerStatus(
             headPosition: head.position, headHash: HexEncoding.encode(head.hash), projections: projections,
-            parkedEvents: try counts.decode(at: 0), rejectedInputs: try counts.decode(at: 1))
+            parkedEvents: try counts.decode(at: 0), rejectedInputs: try counts.decode(at: 1),
+            conflictingDuplicates: try counts.decode(at: 2))
     }
 }

@@ -36,6 +36,8 @@ public final class ServerMetrics: Sendable {
     let headPosition: CoreMetrics.Gauge
     let parkedEvents: CoreMetrics.Gauge
     let rejectedInputs: CoreMetrics.Gauge
+    /// Rejected inputs that are deliveries of a stored event id with a different body (read from the table).
+    let conflictingDuplicates: CoreMetrics.Gauge
     let databaseUp: CoreMetrics.Gauge
     let projectorRunning: CoreMetrics.Gauge
     let webhookBodyReadsInFlight: CoreMetrics.Gauge
@@ -72,6 +74,7 @@ public final class ServerMetrics: Sendable {
         headPosition = CoreMetrics.Gauge(label: "ledger_log_head_position", factory: factory)
         parkedEvents = CoreMetrics.Gauge(label: "ledger_parked_events", factory: factory)
         rejectedInputs = CoreMetrics.Gauge(label: "ledger_rejected_inputs", factory: factory)
+        conflictingDuplicates = CoreMetrics.Gauge(label: "ledger_conflicting_duplicates", factory: factory)
         databaseUp = CoreMetrics.Gauge(label: "ledger_database_up", factory: factory)
         projectorRunning = CoreMetrics.Gauge(label: "ledger_projector_running", factory: factory)
         webhookBodyReadsInFlight = CoreMetrics.Gauge(label: "ledger_webhook_body_reads_in_flight", factory: factory)

@@ -120,6 +120,7 @@ struct OperationsController<Context: RequestContext> {
             metrics.headPosition.record(status.headPosition)
             metrics.parkedEvents.record(status.parkedEvents)
             metrics.rejectedInputs.record(status.rejectedInputs)
+            metrics.conflictingDuplicates.record(status.conflictingDuplicates)
             let billing = status.projections.first { $0.name == ProjectionRebuilder.projectionName }
             if let billing {
                 metrics.projectorCheckpoint.record(billing.position)

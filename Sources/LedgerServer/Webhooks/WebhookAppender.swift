@@ -18,7 +18,7 @@ struct GroupCommitWebhookAppender: WebhookAppender {
     let appender: GroupCommitAppender
 
     func append(_ event: NewEvent) async throws -> AppendOutcome {
-        let outcomes = try await appender.append(AppendBatch(events: [event]))
+        let outcomes = try await appender.append(AppendBatch(events: [event], origins: ["webhook"]))
         guard let outcome = outcomes.first else {
             throw DatabaseUnavailable(description: "the appender answered no outcome")
         }
@@ -38,7 +38,8 @@ struct TransactionPerRequestAppender: WebhookAppender {
     func append(_ event: NewEvent) async throws -> AppendOutcome {
         try EventStore.validate(event)
         let outcomes = try await pool.withConnection(retryOnLostConnection: false) { connection in
-            try EventStore(connection: connection).append(AppendBatch(events: [event]), recordedAt: EventTime(Date()))
+            try EventStore(connection: connection).append(
+                AppendBatch(events: [event], origins: ["webhook"]), recordedAt: EventTime(Date()))
         }
         guard let outcome = outcomes.first else {
             throw DatabaseUnavailable(description: "the append answered no outcome")

@@ -20,6 +20,12 @@ public enum SnapshotProblem: Error, Sendable, Equatable, CustomStringConvertible
     case chainHashMismatch(position: Int64)
     /// The reducer state cannot be decoded.
     case badReducerState(String)
+    /// The log holds no record of a snapshot at this position with this projector version: it was not
+    /// written by this ledger's `snapshot create`/`project`/`rebuild`/`serve`, or before migration 011.
+    case notRecorded(position: Int64)
+    /// The log recorded a snapshot at this position and projector version with another content digest
+    /// (or chain hash): the rows were changed after writing and the file's own digest recomputed.
+    case contentDiffersFromRecord(recordPosition: Int64)
 
     public var description: String {
         switch self {
@@ -34,6 +40,10 @@ public enum SnapshotProblem: Error, Sendable, Equatable, CustomStringConvertible
         case .beyondLog(let position): "position \(position) is beyond the log's head"
         case .chainHashMismatch(let position): "the log's chain hash at position \(position) differs"
         case .badReducerState(let detail): "reducer state unreadable: \(detail)"
+        case .notRecorded(let position):
+            "not recorded in the log: no snapshot record for position \(position) with this projector version"
+        case .contentDiffersFromRecord(let recordPosition):
+            "content differs from what was recorded at position \(recordPosition)"
         }
     }
 }
