@@ -23,7 +23,16 @@ struct DatabaseOptions: ParsableArguments {
         return nil
     }
 
-    func connect() throws -> PostgresConnection { try PostgresConnection(url: resolvedURL) }
+    /// Connects and checks that the database is at the migration this binary knows (``SchemaCheck``),
+    /// for every command that reads or writes the ledger's tables.
+    func connect() throws -> PostgresConnection {
+        let connection = try connectWithoutSchemaCheck()
+        try SchemaCheck.shared.ensure(connection)
+        return connection
+    }
+
+    /// Connects without the schema check: for `ledger migrate`, which is how the schema changes.
+    func connectWithoutSchemaCheck() throws -> PostgresConnection { try PostgresConnection(url: resolvedURL) }
 }
 
 /// How much the command logs to standard error.

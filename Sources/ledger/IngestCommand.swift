@@ -38,8 +38,8 @@ struct IngestCommand: ParsableCommand {
 
         func validate() throws {
             if files.isEmpty { throw ValidationError("give at least one file, or - for standard input") }
-            for file in files where file != "-" && !FileManager.default.isReadableFile(atPath: file) {
-                throw ValidationError("cannot read \(file)")
+            for file in files where file != "-" {
+                if let problem = inputFileProblem(file) { throw ValidationError(problem) }
             }
         }
 
@@ -49,13 +49,18 @@ struct IngestCommand: ParsableCommand {
             let started = ContinuousClock.now
             for file in files {
                 guard let handle = file == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: file) else {
-                    throw ValidationError("cannot open \(file)")
+                    throw ValidationError(inputFileProblem(file) ?? "cannot open \(file)")
                 }
                 defer { if file != "-" { try? handle.close() } }
                 try ingestor.ingest(
                     origin: file,
                     readChunk: {
-                        let data = try handle.read(upToCount: 1 << 20) ?? Data()
+                        let data: Data
+                        do {
+                            data = try handle.read(upToCount: 1 << 20) ?? Data()
+                        } catch {
+                            throw InputReadFailed(file: file, reason: fileErrorText(error) ?? "\(error)")
+                        }
                         return data.isEmpty ? nil : [UInt8](data)
                     },
                     progress: { report in
@@ -84,4 +89,11 @@ struct IngestCommand: ParsableCommand {
             if report.rejected > 0 { throw ExitCode(ExitStatus.failure) }
         }
     }
+}
+
+/// An input file whose reading failed part way (a disk error): names the file and the reason.
+struct InputReadFailed: Error, CustomStringConvertible {
+    var file: String
+    var reason: String
+    var description: String { "reading \(file) failed: \(reason)" }
 }

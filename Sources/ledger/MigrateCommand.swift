@@ -31,7 +31,7 @@ struct MigrateCommand: ParsableCommand {
         func makeRunner() throws -> (MigrationRunner, PostgresConnection) {
             let source = try MigrationSource.locate(
                 explicit: migrations, environment: ProcessInfo.processInfo.environment)
-            let connection = try database.connect()
+            let connection = try database.connectWithoutSchemaCheck()
             let runner = MigrationRunner(
                 connection: connection, source: source, logger: logging.makeLogger(label: "ledger.migrate"))
             return (runner, connection)
@@ -55,13 +55,22 @@ struct MigrateCommand: ParsableCommand {
     }
 
     struct Down: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Roll back the newest applied migrations.")
+        static let configuration = CommandConfiguration(
+            abstract: "Roll back the newest applied migrations.",
+            discussion: """
+                Rolling back 004_event_log drops ledger.events, the source of truth that nothing \
+                rebuilds: while it holds events that is refused (exit 1) unless --drop-event-log is \
+                given. --dry-run lists each migration it would revert, the tables that go with it \
+                and the number of events that would be lost.
+                """)
 
         @OptionGroup var options: Options
         @Option(help: "How many migrations to roll back.")
         var steps = 1
-        @Flag(help: "Print what would be rolled back; change nothing.")
+        @Flag(help: "Print what would be rolled back and what it drops; change nothing.")
         var dryRun = false
+        @Flag(help: "Allow a rollback that drops ledger.events and every event in it.")
+        var dropEventLog = false
 
         func validate() throws {
             guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
@@ -69,10 +78,21 @@ struct MigrateCommand: ParsableCommand {
 
         func run() throws {
             let (runner, _) = try options.makeRunner()
-            let rolledBack = try runner.down(steps: steps, dryRun: dryRun)
-            report(
-                rolledBack.map(\.fileName), verb: dryRun ? "would roll back" : "rolled back",
-                none: "no applied migrations to roll back")
+            if dryRun { return try printPlan(runner.rollbackPlan(steps: steps)) }
+            let reverted = try runner.down(steps: steps, dropEventLog: dropEventLog)
+            report(reverted.map(\.fileName), verb: "reverted", none: "no applied migrations to roll back")
+        }
+
+        private func printPlan(_ plan: [RollbackLoss]) {
+            if plan.isEmpty { return print("no applied migrations to roll back") }
+            for step in plan {
+                var line = "would revert \(step.migration.fileName)"
+                line += step.droppedTables.isEmpty ? ": drops no tables" : ": drops " + step.droppedTables.joined(separator: ", ")
+                if step.eventsLost > 0 {
+                    line += " (\(step.eventsLost) events would be lost; refused without --drop-event-log)"
+                }
+                print(line)
+            }
         }
     }
 

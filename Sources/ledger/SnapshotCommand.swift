@@ -119,22 +119,31 @@ struct SnapshotCommand: ParsableCommand {
 
     struct Prune: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete all but the newest K snapshots of this database (and abandoned temporary files).")
+            abstract: "Delete all but the newest K snapshots of this database (and abandoned temporary files).",
+            discussion: "K is at least 1: the newest snapshot is what the next replay starts from.")
 
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var logging: LoggingOptions
         @OptionGroup var location: SnapshotLocation
-        @Option(help: "Snapshots to keep (newest positions).") var keep: Int
+        @Option(help: "Snapshots to keep (newest positions); at least 1.") var keep: Int
 
         func validate() throws {
-            guard keep >= 0 else { throw ValidationError("--keep must be 0 or more") }
+            guard keep >= 1 else {
+                throw ValidationError(
+                    "--keep must be at least 1: the newest snapshot is what replays start from "
+                        + "(to start over, delete the files yourself)")
+            }
         }
 
         func run() throws {
             let catalog = try location.catalog(database: database, logging: logging)
             let removed = try catalog.prune(keep: keep)
-            for url in removed { print("deleted \(url.lastPathComponent)") }
-            print("kept \(try catalog.directory.files(of: catalog.databaseID).count), deleted \(removed.count)")
+            let names = removed.map(\.lastPathComponent)
+            print(
+                names.isEmpty
+                    ? "deleted no snapshots"
+                    : "deleted \(names.count) snapshot(s): " + names.joined(separator: ", "))
+            print("kept \(try catalog.directory.files(of: catalog.databaseID).count)")
         }
     }
 }
@@ -146,8 +155,16 @@ struct SnapshotLocation: ParsableArguments {
 
     var directory: SnapshotDirectory { resolvedSnapshotDirectory(dir) }
 
+    /// A path that is a file cannot hold snapshots; `create` makes a missing directory.
+    func validate() throws {
+        _ = try directory.exists(origin: snapshotDirectoryOrigin(dir, flag: "--dir"))
+    }
+
+    /// The catalog, for the subcommands that only read and delete: a `--dir` that does not exist is
+    /// a typo, not an empty directory (a missing default or LEDGER_SNAPSHOT_DIR just has no snapshots).
     func catalog(database: DatabaseOptions, logging: LoggingOptions) throws -> SnapshotCatalog {
-        try SnapshotCatalog(
+        if dir != nil { try directory.requireExisting(origin: "--dir") }
+        return try SnapshotCatalog(
             directory: directory, connection: try database.connect(),
             logger: logging.makeLogger(label: "ledger.snapshot"))
     }

@@ -80,7 +80,7 @@ public struct MigrationRunner {
                 let clock = ContinuousClock()
                 let started = clock.now
                 try connection.transaction {
-                    try connection.execute(migration.upSQL)
+                    try applyNaming(migration)
                     let elapsed = started.duration(to: clock.now)
                     try record(migration, durationMilliseconds: Int(elapsed.milliseconds), baseline: false)
                 }
@@ -91,13 +91,17 @@ public struct MigrationRunner {
     }
 
     /// Rolls back the newest `steps` applied migrations; returns them (or the plan, in a dry run).
+    ///
+    /// A rollback that would drop an event log holding events throws ``EventLogLossRefused``, before
+    /// anything is rolled back, unless `dropEventLog` says the events may go.
     @discardableResult
-    public func down(steps: Int = 1, dryRun: Bool = false) throws -> [Migration] {
+    public func down(steps: Int = 1, dryRun: Bool = false, dropEventLog: Bool = false) throws -> [Migration] {
         guard steps >= 1 else { throw MigrationError("--steps must be at least 1") }
         return try withLock(dryRun: dryRun) {
             let recorded = try checkedRecords()
             let plan = recorded.keys.sorted(by: >).prefix(steps).compactMap { source.migration($0) }
             if dryRun { return plan }
+            if !dropEventLog { try refuseEventLogLoss(plan) }
             for migration in plan {
                 try connection.transaction {
                     try connection.execute(migration.downSQL)
@@ -166,9 +170,12 @@ extension MigrationRunner {
             [migration.version, migration.name, migration.checksum, durationMilliseconds, baseline])
     }
 
+    func bookkeepingExists() throws -> Bool {
+        try connection.query("SELECT to_regclass('public.schema_migrations') IS NOT NULL")[0].decode(Bool.self, at: 0)
+    }
+
     func appliedRecords() throws -> [Int: Record] {
-        let exists = try connection.query("SELECT to_regclass('public.schema_migrations') IS NOT NULL")
-        guard try exists[0].decode(Bool.self, at: 0) else { return [:] }
+        guard try bookkeepingExists() else { return [:] }
         var records: [Int: Record] = [:]
         for row in try connection.query(Self.selectRecords, resultFormat: .binary) {
             let record = Record(
@@ -205,7 +212,8 @@ extension MigrationRunner {
         try connection.query("SELECT pg_advisory_lock($1)", [Self.advisoryLockKey])
         defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [Self.advisoryLockKey]) }
         try connection.execute("SET lock_timeout = 0")
-        if !dryRun { try connection.execute(Self.createBookkeeping) }
+        // Created only when missing: CREATE TABLE IF NOT EXISTS prints a NOTICE on every run.
+        if !dryRun, try !bookkeepingExists() { try connection.execute(Self.createBookkeeping) }
         return try body()
     }
 }

@@ -97,7 +97,11 @@ public final class LedgerHTTPServer: Sendable {
         // what is still running is cancelled (the appender still commits or fails what it holds).
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(Limits.shutdownGraceSecondsMax)
         let group = ServiceGroup(configuration: groupConfiguration)
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            throw ListenFailed(error, host: configuration.host, port: configuration.port) ?? error
+        }
         logger.notice("stopped")
     }
 
