@@ -27,8 +27,15 @@ struct ServeCommand: AsyncParsableCommand {
             Secrets and tokens are never taken from flags, which the process list
             shows.
 
-            Also: /healthz (the process is up), /readyz (the database answers and
-            every migration is applied), /metrics (Prometheus), /openapi.yaml. A
+            Also, without authentication: /healthz (the process is up), /readyz (the
+            database answers and every migration is applied; a database failure is
+            only "database unavailable", the detail goes to the log), /openapi.yaml.
+            /metrics (Prometheus) shows business volumes (events appended, webhooks,
+            lag): it is open to whoever reaches its listener unless LEDGER_METRICS_TOKENS
+            (comma-separated) or --metrics-tokens-file asks for a bearer token, and
+            --metrics-address HOST:PORT moves it to a listener of its own (e.g.
+            127.0.0.1:9090); open metrics on a non-loopback address are warned about
+            at start. Passwords in the database URL are never logged or answered. A
             catch-up projector follows the log in the same process (--no-projector
             leaves that to `ledger project --follow`); it restores its state from the
             newest valid snapshot in --snapshot-dir, as `ledger project` does. SIGTERM or SIGINT: stop
@@ -51,6 +58,16 @@ struct ServeCommand: AsyncParsableCommand {
         help: ArgumentHelp(
             "File of read API bearer tokens, one per line (default: LEDGER_API_TOKENS).", valueName: "file"))
     var apiTokensFile: String?
+    @Option(
+        help: ArgumentHelp(
+            "File of bearer tokens /metrics asks for, one per line (default: LEDGER_METRICS_TOKENS; none: open).",
+            valueName: "file"))
+    var metricsTokensFile: String?
+    @Option(
+        help: ArgumentHelp(
+            "Serve /metrics on this address only, e.g. 127.0.0.1:9090 (default: beside the rest).",
+            valueName: "host:port"))
+    var metricsAddress: String?
     @Option(help: ArgumentHelp("Largest webhook body accepted, in bytes (larger: 413).", valueName: "bytes"))
     var bodyLimit = Limits.webhookBodyBytesDefault
     @Option(
@@ -97,6 +114,13 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning("no webhook signing secret configured: every delivery is answered 503")
         }
         if configuration.apiTokens.isEmpty { logger.notice("no API token configured: the read API is off") }
+        if configuration.metricsArePublic {
+            logger.warning(
+                """
+                /metrics is open to anyone who reaches this address: set LEDGER_METRICS_TOKENS or \
+                --metrics-tokens-file, or serve it on --metrics-address 127.0.0.1:PORT
+                """)
+        }
         let server = LedgerHTTPServer(configuration: configuration, logger: logger)
         // Hummingbird's per-route request metrics go to the same registry as the ledger's own.
         MetricsSystem.bootstrap(server.metrics.factory)
@@ -112,6 +136,13 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.databaseURL = database.resolvedURL
+        if let metricsAddress {
+            guard let address = ListenAddress(parsing: metricsAddress) else {
+                throw ValidationError(
+                    "--metrics-address must be HOST:PORT, e.g. 127.0.0.1:9090 (got \(metricsAddress))")
+            }
+            configuration.metricsAddress = address
+        }
         configuration.webhookBodyBytesMax = bodyLimit
         configuration.signatureToleranceSeconds = signatureTolerance
         configuration.requestBodyReadSeconds = bodyReadTimeout
@@ -124,6 +155,8 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.webhookSecrets = try credentials(
                 file: webhookSecretsFile, variable: "STRIPE_WEBHOOK_SECRETS", environment)
             configuration.apiTokens = try credentials(file: apiTokensFile, variable: "LEDGER_API_TOKENS", environment)
+            configuration.metricsTokens = try credentials(
+                file: metricsTokensFile, variable: "LEDGER_METRICS_TOKENS", environment)
         } catch {
             throw ValidationError(error.description)
         }

@@ -29,10 +29,11 @@ public final class PostgresConnection {
         guard let connection, PQstatus(connection) == CONNECTION_OK else {
             let message = connection.map { String(cString: PQerrorMessage($0)).trimmingTrailingNewlines() }
             PQfinish(connection)
+            // libpq's words may quote the connection string: scrubbed, so a password is never printed.
+            let reason = ConnectionString.scrubbed(message ?? "out of memory", connectionString: url)
+            let target = url.map { " at \(ConnectionString.redacted($0))" } ?? ""
             throw PostgresError(
-                .connectionFailed,
-                message: "could not connect to PostgreSQL\(url.map { " at \(Self.redacted($0))" } ?? ""): "
-                    + (message ?? "out of memory"),
+                .connectionFailed, message: "could not connect to PostgreSQL\(target): \(reason)",
                 hint: url == nil ? "set DATABASE_URL or pass --database-url" : nil)
         }
         handle = connection
@@ -58,13 +59,6 @@ public final class PostgresConnection {
 
     /// The server process id serving this connection (useful to terminate it in tests).
     public var backendPID: Int32 { handle.map { PQbackendPID($0) } ?? 0 }
-
-    /// A connection URL with its password replaced, for logs and messages.
-    public static func redacted(_ url: String) -> String {
-        guard var components = URLComponents(string: url), components.password != nil else { return url }
-        components.password = "***"
-        return components.string ?? url
-    }
 
     func liveHandle() throws -> OpaquePointer {
         guard let handle else { throw PostgresError(.connectionLost, message: "connection is closed") }

@@ -61,7 +61,11 @@ public final class LedgerHTTPServer: Sendable {
                 connect: connect, snapshots: configuration.snapshots, metrics: metrics,
                 logger: logger.with(component: "ledger.serve.projector"))
             : nil
-        let router = makeRouter(readPool: readPool, writePool: writePool, appender: appender, projector: projector)
+        let operations = OperationsController<BasicRequestContext>(
+            pool: readPool, migrations: configuration.migrations, metrics: metrics, projector: projector,
+            openAPIDocument: configuration.openAPIDocument, logger: logger)
+        let router = makeRouter(
+            readPool: readPool, writePool: writePool, appender: appender, projector: projector, operations: operations)
         let logger = logger
         let application = Application(
             router: router,
@@ -91,6 +95,12 @@ public final class LedgerHTTPServer: Sendable {
         var services: [any Service] = [resources]
         if let projector { services.append(projector) }
         services.append(application)
+        if let address = configuration.metricsAddress {
+            services.append(
+                MetricsListener(
+                    address: address, operations: operations, tokens: configuration.metricsTokens,
+                    logger: logger.with(component: "ledger.serve.metrics")))
+        }
         var groupConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger)
         // A request stuck on an unreachable database must not hold the process forever: past this,
@@ -106,7 +116,8 @@ public final class LedgerHTTPServer: Sendable {
     }
 
     private func makeRouter(
-        readPool: DatabasePool, writePool: DatabasePool, appender: any WebhookAppender, projector: LiveProjector?
+        readPool: DatabasePool, writePool: DatabasePool, appender: any WebhookAppender, projector: LiveProjector?,
+        operations: OperationsController<BasicRequestContext>
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: MetricsMiddleware())
@@ -124,11 +135,10 @@ public final class LedgerHTTPServer: Sendable {
         ReadAPIController<BasicRequestContext>(
             pool: readPool, projector: projector, appender: appender, configuration: configuration
         ).addRoutes(to: router)
-        OperationsController<BasicRequestContext>(
-            pool: readPool, migrations: configuration.migrations, metrics: metrics, projector: projector,
-            openAPIDocument: configuration.openAPIDocument,
-            logger: logger
-        ).addRoutes(to: router)
+        operations.addRoutes(to: router)
+        if configuration.metricsAddress == nil {
+            operations.addMetricsRoute(to: router, tokens: configuration.metricsTokens)
+        }
         return router
     }
 }

@@ -18,6 +18,10 @@ public struct ServerConfiguration: Sendable {
     public var webhookSecrets: [String] = []
     /// Bearer tokens of the read API; empty turns the read API off.
     public var apiTokens: [String] = []
+    /// Bearer tokens `/metrics` asks for; empty leaves it open to whoever reaches its listener.
+    public var metricsTokens: [String] = []
+    /// A listener of its own for `/metrics` (e.g. loopback only); nil serves it beside the rest.
+    public var metricsAddress: ListenAddress?
     /// Largest webhook body accepted, in bytes.
     public var webhookBodyBytesMax = Limits.webhookBodyBytesDefault
     /// Longest a request body may take to arrive (408 and the connection closed past it).
@@ -61,12 +65,20 @@ public struct ServerConfiguration: Sendable {
         if !(1...Limits.databasePoolConnectionsMax).contains(databaseConnections) {
             problems.append("--database-connections must be 1…\(Limits.databasePoolConnectionsMax)")
         }
+        if let metricsAddress, !(0...65_535).contains(metricsAddress.port) {
+            problems.append("the port of --metrics-address must be 0…65535")
+        }
         return problems
+    }
+
+    /// True when `/metrics` answers anyone on a listener reachable from other machines.
+    public var metricsArePublic: Bool {
+        metricsTokens.isEmpty && !ListenAddress.isLoopback(metricsAddress?.host ?? host)
     }
 
     /// The database URL as logs may show it (password hidden).
     var redactedDatabaseURL: String {
-        databaseURL.map(PostgresConnection.redacted) ?? "libpq defaults (PG* environment)"
+        databaseURL.map(ConnectionString.redacted) ?? "libpq defaults (PG* environment)"
     }
 }
 
@@ -139,5 +151,34 @@ public enum OpenAPIDocument {
         } catch {
             throw Unreadable(description: "cannot read the OpenAPI document \(path): \(error.localizedDescription)")
         }
+    }
+}
+
+/// A `HOST:PORT` to listen on (`127.0.0.1:9090`, `[::1]:9090`, `0.0.0.0:9090`).
+public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Reads `HOST:PORT`; nil when there is no port after the last `:`.
+    public init?(parsing text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else {
+            return nil
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        self.init(host: host, port: port)
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// True for an address only this machine can reach.
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 }

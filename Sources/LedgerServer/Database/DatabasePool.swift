@@ -5,7 +5,15 @@ import Logging
 
 /// The database cannot be reached or is overloaded right now; the request may be retried (HTTP 503).
 public struct DatabaseUnavailable: Error, CustomStringConvertible, Sendable {
+    /// What a client may be told: never host, port, user or libpq's text.
     public var description: String
+    /// What went wrong underneath (libpq's words, password already removed), for the server log only.
+    public var detail: String?
+
+    public init(description: String, detail: String? = nil) {
+        self.description = description
+        self.detail = detail
+    }
 }
 
 /// A small, bounded pool of PostgreSQL connections, each owned by a thread of its own.
@@ -140,6 +148,7 @@ public final class DatabasePool: @unchecked Sendable {
     }
 
     static func unavailable(_ error: (any Error)?) -> DatabaseUnavailable {
-        DatabaseUnavailable(description: "the database is unreachable: \(error.map { "\($0)" } ?? "unknown error")")
+        DatabaseUnavailable(
+            description: APIError.databaseUnavailableMessage, detail: error.map { "\($0)" } ?? "unknown error")
     }
 }

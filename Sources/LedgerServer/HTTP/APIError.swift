@@ -7,33 +7,51 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// An error answered with its status and a JSON body `{"error": "…"}`.
+/// An error answered with its status and a JSON body `{"error": "…", "code": "…"}`.
 ///
 /// Every failure the service answers goes through here, so clients always get JSON, and what a
-/// message says is written for the caller (it never carries a secret, a token or a payload).
+/// message says is written for the caller (it never carries a secret, a token or a payload). What
+/// went wrong underneath (libpq's words, with host, port and user) is ``detail``: the server log
+/// gets it, the client never does.
 public struct APIError: Error, HTTPResponseError, CustomStringConvertible, Sendable {
     public var status: HTTPResponse.Status
     public var message: String
     public var headers: HTTPFields
+    /// A stable, machine-readable name for the failure (`database_unavailable`), when it has one.
+    public var code: String?
+    /// For the server log only.
+    public var detail: String?
 
-    public init(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) {
+    public init(
+        _ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:], code: String? = nil,
+        detail: String? = nil
+    ) {
         self.status = status
         self.message = message
         self.headers = headers
+        self.code = code
+        self.detail = detail
     }
 
     public var description: String { "\(status.code) \(message)" }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        JSONBody.response(status, ErrorBody(error: message), headers: headers)
+        JSONBody.response(status, ErrorBody(error: message, code: code), headers: headers)
     }
+
+    /// What a client is told when the database cannot serve it: never host, port, user or libpq's text.
+    public static let databaseUnavailableMessage = "database unavailable"
+    /// The ``code`` of every answer that failed on the database (503).
+    public static let databaseUnavailableCode = "database_unavailable"
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, message) }
     static func notFound(_ message: String) -> APIError { APIError(.notFound, message) }
 
     /// 503 with `Retry-After`, for a failure the caller should retry (Stripe does, on its own schedule).
-    static func unavailable(_ message: String) -> APIError {
-        APIError(.serviceUnavailable, message, headers: [.retryAfter: "\(Limits.retryAfterSeconds)"])
+    static func unavailable(_ message: String, code: String? = nil, detail: String? = nil) -> APIError {
+        APIError(
+            .serviceUnavailable, message, headers: [.retryAfter: "\(Limits.retryAfterSeconds)"], code: code,
+            detail: detail)
     }
 
     /// 400 for a body whose HTTP framing is broken; the connection is closed after it.
@@ -49,22 +67,39 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible, Senda
         APIError(.requestTimeout, "\(error.description); send the whole body at once", headers: [.connection: "close"])
     }
 
-    /// The answer for an error from the database layer: 503 when the database is unreachable,
-    /// overloaded or shutting down (retrying later can succeed), 500 for anything else.
+    /// The answer for an error from the database layer: 503 `database_unavailable` when the
+    /// database is unreachable, overloaded or shutting down (retrying later can succeed), 500 for
+    /// anything else; the error itself goes to the log as ``detail``.
     static func from(database error: any Error) -> APIError {
         switch error {
         case let error as APIError: return error
-        case let error as DatabaseUnavailable: return .unavailable(error.description)
+        case let error as DatabaseUnavailable:
+            return .unavailable(error.description, code: databaseUnavailableCode, detail: error.detail)
         case let error as PostgresError where error.isTransient:
-            return .unavailable("the database is unavailable: \(error.message)")
-        default: return APIError(.internalServerError, "internal error; see the server log")
+            return .unavailable(databaseUnavailableMessage, code: databaseUnavailableCode, detail: "\(error)")
+        default: return APIError(.internalServerError, "internal error; see the server log", detail: "\(error)")
+        }
+    }
+
+    /// What a client may be told about `error`: its text, unless the connection failed.
+    ///
+    /// For places that show an error's text unauthenticated (`/readyz`'s projector): libpq's words
+    /// about a connection name the database's host, port and user. A server's own error (a full
+    /// disk, a missing table) says nothing about where the database is, and helps the operator.
+    public static func publicDescription(of error: any Error) -> String {
+        switch error {
+        case is DatabaseUnavailable: return databaseUnavailableMessage
+        case let error as PostgresError where error.kind == .connectionFailed || error.kind == .connectionLost:
+            return databaseUnavailableMessage
+        default: return "\(error)"
         }
     }
 }
 
-/// `{"error": "…"}`.
+/// `{"error": "…", "code": "…"}` (`code` only when the failure has one).
 struct ErrorBody: Encodable {
     var error: String
+    var code: String?
 }
 
 extension PostgresError {
@@ -125,6 +160,11 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as APIError {
+            if let detail = error.detail {
+                context.logger.warning(
+                    "request failed",
+                    metadata: ["status": "\(error.status.code)", "error": "\(detail)", "path": "\(request.uri.path)"])
+            }
             return try error.response(from: request, context: context)
         } catch let error as HTTPError {
             let message =

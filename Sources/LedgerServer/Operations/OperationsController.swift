@@ -7,7 +7,9 @@ import LedgerPostgres
 import Logging
 import NIOCore
 
-/// `/healthz`, `/readyz`, `/metrics` and `/openapi.yaml`: no authentication, nothing secret.
+/// `/healthz`, `/readyz`, `/metrics` and `/openapi.yaml`: no authentication (`/metrics` when
+/// metrics tokens are configured), nothing secret: a database failure is "database unavailable"
+/// here, never libpq's words (host, port, user), which go to the server log.
 struct OperationsController<Context: RequestContext> {
     let pool: DatabasePool
     let migrations: MigrationSource?
@@ -20,8 +22,21 @@ struct OperationsController<Context: RequestContext> {
     func addRoutes(to router: Router<Context>) {
         router.get("healthz") { _, _ in JSONBody.response(.ok, ["status": "ok"]) }
         router.get("readyz") { _, _ in await readiness() }
-        router.get("metrics") { _, _ in await metricsText() }
         router.get("openapi.yaml") { _, _ in openAPI() }
+    }
+
+    /// `/metrics`, behind `Authorization: Bearer` when `tokens` are configured (else open to anyone
+    /// who can reach the listener: the log's head, webhook counts and lag are business volumes).
+    ///
+    /// The metrics tokens are not the read API's: a scraper that may read volumes has no business
+    /// reading subscriptions.
+    func addMetricsRoute(to router: Router<Context>, tokens: [String]) {
+        if tokens.isEmpty {
+            router.get("metrics") { _, _ in await metricsText() }
+        } else {
+            router.group("metrics").add(middleware: BearerAuthentication<Context>(tokens: tokens))
+                .get { _, _ in await metricsText() }
+        }
     }
 
     /// What `/readyz` answers.
@@ -33,6 +48,8 @@ struct OperationsController<Context: RequestContext> {
         /// Applied migrations this binary has no file for (a newer version migrated the database).
         var unknownMigrations: [String]
         var reason: String?
+        /// `database_unavailable` when the database did not answer (as in every 503 body).
+        var code: String?
         /// The live projector, when this server runs one and the schema is current.
         var projector: ProjectorReadiness?
     }
@@ -79,12 +96,13 @@ struct OperationsController<Context: RequestContext> {
             }
             return JSONBody.response(readiness.status == "ready" ? .ok : .serviceUnavailable, readiness)
         } catch {
-            let message = APIError.from(database: error).message
+            let answer = APIError.from(database: error)
+            logger.warning("not ready: the database did not answer", metadata: ["error": "\(answer.detail ?? "")"])
             return JSONBody.response(
                 .serviceUnavailable,
                 Readiness(
                     status: "not_ready", database: "unreachable", pendingMigrations: [], changedMigrations: [],
-                    unknownMigrations: [], reason: message))
+                    unknownMigrations: [], reason: answer.message, code: answer.code))
         }
     }
 

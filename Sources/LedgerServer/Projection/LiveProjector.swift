@@ -133,7 +133,8 @@ public final class LiveProjector: Service, @unchecked Sendable {
                 lock.withLock { progress.failed(at: .now) }
                 update {
                     $0.state = .retrying
-                    $0.lastError = "\(error)"
+                    // Shown unauthenticated at /readyz: libpq's words stay in the log above.
+                    $0.lastError = APIError.publicDescription(of: error)
                 }
             }
             pause(seconds: delay)

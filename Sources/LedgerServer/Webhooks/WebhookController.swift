@@ -150,7 +150,7 @@ struct WebhookController<Context: RequestContext> {
                 "webhook append failed", metadata: ["event": "\(event.sourceEventID ?? "")", "error": "\(error)"])
             let answer = APIError.from(database: error)
             throw answer.status == .serviceUnavailable
-                ? APIError.unavailable("the event was not stored: \(answer.message)") : answer
+                ? APIError.unavailable("the event was not stored: \(answer.message)", code: answer.code) : answer
         }
     }
 

@@ -1,0 +1,53 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// `/metrics` on a listener of its own (`--metrics-address`): the webhook and read API listener can
+/// face the internet while the scraper reaches metrics on loopback or a private network only.
+///
+/// It runs in the server's service group and stops first on shutdown. Only `/metrics` is routed
+/// here, and the main listener no longer serves it.
+struct MetricsListener: Service {
+    let application: Application<RouterResponder<BasicRequestContext>>
+    let address: ListenAddress
+
+    init(
+        address: ListenAddress, operations: OperationsController<BasicRequestContext>, tokens: [String], logger: Logger
+    ) {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware())
+        operations.addMetricsRoute(to: router, tokens: tokens)
+        self.address = address
+        application = Application(
+            router: router,
+            configuration: .init(address: .hostname(address.host, port: address.port)),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? address.port
+                logger.notice(
+                    "metrics listening",
+                    metadata: [
+                        "address": "http://\(ListenAddress(host: address.host, port: port))/metrics",
+                        "token_required": "\(!tokens.isEmpty)",
+                    ])
+            },
+            logger: logger)
+    }
+
+    func run() async throws {
+        do {
+            try await application.run()
+        } catch let error as IOError where [EADDRINUSE, EACCES, EADDRNOTAVAIL].contains(error.errnoCode) {
+            // Named here: the main listener's advice (--port, --host) would be the wrong flag.
+            throw MetricsListenFailed(
+                description: "cannot listen for metrics on \(address): \(error.description); "
+                    + "pass another --metrics-address")
+        }
+    }
+}
+
+/// The metrics listener could not bind its address.
+public struct MetricsListenFailed: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}
