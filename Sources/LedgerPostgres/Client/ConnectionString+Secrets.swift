@@ -1,5 +1,5 @@
-/// Where the secrets of a connection string are, read the way libpq reads it, but erring towards
-/// more: bytes, because every delimiter libpq knows is ASCII and never part of a UTF-8 sequence.
+/// Where the secrets of a connection string are: read the way libpq reads it, erring towards hiding
+/// more. On bytes: every delimiter libpq knows is ASCII, never part of a UTF-8 sequence.
 extension ConnectionString {
     /// A secret's place in the text and its value as libpq would use it (quotes and escapes undone).
     struct SecretSpan: Equatable {
