@@ -212,8 +212,13 @@ extension MigrationRunner {
         try connection.query("SELECT pg_advisory_lock($1)", [Self.advisoryLockKey])
         defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [Self.advisoryLockKey]) }
         try connection.execute("SET lock_timeout = 0")
-        // Created only when missing: CREATE TABLE IF NOT EXISTS prints a NOTICE on every run.
-        if !dryRun, try !bookkeepingExists() { try connection.execute(Self.createBookkeeping) }
+        if !dryRun {
+            // Run even when the table exists: a role that may not create in public is refused here, before
+            // anything else (tested). IF NOT EXISTS then prints a NOTICE that is noise to whoever migrates.
+            try connection.execute("SET client_min_messages = warning")
+            try connection.execute(Self.createBookkeeping)
+            try connection.execute("RESET client_min_messages")
+        }
         return try body()
     }
 }
