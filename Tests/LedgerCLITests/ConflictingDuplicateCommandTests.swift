@@ -29,7 +29,8 @@ struct ConflictingDuplicateCommandTests {
             let other = try runLedger(note + [#"{"n":2}"#, "--json"], environment: environment)
             #expect(other.status == 1, "\(other)")
             #expect(other.standardOutput.contains("conflicting_duplicate"), "\(other.standardOutput)")
-            #expect(other.standardError.contains("already stored at position 2 with other data"), "\(other.standardError)")
+            #expect(
+                other.standardError.contains("already stored at position 2 with other data"), "\(other.standardError)")
 
             let text = try runLedger(["status"], environment: environment)
             #expect(text.standardOutput.contains("conflicting duplicates 2"), "\(text.standardOutput)")

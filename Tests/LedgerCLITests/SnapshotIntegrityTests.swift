@@ -1,9 +1,10 @@
 import Foundation
 import LedgerCore
 import LedgerPostgres
-@testable import LedgerSnapshots
 import LedgerTestSupport
 import Testing
+
+@testable import LedgerSnapshots
 
 /// A snapshot is trusted only when the log recorded it: rows edited and the file's own digest recomputed
 /// are caught by `snapshot verify` and never replayed from; recording is the projector role's; `ledger head`
@@ -112,7 +113,8 @@ struct SnapshotIntegrityTests {
             defer { try? FileManager.default.removeItem(at: directory) }
             func ledger(as role: String, _ arguments: [String]) throws -> ProcessOutput {
                 try runLedger(
-                    arguments, environment: ["DATABASE_URL": try roles.url(as: role), "LEDGER_SNAPSHOT_DIR": directory.path])
+                    arguments,
+                    environment: ["DATABASE_URL": try roles.url(as: role), "LEDGER_SNAPSHOT_DIR": directory.path])
             }
             let appended = try ledger(
                 as: "ingest", ["append", "--stream", "note:roles", "--type", "note.recorded", "--data", #"{"n":1}"#])

@@ -82,7 +82,8 @@ struct ConflictingDuplicateTests {
             }
             let now = EventTime(secondsSinceEpoch: 1_700_000_100)
             #expect(try store.append(AppendBatch(events: [note(#"{"n":1}"#)]), recordedAt: now)[0].position == 1)
-            let same = try store.append(AppendBatch(events: [note(#"{"n":1}"#)], origins: ["ledger append"]), recordedAt: now)
+            let same = try store.append(
+                AppendBatch(events: [note(#"{"n":1}"#)], origins: ["ledger append"]), recordedAt: now)
             #expect(same == [.duplicate(position: 1, conflicting: false)])
             #expect(try Self.rejectedCount(database) == 0)
 

@@ -11,7 +11,8 @@ struct ConflictingDuplicateServeTests {
     @Test(arguments: [[], ["--no-group-commit"]])
     func aRedeliveryWithOtherBytesIsKeptAndCounted(arguments: [String]) async throws {
         try await TestDatabase.withMigrated { database in
-            let server = try await ServedLedger.start(databaseURL: database.url, arguments: ["--no-projector"] + arguments)
+            let server = try await ServedLedger.start(
+                databaseURL: database.url, arguments: ["--no-projector"] + arguments)
             let original = subscriptionEvent("evt_conflict_serve", subscription: "sub_conflict_1")
             let changed = subscriptionEvent("evt_conflict_serve", subscription: "sub_conflict_2")
             for body in [original, original, changed, changed] {

@@ -22,7 +22,10 @@ extension EventStore {
         do {
             let rows = try connection.query(
                 Self.recordSnapshotStatement,
-                [record.position, record.chainHash, record.projectorVersion, record.formatVersion, record.contentDigest])
+                [
+                    record.position, record.chainHash, record.projectorVersion, record.formatVersion,
+                    record.contentDigest,
+                ])
             return try rows[0].decode(at: 0)
         } catch let error as PostgresError where error.sqlState == "42501" || error.sqlState == "42883" {
             throw SnapshotNotRecorded(underlying: error)

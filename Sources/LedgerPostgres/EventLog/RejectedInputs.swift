@@ -73,8 +73,10 @@ public struct RejectedInputs {
         while start < conflicts.count {
             let chunk = conflicts[start..<min(start + Self.conflictRowsPerStatementMax, conflicts.count)]
             let parameters: [any PostgresEncodable] = chunk.flatMap { conflict -> [any PostgresEncodable] in
-                [receivedAt.description, conflict.source, conflict.origin, conflict.reason, conflict.body,
-                 conflict.storedPosition]
+                [
+                    receivedAt.description, conflict.source, conflict.origin, conflict.reason, conflict.body,
+                    conflict.storedPosition,
+                ]
             }
             try connection.query(Self.insertConflicts(rows: chunk.count), parameters)
             start += chunk.count
