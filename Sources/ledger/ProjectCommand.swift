@@ -25,11 +25,14 @@ struct ProjectCommand: ParsableCommand {
             With --follow, keeps running: wakes on each append (LISTEN/NOTIFY) and
             applies the new events, until SIGINT or SIGTERM, then exits 0 after the
             batch in flight has committed. An event that cannot become a row is parked
-            and never stops it; any other failure (a lost connection) is logged with the
-            position and event it stopped at and retried with backoff.
+            and never stops it; any other failure after the first catch-up (PostgreSQL
+            restarting, a lost connection) is logged once with the position and event it
+            stopped at and retried on a new connection with backoff (at most
+            \(Limits.projectorRetrySecondsMax) s apart) until the database is back. A
+            `ledger rebuild` makes it pause, and resume from the rebuild's checkpoint.
 
-            Only one projector writes at a time; a second `project` or `rebuild` exits
-            with status 3. A checkpoint of another projector version needs
+            Only one projector writes at a time; a second `project` exits with status 3,
+            naming the session that holds the projection. A checkpoint of another projector version needs
             `ledger rebuild --from-scratch` first.
             """)
 
@@ -50,52 +53,75 @@ struct ProjectCommand: ParsableCommand {
     func run() throws {
         let logger = logging.makeLogger(label: "ledger.project")
         let stop = StopSignal.listen()
+        guard follow else {
+            // A busy projection (ProjectionBusy) exits with status 3 through ExitStatus.
+            _ = try catchUp(try makeProjector(logger: logger, role: "ledger project"), stop: stop)
+            return
+        }
+        try followRetrying(logger: logger, stop: stop)
+    }
+
+    /// Catches up with a progress line, prints the report and returns the checkpoint.
+    private func catchUp(_ projector: Projector, stop: StopSignal) throws -> Int64 {
         let progress = ProgressLine()
-        // A busy projection (ProjectionBusy) exits with status 3 through ExitStatus.
-        let projector = try makeProjector(logger: logger)
         let report = try projector.catchUp(
             progress: { position in progress.update("projecting… position \(position)") },
             shouldStop: { stop.isRequested })
         progress.finish()
         try printReport(report)
-        guard follow else { return }
-        try followRetrying(projector, logger: logger, stop: stop)
+        return report.position
     }
 
-    /// Follows the log until SIGINT/SIGTERM. A failure that is not the data's (the data's never stops a
-    /// batch) is logged with where it stopped and retried with a fresh projector and connection, waiting
-    /// longer each time up to ``Limits/projectorRetrySecondsMax``; a busy projection or a checkpoint of another
-    /// version still ends the command, since retrying cannot cure them.
-    private func followRetrying(_ first: Projector, logger: Logger, stop: StopSignal) throws {
-        var projector: Projector? = first
-        var delay = 0.25
+    /// Follows the log until SIGINT/SIGTERM; each attempt takes the projection on a new connection, catches
+    /// up and follows. Until the first catch-up every failure ends the command (a wrong URL or a busy
+    /// projection shows at once). After it, a failure that is not the data's (a restarting database, a lost
+    /// connection) is retried with backoff up to ``Limits/projectorRetrySecondsMax``, logged once per outage,
+    /// and a busy projection is waited for (the lost session may not have ended yet on the server); a
+    /// checkpoint of another version still ends it, since retrying cannot cure it.
+    private func followRetrying(logger: Logger, stop: StopSignal) throws {
+        var retry = ProjectorRetry()
+        var checkpoint: Int64?
         while !stop.isRequested {
+            let wait: Duration
             do {
-                let current = try projector ?? makeProjector(logger: logger)
-                projector = current
-                logger.info("following the log", metadata: ["position": "\(current.checkpoint)"])
-                delay = 0.25
-                try current.follow(shouldStop: { stop.isRequested }) { report in try? printReport(report) }
-            } catch let error as ProjectionBusy {
-                throw error
+                let projector = try makeProjector(logger: logger, role: "ledger project --follow")
+                checkpoint = try catchUp(projector, stop: stop)
+                let failures = retry.succeeded()
+                logger.info(
+                    failures == nil ? "following the log" : "database is back; following the log",
+                    metadata: ["position": "\(projector.checkpoint)"])
+                try projector.follow(shouldStop: { stop.isRequested }) { report in
+                    checkpoint = report.position
+                    try? printReport(report)
+                }
+                continue
             } catch let error as ProjectorVersionMismatch {
                 throw error
+            } catch let error where checkpoint == nil {
+                throw error
+            } catch is ProjectionBusy {
+                wait = retry.waitForWriter()
             } catch {
-                logger.warning(
-                    "projection stopped; retrying", metadata: ["error": "\(error)", "retry_in_s": "\(delay)"])
-                projector = nil
-                let until = ContinuousClock.now + .milliseconds(Int(delay * 1000))
-                while !stop.isRequested, ContinuousClock.now < until { Thread.sleep(forTimeInterval: 0.05) }
-                delay = min(delay * 2, Double(Limits.projectorRetrySecondsMax))
+                let (delay, failure) = retry.failed()
+                if failure == .outageBegan {
+                    logger.warning(
+                        "projection stopped; retrying until the database is back",
+                        metadata: ["error": "\(error)", "retry_max_s": "\(Limits.projectorRetrySecondsMax)"])
+                } else {
+                    logger.debug("retry failed", metadata: ["error": "\(error)"])
+                }
+                wait = delay
             }
+            let until = ContinuousClock.now + wait
+            while !stop.isRequested, ContinuousClock.now < until { Thread.sleep(forTimeInterval: 0.05) }
         }
-        logger.info("stopped", metadata: ["position": "\(projector?.checkpoint.description ?? "?")"])
+        logger.info("stopped", metadata: ["position": "\(checkpoint.map(String.init) ?? "?")"])
     }
 
-    private func makeProjector(logger: Logger) throws -> Projector {
+    private func makeProjector(logger: Logger, role: String) throws -> Projector {
         try Projector(
             connect: database.connect, batchSize: batchSize,
-            snapshots: snapshots.policy(replayFromSnapshots: true), logger: logger)
+            snapshots: snapshots.policy(replayFromSnapshots: true), logger: logger, role: role)
     }
 
     private func printReport(_ report: CatchUpReport) throws {

@@ -23,14 +23,31 @@ struct RebuildCommand: ParsableCommand {
             warning and the next older one (or event 1) is used. --from-scratch replays
             from event 1. The result is the same either way.
 
-            Only one projector writes at a time; a second one exits with status 3.
+            Only one projector writes at a time. A following projector (`ledger serve`'s,
+            `ledger project --follow`) is asked to pause: it finishes its batch, steps
+            aside until the rebuild is done, then resumes from the rebuild's checkpoint.
+            A holder that does not pause within --wait seconds (a one-shot `ledger project`,
+            an older ledger, another client) makes the rebuild exit with status 3, naming
+            the session (application name with pid and host, PostgreSQL backend pid,
+            since when); wait for it, stop it, or run `ledger serve --no-projector`.
             """)
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var snapshots: SnapshotOptions
     @OptionGroup var logging: LoggingOptions
     @Flag(help: "Replay from event 1, ignoring snapshots.") var fromScratch = false
+    @Option(
+        help: ArgumentHelp(
+            "How long a projector holding the projection has to pause (0–\(Limits.rebuildWaitSecondsMax); default \(Limits.rebuildWaitSecondsDefault)).",
+            valueName: "seconds"))
+    var wait = Limits.rebuildWaitSecondsDefault
     @Flag(help: "Print the report as JSON.") var json = false
+
+    func validate() throws {
+        guard (0...Limits.rebuildWaitSecondsMax).contains(wait) else {
+            throw ValidationError("--wait must be between 0 and \(Limits.rebuildWaitSecondsMax) seconds")
+        }
+    }
 
     func run() throws {
         let progress = ProgressLine()
@@ -38,7 +55,7 @@ struct RebuildCommand: ParsableCommand {
         // A busy projection (ProjectionBusy) exits with status 3 through ExitStatus.
         let report = try ProjectionRebuilder(
             connect: database.connect, snapshots: snapshots.policy(replayFromSnapshots: !fromScratch),
-            logger: logging.makeLogger(label: "ledger.rebuild")
+            logger: logging.makeLogger(label: "ledger.rebuild"), waitForWriter: .seconds(wait)
         ).rebuild(fromSnapshot: !fromScratch) { position in
             progress.update("replaying… position \(position)")
         }

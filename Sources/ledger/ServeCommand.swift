@@ -87,7 +87,14 @@ struct ServeCommand: AsyncParsableCommand {
     var webhookBodyReads = Limits.webhookBodyReadsInFlightMax
     @Option(help: "Database connections (each a thread) for the read API, /readyz and /metrics.")
     var databaseConnections = Limits.databasePoolConnectionsDefault
-    @Flag(help: "Do not run the catch-up projector in this process.") var noProjector = false
+    @Flag(
+        help: ArgumentHelp(
+            "Do not run the catch-up projector in this process.",
+            discussion: """
+                Run `ledger project --follow` beside it instead. `ledger rebuild` asks a running \
+                projector to pause; use this when one cannot (an older server).
+                """))
+    var noProjector = false
     @Flag(
         help: ArgumentHelp(
             "Append each webhook in a transaction of its own instead of group commit (for benchmarks)."))

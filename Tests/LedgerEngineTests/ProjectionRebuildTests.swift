@@ -151,9 +151,9 @@ struct ProjectionRebuildTests {
     @Test func aSecondWriterIsRefusedWhileOneHoldsTheProjection() async throws {
         try await TestDatabase.withMigrated { database in
             let holder = try database.connect()
-            try holder.query("SELECT pg_advisory_lock($1)", [ProjectionRebuilder.writerLockKey])
+            try holder.query("SELECT pg_advisory_lock($1)", [ProjectionLease.writerLockKey])
             #expect(throws: ProjectionBusy.self) { try rebuild(database) }
-            try holder.query("SELECT pg_advisory_unlock($1)", [ProjectionRebuilder.writerLockKey])
+            try holder.query("SELECT pg_advisory_unlock($1)", [ProjectionLease.writerLockKey])
             #expect(try rebuild(database).eventsRead == 0)
         }
     }

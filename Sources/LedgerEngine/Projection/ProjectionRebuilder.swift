@@ -22,25 +22,17 @@ public struct RebuildReport: Sendable, Equatable, Codable {
     public var snapshotFailures: [String] = []
 }
 
-/// Another projector holds the projection: only one writes at a time.
-public struct ProjectionBusy: Error, CustomStringConvertible, Sendable {
-    public var description: String {
-        "another `ledger project` or `ledger rebuild` is writing the projection; try again when it has finished"
-    }
-}
-
 /// Rebuilds `subscriptions`, `payment_transactions`, `mrr_movements` and `mrr_daily` from the whole log.
 ///
 /// Reads the log in bounded batches into ``LedgerProjections`` (memory grows with
 /// subscriptions, payments and MRR movements, not events), drops rows whose license does not
 /// exist (parking them, so they appear once it does; MRR counts them, docs/0006-mrr.md), then
 /// makes the live tables equal to the state in one transaction together with the parked set
-/// and the checkpoint. One writer at a time: the projection's advisory lock.
+/// and the checkpoint. One writer at a time (``ProjectionLease``): a following projector is asked to
+/// pause and waited for up to `waitForWriter`.
 public struct ProjectionRebuilder {
     /// The projection's name in `ledger.checkpoints` and `ledger.parked`.
     public static let projectionName = "billing"
-    /// Advisory lock key held by whoever writes the projection (arbitrary, fixed forever).
-    public static let writerLockKey: Int64 = 0x6C65_6467_7072_6A  // "ledgprj"
 
     let connection: PostgresConnection
     let connect: () throws -> PostgresConnection
@@ -48,17 +40,21 @@ public struct ProjectionRebuilder {
     let snapshots: SnapshotPolicy?
     let logger: Logger
     let clock: () -> EventTime
+    let waitForWriter: Duration
 
     /// - Parameters:
     ///   - connect: opens the connections: one writes, a second reads the log ahead.
     ///   - snapshots: where snapshots are and how to use them; nil: replay from event 1, write none.
+    ///   - waitForWriter: how long a projector holding the projection has to pause (zero: ask once).
     public init(
         connect: @escaping () throws -> PostgresConnection,
         configuration: ProjectionConfiguration = ProjectionConfiguration(),
         snapshots: SnapshotPolicy? = nil,
         logger: Logger = Logger(label: "ledger.rebuild", factory: { _ in SwiftLogNoOpLogHandler() }),
-        clock: @escaping () -> EventTime = { EventTime(Date()) }
+        clock: @escaping () -> EventTime = { EventTime(Date()) },
+        waitForWriter: Duration = .zero
     ) throws {
+        self.waitForWriter = waitForWriter
         self.connection = try connect()
         self.connect = connect
         self.configuration = configuration
@@ -75,9 +71,10 @@ public struct ProjectionRebuilder {
     /// Computes the state (from the newest usable snapshot when `fromSnapshot` and the policy allow,
     /// else from event 1) and brings the tables to it; `progress` gets positions read.
     public func rebuild(fromSnapshot: Bool = true, progress: (Int64) -> Void = { _ in }) throws -> RebuildReport {
-        let locked = try connection.query("SELECT pg_try_advisory_lock($1)", [Self.writerLockKey])[0]
-        guard try locked.decode(Bool.self, at: 0) else { throw ProjectionBusy() }
-        defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [Self.writerLockKey]) }
+        let lease = try ProjectionLease(connection: connection, role: "ledger rebuild")
+        try lease.acquireForRebuild(waiting: waitForWriter, logger: logger)
+        // Releasing tells a paused follower to resume from the checkpoint written below.
+        defer { try? lease.release() }
 
         let head = try EventStore(connection: connection).head()
         var policy = snapshots

@@ -64,10 +64,10 @@ public struct ProjectionStopped: Error, CustomStringConvertible, Sendable {
 /// batch's rows, MRR movements and daily rows, parked events and new checkpoint in one transaction
 /// (a crash loses a batch, never half).
 ///
-/// Holds the projection's writer lock for its whole life, so it never interleaves with a rebuild or
-/// another projector. The reducer state up to the checkpoint is restored on the first catch-up from
-/// the newest usable snapshot plus the log after it (without writing rows); after that it stays in
-/// memory, so `--follow` pays it once.
+/// Holds the projection's writer lock (``ProjectionLease``) for its whole life, so it never interleaves
+/// with a rebuild or another projector; only `follow` steps aside, when a rebuild asks. The reducer
+/// state up to the checkpoint is restored on the first catch-up from the newest usable snapshot plus
+/// the log after it (without writing rows); after that it stays in memory, so `--follow` pays it once.
 public final class Projector {
     public static let defaultBatchSize = 1000
 
@@ -77,6 +77,8 @@ public final class Projector {
     let snapshots: SnapshotPolicy?
     let logger: Logger
     let clock: () -> EventTime
+    /// The writer lock, held from `init` on (stepped aside while a rebuild runs, see `follow`).
+    let lease: ProjectionLease
     private var state: LedgerProjections
     private var scheduler: SnapshotScheduler?
     /// The position `state` has applied through; equals the checkpoint between batches.
@@ -97,7 +99,8 @@ public final class Projector {
         batchSize: Int = defaultBatchSize,
         snapshots: SnapshotPolicy? = nil,
         logger: Logger = Logger(label: "ledger.project", factory: { _ in SwiftLogNoOpLogHandler() }),
-        clock: @escaping () -> EventTime = { EventTime(Date()) }
+        clock: @escaping () -> EventTime = { EventTime(Date()) },
+        role: String = "ledger project"
     ) throws {
         precondition((1...Limits.readBatchEventsMax).contains(batchSize), "batch size out of range")
         connection = try connect()
@@ -107,8 +110,8 @@ public final class Projector {
         self.logger = logger
         self.clock = clock
         state = LedgerProjections(configuration: configuration)
-        let locked = try connection.query("SELECT pg_try_advisory_lock($1)", [ProjectionRebuilder.writerLockKey])[0]
-        guard try locked.decode(Bool.self, at: 0) else { throw ProjectionBusy() }
+        lease = try ProjectionLease(connection: connection, role: role)
+        try lease.acquire()
     }
 
     /// The checkpoint the live tables are at (valid after the first catch-up).
@@ -170,23 +173,6 @@ public final class Projector {
         return report
     }
 
-    /// Catches up, then waits for new events (LISTEN/NOTIFY, polled every `pollInterval`) until
-    /// `shouldStop` says so; `onCatchUp` gets each catch-up that applied events.
-    public func follow(
-        pollInterval: Duration = .milliseconds(250), shouldStop: () -> Bool,
-        onCatchUp: (CatchUpReport) -> Void
-    ) throws {
-        try connection.listen(EventStore.notificationChannel)
-        defer { try? connection.unlisten(EventStore.notificationChannel) }
-        while !shouldStop() {
-            let report = try catchUp(shouldStop: shouldStop)
-            if report.eventsApplied > 0 || report.eventsReplayed > 0 { onCatchUp(report) }
-            // Any notification means "the head moved"; drain them all and read once.
-            while !shouldStop(), try connection.nextNotification(timeout: pollInterval) == nil {}
-            while try connection.nextNotification(timeout: .zero) != nil {}
-        }
-    }
-
     /// Restores `state` at the checkpoint: newest usable snapshot plus the log after it, no rows written.
     private func restore(into report: inout CatchUpReport, progress: (Int64) -> Void) throws {
         let bookkeeping = ProjectionBookkeeping(connection: connection)
@@ -221,6 +207,15 @@ public final class Projector {
         report.snapshotFailures = replay.snapshotFailures
     }
 
+    /// Forgets the in-memory state, so the next catch-up restores it from the checkpoint (after a failed
+    /// batch, or once a rebuild has rewritten the tables).
+    func discardState() {
+        state = LedgerProjections(configuration: state.configuration)
+        waitingForLicense = [:]
+        refusedByDatabase = [:]
+        restored = false
+    }
+
     /// Applies `events` and writes the rows and movements they changed, the parked set and the checkpoint in
     /// one transaction.
     ///
@@ -243,10 +238,7 @@ public final class Projector {
             return drift
         } catch {
             // Nothing was written, but the state has moved on: restore it from the checkpoint next time.
-            state = LedgerProjections(configuration: state.configuration)
-            waitingForLicense = [:]
-            refusedByDatabase = [:]
-            restored = false
+            discardState()
             let first = events.first
             throw ProjectionStopped(
                 checkpoint: position, position: first?.position, sourceEventID: first?.sourceEventID,

@@ -8,16 +8,20 @@ import ServiceLifecycle
 /// The catch-up projector of `ledger serve`: ``Projector/follow`` on a thread of its own, woken by
 /// every append's NOTIFY, for the life of the server.
 ///
-/// It never stops the server: when the database goes away or another projector holds the writer
-/// lock it waits (at most ``Limits/projectorRetrySecondsMax`` between attempts) and starts again,
-/// restoring its state from the checkpoint. Its state is shown at `/v1/status` and `/metrics`. On
-/// graceful shutdown it stops at a batch boundary (everything committed so far is kept).
+/// It never stops the server: when the database goes away (a restart, a cut) or another projector
+/// holds the writer lock it waits (at most ``Limits/projectorRetrySecondsMax`` between attempts) and
+/// starts again on a new connection, restoring its state from the checkpoint; an outage is logged
+/// once as a warning and its end at info. A `ledger rebuild` asks it to pause (``ProjectionLease``):
+/// it stands by until the rebuild is done and resumes from the rebuild's checkpoint. Its state is
+/// shown at `/v1/status` and `/metrics`. On graceful shutdown it stops at a batch boundary
+/// (everything committed so far is kept).
 public final class LiveProjector: Service, @unchecked Sendable {
     /// What the projector is doing.
     public enum State: String, Sendable, Codable {
         /// Restoring its state or catching up, then waiting for appends.
         case following
-        /// Another writer holds the projection lock (`ledger project --follow`, `ledger rebuild`).
+        /// Another writer holds the projection lock (`ledger project --follow`), or it paused for a
+        /// `ledger rebuild`.
         case standby
         /// The last attempt failed (database unreachable, …); retrying.
         case retrying
@@ -35,6 +39,8 @@ public final class LiveProjector: Service, @unchecked Sendable {
         public var lastError: String?
         /// How often it had to start again.
         public var restarts: Int
+        /// How often it paused for a `ledger rebuild` and resumed.
+        public var rebuildPauses: Int = 0
     }
 
     // Guarded by `lock`.
@@ -107,41 +113,83 @@ public final class LiveProjector: Service, @unchecked Sendable {
     }
 
     private func loop() {
-        var delay = 0.25
+        var retry = ProjectorRetry()
         var attempts = 0
         while !isStopping {
             attempts += 1
+            let wait: Duration
             do {
-                let projector = try Projector(connect: connect, snapshots: snapshots, logger: logger)
-                update {
-                    $0.state = .following
-                    if attempts > 1 { $0.restarts += 1 }
+                try follow(restart: attempts > 1, retry: &retry)
+                continue
+            } catch let busy as ProjectionBusy {
+                if status.state != .standby {
+                    logger.info(
+                        "projector in standby: another session holds the projection", metadata: ["holder": "\(busy)"])
                 }
-                logger.info("projector following the log")
-                let first = try projector.catchUp(shouldStop: { isStopping })
-                record(first)
-                delay = 0.25
-                try projector.follow(shouldStop: { isStopping }) { report in record(report) }
-            } catch is ProjectionBusy {
                 lock.withLock { progress.standby(at: .now) }
                 update {
                     $0.state = .standby
-                    $0.lastError = "another projector holds the writer lock (ledger project --follow or ledger rebuild)"
+                    // Shown unauthenticated at /readyz: who holds it (host, pid, address) stays in the log.
+                    $0.lastError = "another projector or a rebuild holds the projection; the log names it"
                 }
+                wait = retry.waitForWriter()
             } catch {
-                logger.warning("projector stopped; retrying", metadata: ["error": "\(error)"])
+                let (delay, failure) = retry.failed()
+                if failure == .outageBegan {
+                    logger.warning(
+                        "projector lost the database; retrying until it is back",
+                        metadata: ["error": "\(error)", "retry_max_s": "\(Limits.projectorRetrySecondsMax)"])
+                } else {
+                    logger.debug("projector retry failed", metadata: ["error": "\(error)"])
+                }
                 lock.withLock { progress.failed(at: .now) }
                 update {
                     $0.state = .retrying
                     // Shown unauthenticated at /readyz: libpq's words stay in the log above.
                     $0.lastError = APIError.publicDescription(of: error)
                 }
+                wait = delay
             }
-            pause(seconds: delay)
-            delay = min(delay * 2, Double(Limits.projectorRetrySecondsMax))
+            pause(wait)
         }
         update { $0.state = .stopped }
         logger.info("projector stopped", metadata: ["checkpoint": "\(status.checkpoint.map(String.init) ?? "none")"])
+    }
+
+    /// One attempt: takes the projection on a new connection, catches up and follows until stopped.
+    private func follow(restart: Bool, retry: inout ProjectorRetry) throws {
+        let projector = try Projector(connect: connect, snapshots: snapshots, logger: logger, role: "ledger serve")
+        update {
+            $0.state = .following
+            if restart { $0.restarts += 1 }
+        }
+        let first = try projector.catchUp(shouldStop: { isStopping })
+        record(first)
+        if let failures = retry.succeeded() {
+            logger.info(
+                "projector is back", metadata: ["failed_attempts": "\(failures)", "checkpoint": "\(first.position)"])
+        } else {
+            logger.info("projector following the log", metadata: ["checkpoint": "\(first.position)"])
+        }
+        try projector.follow(shouldStop: { isStopping }, onCatchUp: { record($0) }, onLease: leaseChanged)
+    }
+
+    private func leaseChanged(_ change: LeaseChange) {
+        switch change {
+        case .steppedAside:
+            lock.withLock { progress.standby(at: .now) }
+            update {
+                $0.state = .standby
+                $0.lastError = "paused while `ledger rebuild` runs"
+            }
+        case .resumed:
+            lock.withLock { progress.succeeded(at: .now) }
+            update {
+                $0.state = .following
+                $0.lastError = nil
+                $0.rebuildPauses += 1
+            }
+        }
     }
 
     private func record(_ report: CatchUpReport) {
@@ -165,9 +213,9 @@ public final class LiveProjector: Service, @unchecked Sendable {
         }
     }
 
-    /// Sleeps up to `seconds`, waking early when a stop is requested.
-    private func pause(seconds: Double) {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !isStopping, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+    /// Sleeps up to `duration`, waking early when a stop is requested.
+    private func pause(_ duration: Duration) {
+        let deadline = ContinuousClock.now + duration
+        while !isStopping, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.05) }
     }
 }
