@@ -92,6 +92,17 @@ struct SecretsServeTests {
             #expect(scraped?.text.contains("ledger_database_up") == true)
             #expect(try await LoopbackHTTP.request(port: metricsPort, "GET", "/metrics").status == 401)
             #expect(try await LoopbackHTTP.request(port: metricsPort, "GET", "/readyz").status == 404)
+            // A busy metrics address is named with the option that sets it, not the main listener's --port.
+            let busy = try runLedger(
+                [
+                    "serve", "--port", "\(try LoopbackHTTP.freePort())", "--metrics-address",
+                    "127.0.0.1:\(metricsPort)",
+                ], environment: ["DATABASE_URL": database.url])
+            #expect(busy.status != 0)
+            #expect(
+                busy.standardError.contains("port \(metricsPort) on 127.0.0.1 is already in use")
+                    && busy.standardError.contains("--metrics-address") && !busy.standardError.contains("errno"),
+                "\(busy.standardError)")
             let output = await server.stop()
             #expect(output.status == 0, "\(output.standardError)")
 

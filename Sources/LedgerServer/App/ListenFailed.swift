@@ -8,6 +8,10 @@ public struct ListenFailed: Error, CustomStringConvertible, Sendable {
     public var host: String
     public var port: Int
     public var errno: Int32
+    /// The options that set the host and the port, named in the advice (`--host`/`--port` for the main
+    /// listener, `--metrics-address` for the metrics one).
+    var hostOption = "--host"
+    var portOption = "--port"
 
     /// The bind failure `error` describes, if it is one.
     init?(_ error: any Error, host: String, port: Int) {
@@ -22,12 +26,13 @@ public struct ListenFailed: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch errno {
         case EADDRINUSE:
-            return "port \(port) on \(host) is already in use: stop the program using it, or pass another --port"
+            return "port \(port) on \(host) is already in use: stop the program using it, "
+                + "or pass another \(portOption)"
         case EACCES:
             return "not allowed to listen on port \(port) on \(host) (ports below 1024 need privileges): "
-                + "pass a --port of 1024 or more"
+                + "pass a \(portOption) of 1024 or more"
         default:
-            return "cannot listen on \(host): it is not an address of this machine; pass --host 127.0.0.1 "
+            return "cannot listen on \(host): it is not an address of this machine; pass \(hostOption) 127.0.0.1 "
                 + "or 0.0.0.0"
         }
     }

@@ -38,16 +38,11 @@ struct MetricsListener: Service {
     func run() async throws {
         do {
             try await application.run()
-        } catch let error as IOError where [EADDRINUSE, EACCES, EADDRNOTAVAIL].contains(error.errnoCode) {
+        } catch {
             // Named here: the main listener's advice (--port, --host) would be the wrong flag.
-            throw MetricsListenFailed(
-                description: "cannot listen for metrics on \(address): \(error.description); "
-                    + "pass another --metrics-address")
+            guard var failure = ListenFailed(error, host: address.host, port: address.port) else { throw error }
+            (failure.hostOption, failure.portOption) = ("--metrics-address", "--metrics-address")
+            throw failure
         }
     }
-}
-
-/// The metrics listener could not bind its address.
-public struct MetricsListenFailed: Error, CustomStringConvertible, Sendable {
-    public var description: String
 }
