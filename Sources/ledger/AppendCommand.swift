@@ -9,16 +9,23 @@ struct AppendCommand: ParsableCommand {
         commandName: "append",
         abstract: "Append one native event (source `ledger`) to a stream.",
         discussion: """
-            For facts Stripe does not send: corrections, license reassignments, imports.
-            The --data JSON is stored byte for byte. With --expected-version the append
-            happens only if the stream is at that version (or has no events, for
-            `no-stream`); otherwise nothing is written and the exit code is 3.
-            Appending the same --event-id again is answered with the original position; if
-            its --data differs from what is stored, nothing is appended, the attempt is kept
+            For facts Stripe does not send: corrections, license reassignments, imports. \
+            The --data JSON is stored byte for byte. With --expected-version the append \
+            happens only if the stream is at that version (or has no events, for \
+            `no-stream`); otherwise nothing is written and the exit code is 3. \
+            Appending the same --event-id again is answered with the original position; if \
+            its --data differs from what is stored, nothing is appended, the attempt is kept \
             in ledger.rejected_inputs as a conflicting duplicate and the exit code is 1.
+
+            Examples:
+              ledger append --stream subscription:sub_123 \\
+                    --type subscription.license_reassigned \\
+                    --data '{"license_id":"…"}' --expected-version 4
+              ledger append --stream import:2024 --type import.completed --data '{}' --json
             """)
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
     @Option(help: "Stream id, e.g. subscription:sub_123.") var stream: String
     @Option(help: "Event type, a stable name such as subscription.license_reassigned.") var type: String
     @Option(help: "Event body: a JSON object.") var data: String
@@ -81,7 +88,9 @@ struct AppendCommand: ParsableCommand {
             }
         case .duplicate(let position, conflicting: true):
             output = Output(outcome: "conflicting_duplicate", position: position)
-            if json { try printJSON(output) }
+            logging.makeLogger(label: "ledger.append").info(
+            "\(output.outcome)", metadata: ["stream": "\(stream)", "position": "\(output.position)"])
+        if json { try printJSON(output) }
             throw ConflictingAppend(eventID: event.eventID, position: position)
         }
         if json { try printJSON(output) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LedgerCore
 import LedgerPostgres
 import Logging
 
@@ -35,31 +36,64 @@ struct DatabaseOptions: ParsableArguments {
     func connectWithoutSchemaCheck() throws -> PostgresConnection { try PostgresConnection(url: resolvedURL) }
 }
 
-/// How much the command logs to standard error.
+/// How much the command logs to standard error, and in which format: `--log-level`, `--log-format`.
+///
+/// Every command takes these, so scripts can pass the same flags to any of them.
 struct LoggingOptions: ParsableArguments {
+    /// Lines for people (`text`) or one JSON object per line for log collectors (`json`).
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
     @Option(
-        help: "Log level: trace, debug, info, notice, warning, error, critical (default: LEDGER_LOG_LEVEL or warning).")
+        help: ArgumentHelp(
+            "Least severe level logged (default: LEDGER_LOG_LEVEL, else warning; info for serve).",
+            valueName: "level"))
     var logLevel: Logger.Level?
 
-    func makeLogger(label: String, defaultLevel: Logger.Level = .warning) -> Logger {
-        let level =
-            logLevel
+    @Option(
+        help: ArgumentHelp(
+            "Log lines on standard error as text, or json: one object a line with timestamp, level, label, message and metadata (default: LEDGER_LOG_FORMAT, else text).",
+            valueName: "format"))
+    var logFormat: Format?
+
+    /// The level: the flag, else LEDGER_LOG_LEVEL, else `defaultLevel`.
+    func level(default defaultLevel: Logger.Level) -> Logger.Level {
+        logLevel
             ?? ProcessInfo.processInfo.environment["LEDGER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
             ?? defaultLevel
-        var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = level
+    }
+
+    /// The format: the flag, else LEDGER_LOG_FORMAT, else text.
+    var format: Format {
+        logFormat ?? ProcessInfo.processInfo.environment["LEDGER_LOG_FORMAT"].flatMap(Format.init(rawValue:)) ?? .text
+    }
+
+    func makeLogger(label: String, defaultLevel: Logger.Level = .warning) -> Logger {
+        let format = format
+        var logger = Logger(label: label) { label in
+            switch format {
+            case .text: StreamLogHandler.standardError(label: label)
+            case .json: JSONLogHandler(label: label)
+            }
+        }
+        logger.logLevel = level(default: defaultLevel)
         return logger
     }
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
-/// Prints a value as pretty, key-sorted JSON on standard output.
+/// Prints a value as pretty, key-sorted, snake_case JSON on standard output (``LedgerJSON``).
 func printJSON<T: Encodable>(_ value: T) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.dateEncodingStrategy = .iso8601
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    print(String(decoding: try LedgerJSON.encoder(pretty: true).encode(value), as: UTF8.self))
+}
+
+/// Prints a value as one line of compact, key-sorted, snake_case JSON (JSON Lines), flushed at once so a
+/// reader of a long-running command sees each line as it is printed.
+func printJSONLine<T: Encodable>(_ value: T) throws {
+    print(String(decoding: try LedgerJSON.encoder().encode(value), as: UTF8.self))
+    fflush(nil)
 }
 
 extension String {
@@ -72,11 +106,4 @@ extension String {
     func leftPadded(_ width: Int) -> String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
     }
-}
-
-/// Prints a value as one line of compact, key-sorted JSON (JSON Lines).
-func printJSONLine<T: Encodable>(_ value: T) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }

@@ -10,11 +10,15 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Export the event log, or the projected state at a point of it, for analytics jobs.",
         discussion: """
-            `export events` streams a range of the log as JSON Lines or CSV; `export
-            state` writes every subscription and payment as the projection had them at a
-            position (SQLite, CSV or JSON Lines). For an incremental feed with a durable
-            cursor, see `ledger consume`. docs/0005-analytics-feed.md describes the
+            `export events` streams a range of the log as JSON Lines or CSV; `export \
+            state` writes every subscription and payment as the projection had them at a \
+            position (SQLite, CSV or JSON Lines). For an incremental feed with a durable \
+            cursor, see `ledger consume`. docs/0005-analytics-feed.md describes the \
             formats.
+
+            Examples:
+              ledger export events --out events.jsonl
+              ledger export state --at-position 40000 --out state.sqlite
             """,
         subcommands: [Events.self, State.self])
 }
@@ -27,23 +31,28 @@ extension ExportCommand {
         static let configuration = CommandConfiguration(
             abstract: "Stream events in position order as JSON Lines or CSV.",
             discussion: """
-                Exports the events after --after (default 0: from the first) through the
-                first of --until, the newest position recorded at or before --until-time,
-                and the head when the export starts; at most --limit events. Memory stays
-                constant however many events there are: the log is streamed a page at a
+                Exports the events after --after (default 0: from the first) through the \
+                first of --until, the newest position recorded at or before --until-time, \
+                and the head when the export starts; at most --limit events. Memory stays \
+                constant however many events there are: the log is streamed a page at a \
                 time.
 
-                jsonl: one object per event with position, event_id, stream_id,
-                stream_version, type, source, source_event_id, occurred_at, recorded_at (ISO
-                8601 UTC, µs), customer_id, metadata and body (the stored JSON, embedded as
-                it is) and hash (the chain hash, hex). csv: a header line, then one record
-                per event (RFC 4180: CRLF line ends, fields with a comma, quote, CR or LF
-                quoted, quotes doubled; NULL is an empty field), metadata and body as their
+                jsonl: one object per event with position, event_id, stream_id, \
+                stream_version, type, source, source_event_id, occurred_at, recorded_at (ISO \
+                8601 UTC, µs), customer_id, metadata and body (the stored JSON, embedded as \
+                it is) and hash (the chain hash, hex). csv: a header line, then one record \
+                per event (RFC 4180: CRLF line ends, fields with a comma, quote, CR or LF \
+                quoted, quotes doubled; NULL is an empty field), metadata and body as their \
                 JSON text, byte for byte.
 
-                --fields picks and orders the columns, e.g. --fields position,type,body.
-                With --out the file is written under a temporary name and renamed into place
+                --fields picks and orders the columns, e.g. --fields position,type,body. \
+                With --out the file is written under a temporary name and renamed into place \
                 when complete (progress on standard error); without it, to standard output.
+
+                Examples:
+                  ledger export events --after 40000 --limit 1000
+                  ledger export events --format csv --fields position,type,body --out events.csv
+                  ledger export events --until-time 2025-03-01T00:00:00Z --out march.jsonl --json
                 """)
 
         @OptionGroup var database: DatabaseOptions
@@ -60,6 +69,10 @@ extension ExportCommand {
         var fields: String?
         @Option(help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")) var out:
             String?
+        @OptionGroup var logging: LoggingOptions
+        @OptionGroup var progressOptions: ProgressOptions
+        @Flag(help: "Print what was written as JSON (with --out; without it the events themselves are the output).")
+        var json = false
         @Option(help: .hidden) var pageSize: Int64 = Limits.exportPageEventsMax
         /// Connections reading pages at once (PostgreSQL's share of the work is the larger one).
         @Option(help: .hidden) var readers = 2
@@ -68,6 +81,9 @@ extension ExportCommand {
             guard after >= 0 else { throw ValidationError("--after must be 0 or more") }
             if let until, until < after { throw ValidationError("--until must not be before --after") }
             if until != nil && untilTime != nil { throw ValidationError("give --until or --until-time, not both") }
+            if json && out == nil {
+                throw ValidationError("--json prints what was written to --out FILE; without --out the events are the output")
+            }
             if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
             guard pageSize >= 1 else { throw ValidationError("--page-size must be at least 1") }
             guard (1...Limits.exportReadersMax).contains(readers) else {
@@ -90,7 +106,7 @@ extension ExportCommand {
             let export = EventExport(connection: try database.connect())
             let range = try export.range(after: after, until: until, untilTime: untilTime?.time, limit: limit)
             let output = try out.map { try ExportOutput.file(URL(fileURLWithPath: $0)) } ?? .standardOutput()
-            let progress = ProgressLine()
+            let progress = progressOptions.makeLine("exporting")
             let pages = (range.count + pageSize - 1) / pageSize
             do {
                 let connections = try (0..<max(1, min(Int64(readers), pages))).map { _ in try database.connect() }
@@ -98,7 +114,7 @@ extension ExportCommand {
                     range, encoder: EventRecordEncoder(format: format, fields: try parsedFields()), to: output,
                     readers: connections, pageEvents: pageSize
                 ) { position in
-                    if out != nil { progress.update("exporting… position \(position) of \(range.through)") }
+                    if out != nil { progress.update(position - range.after, of: range.count) }
                 }
                 try output.finish()
             } catch {
@@ -109,6 +125,12 @@ extension ExportCommand {
             progress.finish()
             guard let path = output.path else { return }
             let seconds = (ContinuousClock.now - started) / .seconds(1)
+            if json {
+                return try printJSON(
+                    Summary(
+                        path: path.path, format: format.rawValue, events: written, after: range.after,
+                        through: range.through, bytes: output.bytesWritten, seconds: seconds))
+            }
             print(
                 "exported \(written) events (positions \(range.after + 1)–\(range.through)) to \(path.path) "
                     + String(
@@ -117,29 +139,44 @@ extension ExportCommand {
         }
     }
 
+    /// What `export events --out FILE --json` wrote.
+    struct Summary: Encodable {
+        var path: String
+        var format: String
+        var events: Int64
+        var after: Int64
+        var through: Int64
+        var bytes: Int64
+        var seconds: Double
+    }
+
     struct State: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write the whole projected state at a log position to SQLite, CSV or JSON Lines.",
             discussion: """
-                The state is every subscriptions and payment_transactions row as the
-                projection computes them from the events through the position: --at-position
-                N, or --as-of T (the newest position recorded at or before T). It is
-                replayed from the newest valid snapshot at or before the position plus the
-                events after it (see `ledger snapshot`), and subscriptions whose license
-                does not exist in licenses (as it is now) are left out, as the live
+                The state is every subscriptions and payment_transactions row as the \
+                projection computes them from the events through the position: --at-position \
+                N, or --as-of T (the newest position recorded at or before T). It is \
+                replayed from the newest valid snapshot at or before the position plus the \
+                events after it (see `ledger snapshot`), and subscriptions whose license \
+                does not exist in licenses (as it is now) are left out, as the live \
                 projection leaves them out.
 
-                sqlite: one file with tables subscriptions, payment_transactions (the
-                snapshot layout: UUIDs as text, ISO 8601 UTC times, booleans 0/1, metadata
-                JSON text) and export_meta (position, chain hash at it, row counts,
-                created_at). Any SQLite reader opens it: the sqlite3 shell, Python's
-                sqlite3, pandas, DuckDB. csv: a new directory OUT with subscriptions.csv,
-                payment_transactions.csv and export_meta.csv (header, RFC 4180). jsonl: one
-                file, the export_meta object first, then one object per row with a "table"
+                sqlite: one file with tables subscriptions, payment_transactions (the \
+                snapshot layout: UUIDs as text, ISO 8601 UTC times, booleans 0/1, metadata \
+                JSON text) and export_meta (position, chain hash at it, row counts, \
+                created_at). Any SQLite reader opens it: the sqlite3 shell, Python's \
+                sqlite3, pandas, DuckDB. csv: a new directory OUT with subscriptions.csv, \
+                payment_transactions.csv and export_meta.csv (header, RFC 4180). jsonl: one \
+                file, the export_meta object first, then one object per row with a "table" \
                 field.
 
-                Written under a temporary name and renamed into place when complete; a file
+                Written under a temporary name and renamed into place when complete; a file \
                 is replaced, a directory must not exist yet.
+
+                Examples:
+                  ledger export state --at-position 40000 --out state.sqlite
+                  ledger export state --as-of 2025-03-01 --format csv --out state-march --json
                 """)
 
         @OptionGroup var database: DatabaseOptions
@@ -156,6 +193,7 @@ extension ExportCommand {
         @Option(help: ArgumentHelp("The file (sqlite, jsonl) or new directory (csv) to write.", valueName: "path"))
         var out: String
         @Flag(help: "Replay from event 1, ignoring snapshots.") var fromScratch = false
+        @OptionGroup var progressOptions: ProgressOptions
         @Flag(help: "Print what was written as JSON.") var json = false
 
         func validate() throws {
@@ -174,7 +212,7 @@ extension ExportCommand {
             } else {
                 throw ValidationError("give exactly one of --at-position N and --as-of TIME")
             }
-            let progress = ProgressLine()
+            let progress = progressOptions.makeLine("replaying")
             let report = try StateExport(
                 connect: database.connect,
                 snapshots: SnapshotPolicy(directory: snapshots.directory, replayFromSnapshots: !fromScratch),
@@ -182,7 +220,7 @@ extension ExportCommand {
             ).write(at: point, format: format, to: URL(fileURLWithPath: out)) { step in
                 switch step {
                 case .replaying(let position, let through):
-                    progress.update("replaying… position \(position) of \(through)")
+                    progress.update(position, of: through)
                 case .writing: progress.update("writing rows…")
                 }
             }

@@ -23,10 +23,14 @@ struct GenerateCommand: ParsableCommand {
             current ones (current_period_* on items; invoice.parent.subscription_details; \
             invoice_payment.paid events linking invoices to payment intents).
 
-            Example: ledger generate --customers 20000 --months 24 --seed 1 --out events.jsonl \
-            --fixtures-sql fixtures.sql
+            Examples:
+              ledger generate --customers 20000 --months 24 --seed 1 --out events.jsonl \\
+                    --fixtures-sql fixtures.sql
+              ledger generate --customers 10 --months 3 --seed 7 --duplicates 0.1 --shuffle 0.1
             """
     )
+
+    @OptionGroup var logging: LoggingOptions
 
     @Option(help: "Number of customers, one subscription each (1…\(Limits.generateCustomersMax)).")
     var customers: Int
@@ -89,6 +93,8 @@ struct GenerateCommand: ParsableCommand {
             try sql.finish()
         }
         let destination = out ?? "standard output"
+        logging.makeLogger(label: "ledger.generate").info(
+            "generated a history", metadata: ["deliveries": "\(count)", "seed": "\(seed)"])
         FileHandle.standardError.write(Data("generated \(count) event deliveries to \(destination)\n".utf8))
     }
 

@@ -9,18 +9,23 @@ struct HeadCommand: ParsableCommand {
         commandName: "head",
         abstract: "Print the newest log position and its chain hash.",
         discussion: """
-            The output POS:HASH is a digest of the whole log up to POS: keep it in another
-            system, and `ledger verify --digest POS:HASH` later proves nothing up to POS
-            changed (it recomputes every hash from event 1 and compares the one it computed
+            The output POS:HASH is a digest of the whole log up to POS: keep it in another \
+            system, and `ledger verify --digest POS:HASH` later proves nothing up to POS \
+            changed (it recomputes every hash from event 1 and compares the one it computed \
             at POS).
 
-            `ledger verify --from POS:HASH` proves nothing about events up to POS: it only
-            checks that the hash stored at POS equals HASH and recomputes the chain after
-            POS, so an event before POS edited in place goes unnoticed. It is a shortcut for
+            `ledger verify --from POS:HASH` proves nothing about events up to POS: it only \
+            checks that the hash stored at POS equals HASH and recomputes the chain after \
+            POS, so an event before POS edited in place goes unnoticed. It is a shortcut for \
             checking recent appends on top of a log already proven with --digest.
+
+            Examples:
+              ledger head
+              ledger head --json
             """)
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
     @Flag(help: "Print JSON: {position, hash, digest, recordedAt}.") var json = false
 
     struct Output: Encodable {
@@ -38,6 +43,7 @@ struct HeadCommand: ParsableCommand {
         let output = Output(
             position: head.position, hash: HexEncoding.encode(head.hash), digest: head.digest,
             recordedAt: recordedAt?.description)
+        logging.makeLogger(label: "ledger.head").info("read the log head", metadata: ["digest": "\(head.digest)"])
         if json { return try printJSON(output) }
         print(head.digest)
     }

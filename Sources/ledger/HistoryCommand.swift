@@ -9,22 +9,28 @@ struct HistoryCommand: ParsableCommand {
         commandName: "history",
         abstract: "Show every event of a subscription, customer or payment, and the row columns each changed.",
         discussion: """
-            REF is a Stripe subscription id (sub_…), a subscription UUID (subscriptions.id),
-            a customer id (cus_…, all of its subscriptions and payments) or a PaymentIntent
-            id (pi_…). Events are listed in log order with their occurred (Stripe's created)
-            and recorded (stored) times, type and source, what the projection did with them
-            — applied, ignored (stale, duplicate, …) or parked, and why — and each column of
+            REF is a Stripe subscription id (sub_…), a subscription UUID (subscriptions.id), \
+            a customer id (cus_…, all of its subscriptions and payments) or a PaymentIntent \
+            id (pi_…). Events are listed in log order with their occurred (Stripe's created) \
+            and recorded (stored) times, type and source, what the projection did with them \
+            — applied, ignored (stale, duplicate, …) or parked, and why — and each column of \
             a projected row they changed (status: trialing → active).
 
-            The history replays the customer's own events from the log (two index lookups,
-            whatever the size of the log); it never reads the live tables, except to turn a
-            subscription UUID into its sub_… id. Notes at the end name objects left parked
+            The history replays the customer's own events from the log (two index lookups, \
+            whatever the size of the log); it never reads the live tables, except to turn a \
+            subscription UUID into its sub_… id. Notes at the end name objects left parked \
             and subscriptions whose license does not exist.
 
             --json prints one JSON object per event (JSON Lines); notes go to standard error.
+
+            Examples:
+              ledger history sub_1MowQVLkdIwHu7ixeRlqHVzs
+              ledger history cus_NffrFeUfNV2Hib --json
+              ledger history sub_1MowQVLkdIwHu7ixeRlqHVzs --include-payments
             """)
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
     @Argument(help: ArgumentHelp("sub_…, a subscription UUID, cus_… or pi_….", valueName: "ref"))
     var reference: String
     @Flag(help: "For a subscription, also show the events of its invoices, payments and charges.")
@@ -43,6 +49,8 @@ struct HistoryCommand: ParsableCommand {
         let history = try AuditHistory.build(
             try AuditReference(parsing: reference), includePayments: includePayments,
             connection: try database.connect())
+        logging.makeLogger(label: "ledger.history").info(
+            "replayed a history", metadata: ["reference": "\(reference)", "events": "\(history.entries.count)"])
         if json {
             for entry in history.entries { try printJSONLine(entry) }
             for note in history.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }

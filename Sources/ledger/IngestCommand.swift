@@ -8,6 +8,11 @@ struct IngestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
         abstract: "Load events from files into the event log.",
+        discussion: """
+            Examples:
+              ledger ingest stripe events.jsonl
+              cat events.jsonl | ledger ingest stripe -
+            """,
         subcommands: [Stripe.self])
 
     struct Stripe: ParsableCommand {
@@ -15,25 +20,32 @@ struct IngestCommand: ParsableCommand {
             commandName: "stripe",
             abstract: "Append Stripe webhook events from files (or - for standard input).",
             discussion: """
-                Each input is one Stripe event JSON object, a JSON array of events, or JSONL
-                (one event per line), read as a stream in constant memory; a UTF-8 byte order
-                mark at the start is skipped. Every event is checked (valid JSON, id evt_…,
-                type, created, data.object an object) and stored verbatim in the stream of its
-                object (subscription:sub_…, payment:pi_…, invoice:in_…), or in its own stream
-                event:evt_… when its object has no id that can name a stream (balance.available,
-                invoice.upcoming). Events of every type are kept. An event already stored (same
+                Each input is one Stripe event JSON object, a JSON array of events, or JSONL \
+                (one event per line), read as a stream in constant memory; a UTF-8 byte order \
+                mark at the start is skipped. Every event is checked (valid JSON, id evt_…, \
+                type, created, data.object an object) and stored verbatim in the stream of its \
+                object (subscription:sub_…, payment:pi_…, invoice:in_…), or in its own stream \
+                event:evt_… when its object has no id that can name a stream (balance.available, \
+                invoice.upcoming). Events of every type are kept. An event already stored (same \
                 evt_ id) is counted as a duplicate and not written again.
 
-                Every document is stored or rejected on its own. Input that is not a valid
-                event is not appended: it goes to ledger.rejected_inputs with its raw bytes
-                (the first 1 MiB of a larger document, as its reason says), FILE:LINE and the
-                reason, and the rest of the input goes on. Exit status 1 if anything was
+                Every document is stored or rejected on its own. Input that is not a valid \
+                event is not appended: it goes to ledger.rejected_inputs with its raw bytes \
+                (the first 1 MiB of a larger document, as its reason says), FILE:LINE and the \
+                reason, and the rest of the input goes on. Exit status 1 if anything was \
                 rejected.
+
+                Examples:
+                  ledger ingest stripe events.jsonl
+                  ledger ingest stripe part1.jsonl part2.json --json
+                  cat events.jsonl | ledger ingest stripe - --progress
                 """)
 
         @OptionGroup var database: DatabaseOptions
         @Argument(help: ArgumentHelp("Files to read; - reads standard input.", valueName: "file"))
         var files: [String]
+        @OptionGroup var logging: LoggingOptions
+        @OptionGroup var progressOptions: ProgressOptions
         @Flag(help: "Print the counts as JSON.") var json = false
 
         func validate() throws {
@@ -45,7 +57,9 @@ struct IngestCommand: ParsableCommand {
 
         func run() throws {
             let ingestor = StripeIngestor(connection: try database.connect())
-            let progress = ProgressLine()
+            let progress = progressOptions.makeLine("ingesting")
+            // The total is known only when every input is a file (standard input has no size).
+            let totalBytes = files.contains("-") ? nil : files.map(fileSize).reduce(0, +)
             let started = ContinuousClock.now
             for file in files {
                 guard let handle = file == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: file) else {
@@ -65,8 +79,9 @@ struct IngestCommand: ParsableCommand {
                     },
                     progress: { report in
                         progress.update(
-                            "\(file): \(report.bytesRead >> 20) MiB read, \(report.appended) appended, "
-                                + "\(report.duplicates) duplicate, \(report.rejected) rejected")
+                            Int64(report.bytesRead >> 20), of: totalBytes.map { $0 >> 20 }, unit: "MiB",
+                            detail: "; \(report.appended) appended, \(report.duplicates) duplicate, "
+                                + "\(report.rejected) rejected")
                     })
             }
             let report = try ingestor.finish()
@@ -96,4 +111,9 @@ struct InputReadFailed: Error, CustomStringConvertible {
     var file: String
     var reason: String
     var description: String { "reading \(file) failed: \(reason)" }
+}
+
+/// A file's size in bytes, 0 when it cannot be read (validation has already named such a file).
+private func fileSize(_ path: String) -> Int64 {
+    ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
 }

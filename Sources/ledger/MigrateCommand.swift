@@ -8,13 +8,18 @@ struct MigrateCommand: ParsableCommand {
         commandName: "migrate",
         abstract: "Apply, roll back and inspect the database schema migrations.",
         discussion: """
-            Migrations are db/migrations/NNN_name.sql files, each with a NNN_name.down.sql
-            that undoes it. Each runs in its own transaction under an advisory lock, so
-            concurrent runners apply each file once, and is recorded in schema_migrations
+            Migrations are db/migrations/NNN_name.sql files, each with a NNN_name.down.sql \
+            that undoes it. Each runs in its own transaction under an advisory lock, so \
+            concurrent runners apply each file once, and is recorded in schema_migrations \
             with its checksum; a file changed after it was applied is refused.
 
-            The migrations are built into the ledger binary; --migrations DIR (or
+            The migrations are built into the ledger binary; --migrations DIR (or \
             LEDGER_MIGRATIONS_DIR) reads them from a directory instead.
+
+            Examples:
+              ledger migrate status
+              ledger migrate up
+              ledger migrate down --dry-run
             """,
         subcommands: [Up.self, Down.self, Status.self, Baseline.self]
     )
@@ -39,18 +44,27 @@ struct MigrateCommand: ParsableCommand {
     }
 
     struct Up: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Apply pending migrations, in order.")
+        static let configuration = CommandConfiguration(
+            abstract: "Apply pending migrations, in order.",
+            discussion: """
+                Examples:
+                  ledger migrate up
+                  ledger migrate up --to 8 --dry-run
+                  ledger migrate up --json --log-level info
+                """
+        )
 
         @OptionGroup var options: Options
         @Option(help: "Stop after applying this version (default: apply all).")
         var to: Int?
         @Flag(help: "Print what would be applied; change nothing.")
         var dryRun = false
+        @Flag(help: "Print JSON: {action, migrations: [{version, name, file}]}.") var json = false
 
         func run() throws {
             let (runner, _) = try options.makeRunner()
             let applied = try runner.up(to: to, dryRun: dryRun)
-            report(applied.map(\.fileName), verb: dryRun ? "would apply" : "applied", none: "database is up to date")
+            try report(applied, action: dryRun ? "would apply" : "applied", none: "database is up to date", json: json)
         }
     }
 
@@ -62,6 +76,10 @@ struct MigrateCommand: ParsableCommand {
                 rebuilds: while it holds events that is refused (exit 1) unless --drop-event-log is \
                 given. --dry-run lists each migration it would revert, the tables that go with it \
                 and the number of events that would be lost.
+
+                Examples:
+                  ledger migrate down --dry-run
+                  ledger migrate down --steps 2 --json
                 """)
 
         @OptionGroup var options: Options
@@ -71,6 +89,8 @@ struct MigrateCommand: ParsableCommand {
         var dryRun = false
         @Flag(help: "Allow a rollback that drops ledger.events and every event in it.")
         var dropEventLog = false
+        @Flag(help: "Print JSON: {action, migrations: [{version, name, file}]}; with --dry-run each also has dropped_tables and events_lost.")
+        var json = false
 
         func validate() throws {
             guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
@@ -78,9 +98,10 @@ struct MigrateCommand: ParsableCommand {
 
         func run() throws {
             let (runner, _) = try options.makeRunner()
+            if dryRun, json { return try printJSON(MigrationsOutput(plan: try runner.rollbackPlan(steps: steps))) }
             if dryRun { return try printPlan(runner.rollbackPlan(steps: steps)) }
             let reverted = try runner.down(steps: steps, dropEventLog: dropEventLog)
-            report(reverted.map(\.fileName), verb: "reverted", none: "no applied migrations to roll back")
+            try report(reverted, action: "reverted", none: "no applied migrations to roll back", json: json)
         }
 
         private func printPlan(_ plan: [RollbackLoss]) {
@@ -97,7 +118,14 @@ struct MigrateCommand: ParsableCommand {
     }
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show each migration and whether it is applied.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show each migration and whether it is applied.",
+            discussion: """
+                Examples:
+                  ledger migrate status
+                  ledger migrate status --json
+                """
+        )
 
         @OptionGroup var options: Options
         @Flag(help: "Print JSON: an array of {version, name, state, appliedAt, durationMilliseconds, checksum}.")
@@ -130,25 +158,63 @@ struct MigrateCommand: ParsableCommand {
     struct Baseline: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Mark migrations 1…VERSION as applied without running them.",
-            discussion: "For a database whose schema was applied by hand; later `up` applies only the rest.")
+            discussion: """
+                For a database whose schema was applied by hand; later `up` applies only the rest.
+
+                Examples:
+                  ledger migrate baseline 3 --dry-run
+                  ledger migrate baseline 3
+                """)
 
         @OptionGroup var options: Options
         @Argument(help: "The newest migration version already present in the database.")
         var version: Int
         @Flag(help: "Print what would be marked; change nothing.")
         var dryRun = false
+        @Flag(help: "Print JSON: {action, migrations: [{version, name, file}]}.") var json = false
 
         func run() throws {
             let (runner, _) = try options.makeRunner()
             let marked = try runner.baseline(version, dryRun: dryRun)
-            report(
-                marked.map(\.fileName), verb: dryRun ? "would mark applied" : "marked applied",
-                none: "nothing to baseline")
+            try report(
+                marked, action: dryRun ? "would mark applied" : "marked applied", none: "nothing to baseline",
+                json: json)
         }
     }
 }
 
-private func report(_ files: [String], verb: String, none: String) {
-    if files.isEmpty { return print(none) }
-    for file in files { print("\(verb) \(file)") }
+/// One line per migration (`applied 004_event_log.sql`), or with `json` one object naming the action.
+private func report(_ migrations: [Migration], action: String, none: String, json: Bool) throws {
+    if json { return try printJSON(MigrationsOutput(action: action, migrations: migrations)) }
+    if migrations.isEmpty { return print(none) }
+    for migration in migrations { print("\(action) \(migration.fileName)") }
+}
+
+/// `--json` of `migrate up`, `down` and `baseline`: what was (or would be) done to which migrations.
+struct MigrationsOutput: Encodable {
+    struct Entry: Encodable {
+        var version: Int
+        var name: String
+        var file: String
+        var droppedTables: [String]?
+        var eventsLost: Int64?
+    }
+
+    /// `applied`, `would_apply`, `reverted`, `would_revert`, `marked_applied`, `would_mark_applied`.
+    var action: String
+    var migrations: [Entry]
+
+    init(action: String, migrations: [Migration]) {
+        self.action = action.replacingOccurrences(of: " ", with: "_")
+        self.migrations = migrations.map { Entry(version: $0.version, name: $0.name, file: $0.fileName) }
+    }
+
+    init(plan: [RollbackLoss]) {
+        action = "would_revert"
+        migrations = plan.map {
+            Entry(
+                version: $0.migration.version, name: $0.migration.name, file: $0.migration.fileName,
+                droppedTables: $0.droppedTables, eventsLost: $0.eventsLost)
+        }
+    }
 }

@@ -12,33 +12,39 @@ struct ProjectCommand: ParsableCommand {
         commandName: "project",
         abstract: "Apply the events after the checkpoint to the billing and MRR tables.",
         discussion: """
-            Reads the log after the projection's checkpoint in batches; each batch's rows
-            (subscriptions, payment_transactions, and the MRR movements and daily rows
-            they imply, docs/0006-mrr.md), parked events and the new checkpoint commit in
-            one transaction, so a crash or a stop loses at most the batch in flight and a
-            rerun continues from there.
-            The reducer state up to the checkpoint is first restored from the newest valid
-            snapshot plus the log after it (without writing rows); --snapshot-every N
-            writes a new snapshot whenever the state moves N events past the newest one. Subscriptions parked for a missing license are retried on
+            Reads the log after the projection's checkpoint in batches; each batch's rows \
+            (subscriptions, payment_transactions, and the MRR movements and daily rows \
+            they imply, docs/0006-mrr.md), parked events and the new checkpoint commit in \
+            one transaction, so a crash or a stop loses at most the batch in flight and a \
+            rerun continues from there. \
+            The reducer state up to the checkpoint is first restored from the newest valid \
+            snapshot plus the log after it (without writing rows); --snapshot-every N \
+            writes a new snapshot whenever the state moves N events past the newest one. Subscriptions parked for a missing license are retried on \
             every run.
 
-            With --follow, keeps running: wakes on each append (LISTEN/NOTIFY) and
-            applies the new events, until SIGINT or SIGTERM, then exits 0 after the
-            batch in flight has committed. An event that cannot become a row is parked
-            and never stops it; any other failure after the first catch-up (PostgreSQL
-            restarting, a lost connection) is logged once with the position and event it
-            stopped at and retried on a new connection with backoff (at most
-            \(Limits.projectorRetrySecondsMax) s apart) until the database is back. A
+            With --follow, keeps running: wakes on each append (LISTEN/NOTIFY) and \
+            applies the new events, until SIGINT or SIGTERM, then exits 0 after the \
+            batch in flight has committed. An event that cannot become a row is parked \
+            and never stops it; any other failure after the first catch-up (PostgreSQL \
+            restarting, a lost connection) is logged once with the position and event it \
+            stopped at and retried on a new connection with backoff (at most \
+            \(Limits.projectorRetrySecondsMax) s apart) until the database is back. A \
             `ledger rebuild` makes it pause, and resume from the rebuild's checkpoint.
 
-            Only one projector writes at a time; a second `project` exits with status 3,
-            naming the session that holds the projection. A checkpoint of another projector version needs
+            Only one projector writes at a time; a second `project` exits with status 3, \
+            naming the session that holds the projection. A checkpoint of another projector version needs \
             `ledger rebuild --from-scratch` first.
+
+            Examples:
+              ledger project
+              ledger project --snapshot-every 100000 --progress
+              ledger project --follow --json --log-format json
             """)
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var snapshots: SnapshotOptions
     @OptionGroup var logging: LoggingOptions
+    @OptionGroup var progressOptions: ProgressOptions
     @Option(help: "Events per transaction (1–\(Limits.readBatchEventsMax)).")
     var batchSize = Projector.defaultBatchSize
     @Flag(help: "Keep applying new events as they are appended, until SIGINT or SIGTERM.") var follow = false
@@ -63,9 +69,10 @@ struct ProjectCommand: ParsableCommand {
 
     /// Catches up with a progress line, prints the report and returns the checkpoint.
     private func catchUp(_ projector: Projector, stop: StopSignal) throws -> Int64 {
-        let progress = ProgressLine()
+        let progress = progressOptions.makeLine("projecting")
+        let head = logHeadPosition(database)
         let report = try projector.catchUp(
-            progress: { position in progress.update("projecting… position \(position)") },
+            progress: { position in progress.update(position, of: head) },
             shouldStop: { stop.isRequested })
         progress.finish()
         try printReport(report)
@@ -125,13 +132,7 @@ struct ProjectCommand: ParsableCommand {
     }
 
     private func printReport(_ report: CatchUpReport) throws {
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
-            fflush(nil)
-            return
-        }
+        if json { return try printJSONLine(report) }
         var line =
             "projected \(report.eventsApplied) events in \(report.batches) batches through position \(report.position)"
         line += String(

@@ -10,31 +10,36 @@ struct RebuildCommand: ParsableCommand {
         commandName: "rebuild",
         abstract: "Rebuild the billing and MRR tables from the event log, repairing drift.",
         discussion: """
-            Replays the whole log into the projection state, then makes the live tables
-            (subscriptions, payment_transactions, mrr_movements, mrr_daily) equal to it in
-            one transaction, changing only rows that differ: readers see
-            the old tables or the new ones, never half, and rows keep their ids, so
-            foreign keys from other tables stay valid. Prints the drift (rows inserted,
-            updated, deleted per table). Subscriptions whose license does not exist are
+            Replays the whole log into the projection state, then makes the live tables \
+            (subscriptions, payment_transactions, mrr_movements, mrr_daily) equal to it in \
+            one transaction, changing only rows that differ: readers see \
+            the old tables or the new ones, never half, and rows keep their ids, so \
+            foreign keys from other tables stay valid. Prints the drift (rows inserted, \
+            updated, deleted per table). Subscriptions whose license does not exist are \
             parked (see `ledger status`) and appear once it does.
 
-            The state is computed from the newest valid snapshot plus the events after it
-            (see `ledger snapshot`); a snapshot that fails verification is skipped with a
-            warning and the next older one (or event 1) is used. --from-scratch replays
+            The state is computed from the newest valid snapshot plus the events after it \
+            (see `ledger snapshot`); a snapshot that fails verification is skipped with a \
+            warning and the next older one (or event 1) is used. --from-scratch replays \
             from event 1. The result is the same either way.
 
-            Only one projector writes at a time. A following projector (`ledger serve`'s,
-            `ledger project --follow`) is asked to pause: it finishes its batch, steps
-            aside until the rebuild is done, then resumes from the rebuild's checkpoint.
-            A holder that does not pause within --wait seconds (a one-shot `ledger project`,
-            an older ledger, another client) makes the rebuild exit with status 3, naming
-            the session (application name with pid and host, PostgreSQL backend pid,
+            Only one projector writes at a time. A following projector (`ledger serve`'s, \
+            `ledger project --follow`) is asked to pause: it finishes its batch, steps \
+            aside until the rebuild is done, then resumes from the rebuild's checkpoint. \
+            A holder that does not pause within --wait seconds (a one-shot `ledger project`, \
+            an older ledger, another client) makes the rebuild exit with status 3, naming \
+            the session (application name with pid and host, PostgreSQL backend pid, \
             since when); wait for it, stop it, or run `ledger serve --no-projector`.
+
+            Examples:
+              ledger rebuild
+              ledger rebuild --from-scratch --json
             """)
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var snapshots: SnapshotOptions
     @OptionGroup var logging: LoggingOptions
+    @OptionGroup var progressOptions: ProgressOptions
     @Flag(help: "Replay from event 1, ignoring snapshots.") var fromScratch = false
     @Option(
         help: ArgumentHelp(
@@ -50,14 +55,15 @@ struct RebuildCommand: ParsableCommand {
     }
 
     func run() throws {
-        let progress = ProgressLine()
+        let progress = progressOptions.makeLine("replaying")
+        let head = logHeadPosition(database)
         let started = ContinuousClock.now
         // A busy projection (ProjectionBusy) exits with status 3 through ExitStatus.
         let report = try ProjectionRebuilder(
             connect: database.connect, snapshots: snapshots.policy(replayFromSnapshots: !fromScratch),
             logger: logging.makeLogger(label: "ledger.rebuild"), waitForWriter: .seconds(wait)
         ).rebuild(fromSnapshot: !fromScratch) { position in
-            progress.update("replaying… position \(position)")
+            progress.update(position, of: head)
         }
         progress.finish()
         let seconds = (ContinuousClock.now - started) / .seconds(1)

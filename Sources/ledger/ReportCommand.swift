@@ -9,6 +9,10 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Reports from the analytics tables (mrr_movements, mrr_daily).",
+        discussion: """
+            Examples:
+              ledger report mrr --from 2025-01 --to 2025-12
+            """,
         subcommands: [MRR.self])
 
     /// `ledger report mrr`: MRR per month or week, with its movements, customers and quick ratio.
@@ -17,23 +21,28 @@ struct ReportCommand: ParsableCommand {
             commandName: "mrr",
             abstract: "MRR per month or week: start and end, movements by kind, customers, quick ratio.",
             discussion: """
-                Reads mrr_daily, which `ledger project` and `ledger rebuild` keep with the
-                billing tables (docs/0006-mrr.md for the definitions). Per period: MRR at its
-                start and end, new, expansion, reactivation, contraction and churn MRR, net
-                new MRR (= end − start), customers paying at its end, new, reactivated and
-                churned customers, and the quick ratio (new + expansion + reactivation) /
+                Reads mrr_daily, which `ledger project` and `ledger rebuild` keep with the \
+                billing tables (docs/0006-mrr.md for the definitions). Per period: MRR at its \
+                start and end, new, expansion, reactivation, contraction and churn MRR, net \
+                new MRR (= end − start), customers paying at its end, new, reactivated and \
+                churned customers, and the quick ratio (new + expansion + reactivation) / \
                 |contraction + churn|, shown as — when nothing was lost.
 
-                --from and --to are UTC days, YYYY-MM-DD; YYYY-MM means the month's first day
-                (--from) or last day (--to). The first and last periods are clipped to the
+                --from and --to are UTC days, YYYY-MM-DD; YYYY-MM means the month's first day \
+                (--from) or last day (--to). The first and last periods are clipped to the \
                 range. Weeks are ISO weeks, Monday to Sunday.
 
-                One currency at a time (no conversion): --currency, else the one with the most
+                One currency at a time (no conversion): --currency, else the one with the most \
                 MRR at the end of the range (a note on standard error names the others).
 
-                Formats: table (amounts in the currency's unit), csv and json (amounts in minor
-                units, e.g. cents), svg (a chart: stacked movement bars per period, gains up
+                Formats: table (amounts in the currency's unit), csv and json (amounts in minor \
+                units, e.g. cents), svg (a chart: stacked movement bars per period, gains up \
                 and losses down, with the MRR line; open it in a browser).
+
+                Examples:
+                  ledger report mrr --from 2025-01 --to 2025-12
+                  ledger report mrr --from 2025-01-01 --to 2025-03-31 --by week --format csv
+                  ledger report mrr --from 2025-01 --to 2025-12 --format svg --out mrr.svg
                 """)
 
         enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -41,6 +50,7 @@ struct ReportCommand: ParsableCommand {
         }
 
         @OptionGroup var database: DatabaseOptions
+        @OptionGroup var logging: LoggingOptions
         @Option(help: ArgumentHelp("First day, YYYY-MM-DD (or YYYY-MM: its first day).", valueName: "date"))
         var from: String
         @Option(help: ArgumentHelp("Last day, YYYY-MM-DD (or YYYY-MM: its last day).", valueName: "date"))
@@ -104,6 +114,8 @@ struct ReportCommand: ParsableCommand {
             }
             let report = try reader.report(
                 currency: code, from: first, to: last, by: by, checkpointOf: ProjectionRebuilder.projectionName)
+            logging.makeLogger(label: "ledger.report").info(
+                "read mrr_daily", metadata: ["currency": "\(code)", "periods": "\(report.periods.count)"])
             try write(try render(report))
         }
 
@@ -113,9 +125,8 @@ struct ReportCommand: ParsableCommand {
             case .csv: return report.csv()
             case .svg: return report.svg()
             case .json:
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                return String(decoding: try encoder.encode(ReportJSON(report)), as: UTF8.self) + "\n"
+                return String(decoding: try LedgerJSON.encoder(pretty: true).encode(ReportJSON(report)), as: UTF8.self)
+                    + "\n"
             }
         }
 

@@ -12,36 +12,41 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Receive Stripe webhooks, serve the read API and keep the projection current.",
         discussion: """
-            POST /webhooks/stripe verifies Stripe-Signature with the secrets in
-            STRIPE_WEBHOOK_SECRETS (comma-separated) or --webhook-secrets-file (one
-            per line; several at once for rotation) and answers 200 only once the
-            event is committed to the log (a redelivery: 200 with its original
-            position); 400 for a bad signature, a stale or future timestamp or an
-            invalid event (a signed invalid body is kept in ledger.rejected_inputs);
-            413 over --body-limit; 503 when the database is unreachable, so Stripe
+            POST /webhooks/stripe verifies Stripe-Signature with the secrets in \
+            STRIPE_WEBHOOK_SECRETS (comma-separated) or --webhook-secrets-file (one \
+            per line; several at once for rotation) and answers 200 only once the \
+            event is committed to the log (a redelivery: 200 with its original \
+            position); 400 for a bad signature, a stale or future timestamp or an \
+            invalid event (a signed invalid body is kept in ledger.rejected_inputs); \
+            413 over --body-limit; 503 when the database is unreachable, so Stripe \
             retries. Without a secret every delivery is answered 503.
 
-            The read API under /v1 (events, subscriptions, history, state, status)
-            needs Authorization: Bearer <token>, with tokens from LEDGER_API_TOKENS
-            (comma-separated) or --api-tokens-file; with none it is off (404).
-            Secrets and tokens are never taken from flags, which the process list
+            The read API under /v1 (events, subscriptions, history, state, status) \
+            needs Authorization: Bearer <token>, with tokens from LEDGER_API_TOKENS \
+            (comma-separated) or --api-tokens-file; with none it is off (404). \
+            Secrets and tokens are never taken from flags, which the process list \
             shows.
 
-            Also, without authentication: /healthz (the process is up), /readyz (the
-            database answers and every migration is applied; a database failure is
-            only "database unavailable", the detail goes to the log), /openapi.yaml.
-            /metrics (Prometheus) shows business volumes (events appended, webhooks,
-            lag): it is open to whoever reaches its listener unless LEDGER_METRICS_TOKENS
-            (comma-separated) or --metrics-tokens-file asks for a bearer token, and
-            --metrics-address HOST:PORT moves it to a listener of its own (e.g.
-            127.0.0.1:9090); open metrics on a non-loopback address are warned about
-            at start. Passwords in the database URL are never logged or answered. A
-            catch-up projector follows the log in the same process (--no-projector
-            leaves that to `ledger project --follow`); it restores its state from the
-            newest valid snapshot in --snapshot-dir, as `ledger project` does. SIGTERM or SIGINT: stop
-            accepting, finish the requests in flight, stop the projector, commit
-            what is queued, exit 0. Logs go to standard error, at info level unless
+            Also, without authentication: /healthz (the process is up), /readyz (the \
+            database answers and every migration is applied; a database failure is \
+            only "database unavailable", the detail goes to the log), /openapi.yaml. \
+            /metrics (Prometheus) shows business volumes (events appended, webhooks, \
+            lag): it is open to whoever reaches its listener unless LEDGER_METRICS_TOKENS \
+            (comma-separated) or --metrics-tokens-file asks for a bearer token, and \
+            --metrics-address HOST:PORT moves it to a listener of its own (e.g. \
+            127.0.0.1:9090); open metrics on a non-loopback address are warned about \
+            at start. Passwords in the database URL are never logged or answered. A \
+            catch-up projector follows the log in the same process (--no-projector \
+            leaves that to `ledger project --follow`); it restores its state from the \
+            newest valid snapshot in --snapshot-dir, as `ledger project` does. SIGTERM or SIGINT: stop \
+            accepting, finish the requests in flight, stop the projector, commit \
+            what is queued, exit 0. Logs go to standard error, at info level unless \
             --log-level or LEDGER_LOG_LEVEL says otherwise.
+
+            Examples:
+              STRIPE_WEBHOOK_SECRETS=whsec_… LEDGER_API_TOKENS=… ledger serve
+              ledger serve --host 0.0.0.0 --port 8080 --log-format json
+              ledger serve --no-projector --snapshot-dir /var/lib/ledger/snapshots
             """)
 
     @OptionGroup var database: DatabaseOptions

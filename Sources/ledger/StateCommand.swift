@@ -10,19 +10,24 @@ struct StateCommand: ParsableCommand {
         commandName: "state",
         abstract: "Show a subscription's, customer's or payment's projected rows as of a time or log position.",
         discussion: """
-            REF is sub_…, a subscription UUID, cus_… or pi_… (as for `ledger history`). The
-            rows are the ones the projection computes from the events up to the cut:
-            --at-position N takes the events at positions ≤ N; --as-of T the events recorded
-            (stored in the ledger) at or before T, an ISO 8601 time such as
+            REF is sub_…, a subscription UUID, cus_… or pi_… (as for `ledger history`). The \
+            rows are the ones the projection computes from the events up to the cut: \
+            --at-position N takes the events at positions ≤ N; --as-of T the events recorded \
+            (stored in the ledger) at or before T, an ISO 8601 time such as \
             2025-03-01T12:00:00Z or a date (midnight UTC). Both may be given.
 
-            They are computed by replaying the customer's own events from the log, whatever
-            the size of the log, with the live projection's rule for licenses: a subscription
-            whose license does not exist in licenses (as it is now) is shown as parked.
+            They are computed by replaying the customer's own events from the log, whatever \
+            the size of the log, with the live projection's rule for licenses: a subscription \
+            whose license does not exist in licenses (as it is now) is shown as parked. \
             A subscription's payment_transactions rows are shown with it.
+
+            Examples:
+              ledger state sub_1MowQVLkdIwHu7ixeRlqHVzs --as-of 2025-03-01T12:00:00Z
+              ledger state cus_NffrFeUfNV2Hib --at-position 40000 --json
             """)
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
     @Argument(help: ArgumentHelp("sub_…, a subscription UUID, cus_… or pi_….", valueName: "ref"))
     var reference: String
     @Option(
@@ -48,6 +53,8 @@ struct StateCommand: ParsableCommand {
         let cut = AuditCut(position: atPosition ?? .max, recordedAt: asOf?.time)
         let state = try AuditState.build(
             try AuditReference(parsing: reference), cut: cut, connection: try database.connect())
+        logging.makeLogger(label: "ledger.state").info(
+            "replayed a state", metadata: ["reference": "\(reference)", "events": "\(state.eventsReplayed)"])
         if json { return try printJSON(state) }
         var heading = "state of \(state.reference)"
         if let atPosition = state.atPosition { heading += " at position \(atPosition)" }

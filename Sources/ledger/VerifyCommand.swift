@@ -43,14 +43,20 @@ struct VerifyCommand: ParsableCommand {
                        failure (details: `ledger status`, ledger.parked,
                        ledger.rejected_inputs).
 
-            Exit codes: 0 every check passed; 1 a check failed or the database
-            could not be read; 2 usage error. Progress goes to standard error
+            Exit codes: 0 every check passed; 1 a check failed or the database \
+            could not be read; 2 usage error. Progress goes to standard error \
             when it is a terminal.
+
+            Examples:
+              ledger verify
+              ledger verify --digest 68611:3f2a… --no-drift
+              ledger verify --json --log-format json
             """)
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var snapshots: SnapshotDirectoryOption
     @OptionGroup var logging: LoggingOptions
+    @OptionGroup var progressOptions: ProgressOptions
     @Option(
         help: ArgumentHelp(
             "Start after a digest trusted as is (proves nothing up to its position; --digest does).",
@@ -85,14 +91,16 @@ struct VerifyCommand: ParsableCommand {
             trusted: from.flatMap(ChainHead.init(digest:)) ?? .genesis, digest: digest.flatMap(ChainHead.init(digest:)),
             snapshotDirectory: snapshots.directory, checksDrift: !noDrift)
         let database = self.database
-        let progress = ProgressLine()
+        let progress = progressOptions.makeLine("")
+        let head = logHeadPosition(database)
         let report = try LedgerAudit(
             connect: { try database.connect() }, logger: logging.makeLogger(label: "ledger.verify")
         ).run(options) { stage in
             switch stage {
-            case .chain(let checked): progress.update("chain… \(checked) events checked")
+            case .chain(let checked): progress.update("chain: " + ProgressLine.describe("", done: checked, of: head, unit: "events", rate: nil))
             case .snapshots: progress.update("snapshots…")
-            case .replaying(let position, let through): progress.update("drift: replaying… \(position) of \(through)")
+            case .replaying(let position, let through):
+                progress.update("drift: replaying " + ProgressLine.describe("", done: position, of: through, unit: "events", rate: nil))
             case .comparing: progress.update("drift: comparing with the live tables…")
             }
         }

@@ -29,7 +29,7 @@ struct EventLogCommandTests {
             #expect(report["appended"] as? Int == 3)
             #expect(report["duplicates"] as? Int == 1)
             #expect(report["rejected"] as? Int == 1)
-            #expect(report["headPosition"] as? Int == 3)
+            #expect(report["head_position"] as? Int == 3)
 
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-\(UUID()).jsonl")
             defer { try? FileManager.default.removeItem(at: file) }
@@ -121,9 +121,9 @@ struct EventLogCommandTests {
             #expect(output.status == 0, "\(output.standardError)")
             let status = try #require(
                 try JSONSerialization.jsonObject(with: Data(output.standardOutput.utf8)) as? [String: Any])
-            #expect(status["headPosition"] as? Int == 2)
-            #expect(status["rejectedInputs"] as? Int == 1)
-            #expect(status["parkedEvents"] as? Int == 1)
+            #expect(status["head_position"] as? Int == 2)
+            #expect(status["rejected_inputs"] as? Int == 1)
+            #expect(status["parked_events"] as? Int == 1)
             let projections = try #require(status["projections"] as? [[String: Any]])
             #expect(projections.first?["lag"] as? Int == 1)
             #expect(projections.first?["parked"] as? Int == 1)

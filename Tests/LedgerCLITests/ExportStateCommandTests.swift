@@ -107,8 +107,8 @@ struct ExportStateCommandTests {
                 #expect(exported.status == 0, "\(exported.standardError)")
                 let report = try #require(
                     try JSONSerialization.jsonObject(with: Data(exported.standardOutput.utf8)) as? [String: Any])
-                #expect(report["snapshotPosition"] as? Int == Int(snapshotPosition))
-                #expect(report["eventsReplayed"] as? Int == Int(checkpoint - snapshotPosition))
+                #expect(report["snapshot_position"] as? Int == Int(snapshotPosition))
+                #expect(report["events_replayed"] as? Int == Int(checkpoint - snapshotPosition))
                 #expect((report["meta"] as? [String: Any])?["position"] as? Int == Int(checkpoint))
             }
 

@@ -296,10 +296,9 @@ struct HostileInputCLITests {
         return (try row.decode(at: 0), try row.decode(Int64?.self, at: 1))
     }
 
-    /// A history entry's Stripe event id (`ledger history --json` writes it as `sourceEventID`; DESIGN.md asks
-    /// for snake_case, so either spelling is read).
+    /// A history entry's Stripe event id (`ledger history --json` keys are snake_case, as everywhere).
     static func sourceEventID(_ entry: [String: Any]) -> String? {
-        (entry["source_event_id"] ?? entry["sourceEventID"]) as? String
+        entry["source_event_id"] as? String
     }
 
     static func jsonLines(_ text: String) -> [[String: Any]] {

@@ -70,7 +70,8 @@ struct LeastPrivilegeCommandTests {
             }
             // Writing a snapshot records it in the log (ledger.record_snapshot): the projector's.
             let snapshotted = try ledger(
-                roles, as: "worker", ["snapshot", "create", "--dir", directory.appendingPathComponent("snapshots").path])
+                roles, as: "worker",
+                ["snapshot", "create", "--snapshot-dir", directory.appendingPathComponent("snapshots").path])
             #expect(snapshotted.status == 0, "\(snapshotted.standardError)")
             let verified = try ledger(roles, as: "api", ["verify"] + snapshots)
             #expect(verified.status == 0, "\(verified.standardOutput)\(verified.standardError)")

@@ -43,7 +43,7 @@ struct MigrateCommandTests {
             #expect(entries.prefix(3).map { $0["state"] as? String } == ["applied", "applied", "pending"])
             #expect(entries.count == (try Repository.migrations().migrations.count))
             #expect(entries[0]["checksum"] as? String != nil)
-            #expect(entries[0]["durationMilliseconds"] as? Int != nil)
+            #expect(entries[0]["duration_milliseconds"] as? Int != nil)
         }
     }
 

@@ -34,13 +34,13 @@ struct ReportCommandTests {
             #expect(periods.count == 12)
             var previousEnd = 0
             for period in periods {
-                let start = try #require(period["mrrStartCents"] as? Int)
-                let end = try #require(period["mrrEndCents"] as? Int)
-                let kinds = ["newCents", "expansionCents", "reactivationCents", "contractionCents", "churnCents"]
+                let start = try #require(period["mrr_start_cents"] as? Int)
+                let end = try #require(period["mrr_end_cents"] as? Int)
+                let kinds = ["new_cents", "expansion_cents", "reactivation_cents", "contraction_cents", "churn_cents"]
                 let moved = kinds.reduce(0) { $0 + ((period[$1] as? Int) ?? 0) }
-                #expect(start == previousEnd && start + moved == end && period["netNewCents"] as? Int == moved)
-                let lost = -((period["contractionCents"] as? Int ?? 0) + (period["churnCents"] as? Int ?? 0))
-                #expect((period["quickRatio"] is NSNull) == (lost == 0), "\(period)")
+                #expect(start == previousEnd && start + moved == end && period["net_new_cents"] as? Int == moved)
+                let lost = -((period["contraction_cents"] as? Int ?? 0) + (period["churn_cents"] as? Int ?? 0))
+                #expect((period["quick_ratio"] is NSNull) == (lost == 0), "\(period)")
                 previousEnd = end
             }
             // The year's end is the MRR the live rows imply.
@@ -62,14 +62,14 @@ struct ReportCommandTests {
             let rows = csv.standardOutput.components(separatedBy: "\r\n").filter { !$0.isEmpty }
             #expect(rows.count == 13)
             let ends = rows.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false)[11] }
-            #expect(ends.map { Int($0) } == periods.map { $0["mrrEndCents"] as? Int })
+            #expect(ends.map { Int($0) } == periods.map { $0["mrr_end_cents"] as? Int })
 
             let svgFile = loaded.directory.appendingPathComponent("mrr.svg")
             let svg = try report(range + ["--format", "svg", "--out", svgFile.path], loaded.environment)
             #expect(svg.status == 0 && svg.standardOutput.isEmpty, "\(svg.standardError)")
             let groups = try barGroups(inSVG: svgFile)
             let moved = periods.filter { period in
-                ["newCents", "expansionCents", "reactivationCents", "contractionCents", "churnCents"].contains {
+                ["new_cents", "expansion_cents", "reactivation_cents", "contraction_cents", "churn_cents"].contains {
                     (period[$0] as? Int ?? 0) != 0
                 }
             }.compactMap { $0["label"] as? String }

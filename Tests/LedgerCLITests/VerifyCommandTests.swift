@@ -66,13 +66,13 @@ struct VerifyCommandTests {
             let (status, report) = try verify([], environment)
             #expect(status == 0, "\(report)")
             #expect(report["ok"] as? Bool == true)
-            #expect(try section(report, "chain")["eventsChecked"] as? Int == Int(head))
+            #expect(try section(report, "chain")["events_checked"] as? Int == Int(head))
             #expect(report["digest"] == nil)
             let drift = try section(report, "drift")
             #expect(drift["status"] as? String == "checked")
             #expect(drift["checkpoint"] as? Int == Int(behind))
-            #expect(drift["snapshotPosition"] as? Int == Int(behind))
-            #expect(drift["eventsReplayed"] as? Int == 0)
+            #expect(drift["snapshot_position"] as? Int == Int(behind))
+            #expect(drift["events_replayed"] as? Int == 0)
             for table in ["subscriptions", "payment_transactions"] {
                 #expect(try driftTable(report, table)["rows"] as? Int == 0)
             }
@@ -87,7 +87,7 @@ struct VerifyCommandTests {
             #expect(caughtUp == 0, "\(after)")
             let replayed = try section(after, "drift")
             #expect(replayed["checkpoint"] as? Int == Int(head))
-            #expect(replayed["eventsReplayed"] as? Int == Int(head - behind))
+            #expect(replayed["events_replayed"] as? Int == Int(head - behind))
             let human = try runLedger(["verify"], environment: environment)
             #expect(human.status == 0)
             #expect(
@@ -241,7 +241,7 @@ struct VerifyCommandTests {
             let hash = try #require(taken["hash"] as? String)
             let digest = try #require(taken["digest"] as? String)
             #expect(digest == "\(position):\(hash)")
-            #expect(taken["recordedAt"] as? String != nil)
+            #expect(taken["recorded_at"] as? String != nil)
             try ingest(loaded.files[1], loaded.environment)
             #expect(try positions(database).head > Int64(position))
 
@@ -250,7 +250,7 @@ struct VerifyCommandTests {
             var checked = try section(report, "digest")
             #expect(checked["outcome"] as? String == "matches")
             #expect(checked["position"] as? Int == position)
-            #expect(checked["recomputedHash"] as? String == hash)
+            #expect(checked["recomputed_hash"] as? String == hash)
             let human = try runLedger(["verify", "--digest", digest], environment: loaded.environment)
             #expect(human.standardOutput.contains("matches: the log up to position \(position) is unchanged"))
 
@@ -260,7 +260,7 @@ struct VerifyCommandTests {
             #expect(status == 1)
             checked = try section(report, "digest")
             #expect(checked["outcome"] as? String == "does-not-match")
-            #expect(checked["recomputedHash"] as? String == hash)
+            #expect(checked["recomputed_hash"] as? String == hash)
             (status, report) = try verify(["--digest", "999999:\(hash)"], loaded.environment)
             #expect(status == 1)
             #expect(try section(report, "digest")["outcome"] as? String == "beyond-head")

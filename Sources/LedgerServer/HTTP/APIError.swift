@@ -118,14 +118,9 @@ extension PostgresError {
     }
 }
 
-/// JSON response bodies: snake_case keys, sorted, no escaped slashes.
+/// JSON response bodies: snake_case keys, sorted, no escaped slashes — ``LedgerJSON``, as the CLI prints them.
 enum JSONBody {
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
+    static func encoder() -> JSONEncoder { LedgerJSON.encoder() }
 
     /// A response with `value` as its JSON body.
     static func response(

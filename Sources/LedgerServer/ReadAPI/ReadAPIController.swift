@@ -54,7 +54,10 @@ struct ReadAPIController<Context: RequestContext> {
     func subscription(_ request: Request, reference text: String, logger: Logger) async throws -> Response {
         let reference = try Self.subscriptionReference(text)
         let query = try QueryParameters(
-            request.uri, accepted: ["as_of": "an ISO 8601 time or date", "at_position": "a position, 0 or more"],
+            request.uri, accepted: [
+                "as_of": "an ISO 8601 time with a zone (2025-03-01T12:00:00Z, +01:00) or a date (midnight UTC)",
+                "at_position": "a position from 0 to the log's head",
+            ],
             logger: logger)
         let asOf = try query.time("as_of")
         let atPosition = try query.integer("at_position", in: 0...Int64.max)
@@ -65,27 +68,16 @@ struct ReadAPIController<Context: RequestContext> {
             }
             return JSONBody.response(.ok, state)
         }
-        let row = try await database { connection -> (String, Int64?)? in
-            let statement: String
-            let key: String
-            switch reference {
-            case .subscriptionRowID(let id):
-                (statement, key) = (SubscriptionQueries.selectByRowID, id.uuidString.lowercased())
-            default: (statement, key) = (SubscriptionQueries.selectByStripeID, reference.description)
-            }
-            let rows = try connection.query(statement, [key, ProjectionRebuilder.projectionName])
-            guard let first = rows.first else { return nil }
-            return (try first.decode(String.self, at: 0), try first.decode(Int64?.self, at: 1))
+        let live = try await database { connection in
+            try LiveSubscription.read(
+                reference, projection: ProjectionRebuilder.projectionName, connection: connection)
         }
-        guard let (json, checkpoint) = row else {
+        guard let live else {
             throw APIError.notFound(
                 "subscriptions has no row for \(reference); it may not be projected yet (see /v1/status), "
                     + "be parked (its license does not exist), or be unknown (see its /history)")
         }
-        // The row is PostgreSQL's own JSON (numbers, booleans, timestamps as it renders them), spliced in as is.
-        var body = Array(#"{"checkpoint":"#.utf8) + Array((checkpoint.map(String.init) ?? "null").utf8)
-        body += Array(#","subscription":"#.utf8) + Array(json.utf8) + [UInt8(ascii: "}")]
-        return JSONBody.response(.ok, json: body)
+        return JSONBody.response(.ok, live)
     }
 
     func history(_ request: Request, reference text: String, logger: Logger) async throws -> Response {
@@ -120,6 +112,8 @@ struct ReadAPIController<Context: RequestContext> {
             throw APIError.notFound(error.description)
         } catch let error as InvalidAuditReference {
             throw APIError.badRequest(error.description)
+        } catch let error as PositionBeyondHead {
+            throw APIError.badRequest("at_position: \(error.description)")
         } catch {
             throw APIError.from(database: error)
         }
@@ -139,18 +133,4 @@ struct ReadAPIController<Context: RequestContext> {
             throw APIError.badRequest("'\(text)' is not a subscription: give sub_… or a subscription UUID")
         }
     }
-}
-
-/// The live-row statements of `GET /v1/subscriptions/{ref}`.
-enum SubscriptionQueries {
-    /// `$1` Stripe subscription id: the live row as a JSON object, and the projection's checkpoint.
-    static let selectByStripeID = """
-        SELECT to_jsonb(s)::text, (SELECT position FROM ledger.checkpoints WHERE projection = $2)
-        FROM public.subscriptions s WHERE s.stripe_subscription_id = $1
-        """
-    /// `$1` subscription row id (uuid), `$2` projection name.
-    static let selectByRowID = """
-        SELECT to_jsonb(s)::text, (SELECT position FROM ledger.checkpoints WHERE projection = $2)
-        FROM public.subscriptions s WHERE s.id = $1::uuid
-        """
 }

@@ -8,6 +8,7 @@ import LedgerPostgres
 /// `body` is the stored bytes exactly — as a JSON string when they are UTF-8 (`body_encoding`
 /// `utf-8`; parse it to get the Stripe event), else base64 — so a reader can recompute the hash
 /// chain or re-check a Stripe signature; decoding and re-encoding the JSON would change the bytes.
+/// `metadata` is the JSON object itself, as `ledger export events` writes it.
 struct EventResource: Encodable {
     var position: Int64
     var eventId: String
@@ -19,7 +20,7 @@ struct EventResource: Encodable {
     var occurredAt: String
     var recordedAt: String
     var customerId: String?
-    var metadata: String
+    var metadata: JSONTree
     var body: String
     var bodyEncoding: String
     var hash: String
@@ -35,7 +36,8 @@ struct EventResource: Encodable {
         occurredAt = event.occurredAt.description
         recordedAt = event.recordedAt.description
         customerId = event.customerID
-        metadata = event.metadata
+        // Stored metadata is a JSON object (checked before append); anything else is kept as a string.
+        metadata = (try? JSONTree(parsing: event.metadata)) ?? .string(event.metadata)
         if let text = String(validating: event.body, as: UTF8.self) {
             body = text
             bodyEncoding = "utf-8"
