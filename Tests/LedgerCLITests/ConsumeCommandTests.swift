@@ -92,7 +92,7 @@ struct ConsumeCommandTests {
             #expect(try jobs.ack(15).standardError.contains("only positions through 7"))
             #expect(try jobs.ack(7).status == 0)
             let tooFar = try jobs.reset(to: head + 1)
-            #expect(tooFar.status == 1 && tooFar.standardError.contains("beyond the log's head"))
+            #expect(tooFar.status == 2 && tooFar.standardError.contains("beyond the log's head"))
             #expect(try jobs.reset(to: head).status == 0)
             let caughtUp = try jobs.consume(max: 10)
             #expect(

@@ -76,8 +76,9 @@ struct ExportStateCommandTests {
             var environment = loaded.environment
             environment["LEDGER_SNAPSHOT_DIR"] = loaded.directory.appendingPathComponent("snapshots").path
             try ingest(loaded.files[0], environment)
-            #expect(try runLedger(["snapshot", "create"], environment: environment).status == 0)
+            // The snapshot is of the state at the head; recording it in the log moves the head one past it.
             let snapshotPosition = try positions(database).head
+            #expect(try runLedger(["snapshot", "create"], environment: environment).status == 0)
             // The rest in two ingests: the projection stops after the first, the log goes on.
             let rest = try String(contentsOf: loaded.files[1], encoding: .utf8).split(separator: "\n")
             let halves = try [rest[..<(rest.count / 2)], rest[(rest.count / 2)...]].map { lines in
@@ -153,7 +154,7 @@ struct ExportStateCommandTests {
             let out = loaded.directory.appendingPathComponent("out")
             let beyond = try runLedger(
                 ["export", "state", "--at-position", "\(head + 1)", "--out", out.path], environment: environment)
-            #expect(beyond.status == 1 && beyond.standardError.contains("beyond the log's head"))
+            #expect(beyond.status == 2 && beyond.standardError.contains("beyond the log's head"))
             let both = try runLedger(
                 ["export", "state", "--at-position", "1", "--as-of", "2025-01-01", "--out", out.path],
                 environment: environment)
