@@ -28,22 +28,28 @@ struct SnapshotOptions: ParsableArguments {
             "Write a snapshot each time the state moves this many events past the newest one.", valueName: "n"))
     var snapshotEvery: Int64?
 
-    /// Snapshots only speed replays up, so a missing directory is not an error for the commands that
-    /// replay (project, rebuild, serve); but a misspelt one must not pass silently either: say which
-    /// directory was looked for, and that the replay starts from event 1.
     func validate() throws {
         if let snapshotEvery, snapshotEvery < 1 { throw ValidationError("--snapshot-every must be at least 1") }
-        let origin = snapshotDirectoryOrigin(location.path, flag: "--snapshot-dir")
-        if try !snapshotDirectory.exists(origin: origin) {
-            let created = snapshotEvery == nil ? "" : "; it is created with the first snapshot"
-            warn("no snapshot directory at \(snapshotDirectory.url.path) (\(origin)): replaying from event 1\(created)")
-        }
+        _ = try snapshotDirectory.exists(origin: origin)
     }
+
+    private var origin: String { snapshotDirectoryOrigin(location.path, flag: "--snapshot-dir") }
 
     var snapshotDirectory: SnapshotDirectory { location.directory }
 
+    /// How the command uses snapshots.
+    ///
+    /// Snapshots only speed replays up, so a missing directory is not an error for the commands that
+    /// replay (project, rebuild, serve); but a misspelt one must not pass silently either: a replay that
+    /// would read snapshots says which directory was looked for, and that it starts from event 1. Said
+    /// here, when the command runs, not in `validate()`, which also runs for `--help`.
     func policy(replayFromSnapshots: Bool) -> SnapshotPolicy {
-        SnapshotPolicy(directory: snapshotDirectory, replayFromSnapshots: replayFromSnapshots, every: snapshotEvery)
+        if replayFromSnapshots, (try? snapshotDirectory.exists(origin: origin)) == false {
+            let created = snapshotEvery == nil ? "" : "; it is created with the first snapshot"
+            warn("no snapshot directory at \(snapshotDirectory.url.path) (\(origin)): replaying from event 1\(created)")
+        }
+        return SnapshotPolicy(
+            directory: snapshotDirectory, replayFromSnapshots: replayFromSnapshots, every: snapshotEvery)
     }
 }
 

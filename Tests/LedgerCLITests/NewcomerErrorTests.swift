@@ -128,6 +128,12 @@ struct NewcomerErrorTests {
                 projected.standardError.contains("no snapshot directory at \(missing) (--snapshot-dir): replaying"),
                 "\(projected.standardError)")
             #expect(!FileManager.default.fileExists(atPath: missing))
+            // Only a replay that would read snapshots says so: not --help, not a rebuild from event 1.
+            for arguments in [["rebuild", "--help"], ["rebuild", "--from-scratch"]] {
+                let quiet = try runLedger(arguments + ["--snapshot-dir", missing], environment: environment)
+                #expect(quiet.status == 0, "\(arguments): \(quiet.standardError)")
+                #expect(!quiet.standardError.contains("no snapshot directory"), "\(arguments): \(quiet.standardError)")
+            }
         }
     }
 
