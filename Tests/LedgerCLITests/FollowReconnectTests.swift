@@ -115,7 +115,7 @@ private struct PrivateCluster {
     /// hands the child reaches end-of-file — never, while a server holding it runs.
     private static func tool(_ arguments: [String], directory: URL) throws -> String {
         let output = directory.appendingPathComponent("tool-\(UUID()).out")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let handle = try FileHandle(forWritingTo: output)
         defer { try? FileManager.default.removeItem(at: output) }
         let process = Process()

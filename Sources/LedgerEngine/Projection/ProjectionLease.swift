@@ -36,8 +36,11 @@ public final class ProjectionLease {
 
     /// `role (pid N on host)`: what an operator needs to find the process; PostgreSQL keeps 63 bytes.
     static func applicationName(_ role: String) -> String {
+        // gethostname, not ProcessInfo.hostName, which may wait for a DNS lookup of the canonical name.
         var host = [CChar](repeating: 0, count: 256)
-        let name = gethostname(&host, host.count - 1) == 0 ? String(cString: host) : "unknown host"
+        let name =
+            gethostname(&host, host.count - 1) == 0
+            ? String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "unknown host"
         return "\(role) (pid \(ProcessInfo.processInfo.processIdentifier) on \(name))"
     }
 
