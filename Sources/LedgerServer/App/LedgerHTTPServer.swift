@@ -1,11 +1,9 @@
 import Foundation
 import Hummingbird
-import HummingbirdCore
 import LedgerCore
 import LedgerEngine
 import LedgerPostgres
 import Logging
-import NIOCore
 import ServiceLifecycle
 import UnixSignals
 
@@ -36,69 +34,13 @@ public final class LedgerHTTPServer: Sendable {
         gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint],
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
-        let configuration = configuration
-        let databaseURL = configuration.databaseURL
-        let connect: @Sendable () throws -> PostgresConnection = { try PostgresConnection(url: databaseURL) }
-        let readPool = DatabasePool(
-            size: configuration.databaseConnections, readOnly: true, connect: connect,
-            logger: logger.with(component: "ledger.serve.db"))
-        let writePool = DatabasePool(
-            size: configuration.groupCommit ? 1 : Limits.transactionPerRequestConnections, readOnly: false,
-            connect: connect, logger: logger.with(component: "ledger.serve.db"))
-        let appender: any WebhookAppender
-        if configuration.groupCommit {
-            let metrics = metrics
-            appender = GroupCommitWebhookAppender(
-                appender: GroupCommitAppender(
-                    connect: connect, logger: logger.with(component: "ledger.serve.append"),
-                    onCommit: { requests, events in metrics.recordGroupCommit(requests: requests, events: events) }))
-        } else {
-            appender = TransactionPerRequestAppender(pool: writePool)
-        }
-        let projector =
-            configuration.projector
-            ? LiveProjector(
-                connect: connect, snapshots: configuration.snapshots, metrics: metrics,
-                logger: logger.with(component: "ledger.serve.projector"))
-            : nil
-        let operations = OperationsController<BasicRequestContext>(
-            pool: readPool, migrations: configuration.migrations, metrics: metrics, projector: projector,
-            openAPIDocument: configuration.openAPIDocument, logger: logger)
-        let router = makeRouter(
-            readPool: readPool, writePool: writePool, appender: appender, projector: projector, operations: operations)
-        let logger = logger
-        let application = Application(
-            router: router,
-            server: .http1(
-                configuration: .init(
-                    additionalChannelHandlers: [
-                        RequestBodyDeadlineHandler(seconds: configuration.requestBodyReadSeconds)
-                    ],
-                    idleTimeout: .seconds(Int64(Limits.connectionIdleSecondsMax)),
-                    httpDecoderConfiguration: .init(
-                        maxHeaderFieldSize: Limits.requestHeadBytesMax, maxHeaderListSize: Limits.requestHeadBytesMax,
-                        maxHeaderFieldCount: Limits.requestHeaderFieldsMax))),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? configuration.port
-                logger.notice(
-                    "listening",
-                    metadata: [
-                        "address": "http://\(configuration.host):\(port)",
-                        "database": "\(configuration.redactedDatabaseURL)",
-                        "group_commit": "\(configuration.groupCommit)", "projector": "\(configuration.projector)",
-                    ])
-                await onListening(port)
-            },
-            logger: logger.with(component: "ledger.serve.http"))
-        let resources = ClosingService(appender: appender, pools: [readPool, writePool], logger: logger)
-        var services: [any Service] = [resources]
-        if let projector { services.append(projector) }
-        services.append(application)
+        let (application, operations) = makeApplication(onListening: onListening)
+        var services: [any Service] = [application]
         if let address = configuration.metricsAddress {
             services.append(
                 MetricsListener(
                     address: address, operations: operations, tokens: configuration.metricsTokens,
+                    requestBodyReadSeconds: configuration.requestBodyReadSeconds,
                     logger: logger.with(component: "ledger.serve.metrics")))
         }
         var groupConfiguration = ServiceGroupConfiguration(
@@ -113,6 +55,64 @@ public final class LedgerHTTPServer: Sendable {
             throw ListenFailed(error, host: configuration.host, port: configuration.port) ?? error
         }
         logger.notice("stopped")
+    }
+
+    /// The main listener as `run` serves it, and as the tests run it in process (there is no other
+    /// assembly): every route, the listener bounds of ``Listener``, and as the application's own
+    /// services the live projector and the service that commits the appender's queue and closes the
+    /// pools. Its service group stops the HTTP server first, then the projector, then the appender.
+    ///
+    /// Also returns the operations controller, whose `/metrics` a `--metrics-address` listener serves.
+    func makeApplication(
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> (application: Listener.App, operations: OperationsController<BasicRequestContext>) {
+        let configuration = configuration
+        let databaseURL = configuration.databaseURL
+        let connect: @Sendable () throws -> PostgresConnection = { try PostgresConnection(url: databaseURL) }
+        let readPool = DatabasePool(
+            size: configuration.databaseConnections, readOnly: true, connect: connect,
+            logger: logger.with(component: "ledger.serve.db"))
+        let writePool = DatabasePool(
+            size: configuration.groupCommit ? 1 : Limits.transactionPerRequestConnections, readOnly: false,
+            connect: connect, logger: logger.with(component: "ledger.serve.db"))
+        let appender = makeAppender(connect: connect, writePool: writePool)
+        let projector =
+            configuration.projector
+            ? LiveProjector(
+                connect: connect, snapshots: configuration.snapshots, metrics: metrics,
+                logger: logger.with(component: "ledger.serve.projector"))
+            : nil
+        let operations = OperationsController<BasicRequestContext>(
+            pool: readPool, migrations: configuration.migrations, metrics: metrics, projector: projector,
+            openAPIDocument: configuration.openAPIDocument, logger: logger)
+        let router = makeRouter(
+            readPool: readPool, writePool: writePool, appender: appender, projector: projector, operations: operations)
+        // Listed in the reverse of the order they stop in (see the type's note on shutdown).
+        var services: [any Service] = [
+            ClosingService(appender: appender, pools: [readPool, writePool], logger: logger)
+        ]
+        if let projector { services.append(projector) }
+        let application = Listener.application(
+            router: router, address: ListenAddress(host: configuration.host, port: configuration.port),
+            requestBodyReadSeconds: configuration.requestBodyReadSeconds, services: services, message: "listening",
+            metadata: [
+                "database": "\(configuration.redactedDatabaseURL)",
+                "group_commit": "\(configuration.groupCommit)", "projector": "\(configuration.projector)",
+            ],
+            logger: logger, requestLogger: logger.with(component: "ledger.serve.http"), onListening: onListening)
+        return (application, operations)
+    }
+
+    /// Group commit, or one transaction per request on `writePool` (only to measure group commit).
+    private func makeAppender(
+        connect: @escaping @Sendable () throws -> PostgresConnection, writePool: DatabasePool
+    ) -> any WebhookAppender {
+        guard configuration.groupCommit else { return TransactionPerRequestAppender(pool: writePool) }
+        let metrics = metrics
+        return GroupCommitWebhookAppender(
+            appender: GroupCommitAppender(
+                connect: connect, logger: logger.with(component: "ledger.serve.append"),
+                onCommit: { requests, events in metrics.recordGroupCommit(requests: requests, events: events) }))
     }
 
     private func makeRouter(

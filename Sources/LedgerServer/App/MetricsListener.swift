@@ -8,31 +8,24 @@ import ServiceLifecycle
 /// face the internet while the scraper reaches metrics on loopback or a private network only.
 ///
 /// It runs in the server's service group and stops first on shutdown. Only `/metrics` is routed
-/// here, and the main listener no longer serves it.
+/// here, and the main listener no longer serves it. Its request bounds are the main listener's
+/// (``Listener``).
 struct MetricsListener: Service {
-    let application: Application<RouterResponder<BasicRequestContext>>
+    let application: Listener.App
     let address: ListenAddress
 
     init(
-        address: ListenAddress, operations: OperationsController<BasicRequestContext>, tokens: [String], logger: Logger
+        address: ListenAddress, operations: OperationsController<BasicRequestContext>, tokens: [String],
+        requestBodyReadSeconds: Int, logger: Logger
     ) {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         operations.addMetricsRoute(to: router, tokens: tokens)
         self.address = address
-        application = Application(
-            router: router,
-            configuration: .init(address: .hostname(address.host, port: address.port)),
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? address.port
-                logger.notice(
-                    "metrics listening",
-                    metadata: [
-                        "address": "http://\(ListenAddress(host: address.host, port: port))/metrics",
-                        "token_required": "\(!tokens.isEmpty)",
-                    ])
-            },
-            logger: logger)
+        application = Listener.application(
+            router: router, address: address, requestBodyReadSeconds: requestBodyReadSeconds,
+            message: "metrics listening", path: "/metrics", metadata: ["token_required": "\(!tokens.isEmpty)"],
+            logger: logger, requestLogger: logger)
     }
 
     func run() async throws {
