@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "LedgerPostgres", targets: ["LedgerPostgres"]),
         .library(name: "LedgerSnapshots", targets: ["LedgerSnapshots"]),
         .library(name: "LedgerEngine", targets: ["LedgerEngine"]),
+        .library(name: "LedgerGenerator", targets: ["LedgerGenerator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,6 +42,8 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
+        // Test data, not the domain: seeded synthetic Stripe histories for `ledger generate`, benchmarks and tests.
+        .target(name: "LedgerGenerator", dependencies: ["LedgerCore"], swiftSettings: strictSettings),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(
@@ -90,17 +93,22 @@ let package = Package(
         .executableTarget(
             name: "ledger",
             dependencies: [
-                "LedgerCore", "LedgerPostgres", "LedgerSnapshots", "LedgerEngine", "LedgerServer",
+                "LedgerCore", "LedgerGenerator", "LedgerPostgres", "LedgerSnapshots", "LedgerEngine", "LedgerServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
         ),
+        // A blocking HTTP/1.1 client on loopback: the server tests and `ledger-bench serve` send with it.
+        .target(name: "LoopbackHTTPClient", swiftSettings: strictSettings),
         // Throwaway databases, the repository's paths and the built binary, for every test target.
         .target(
             name: "LedgerTestSupport",
-            dependencies: ["LedgerPostgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "LedgerPostgres", "LoopbackHTTPClient",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/LedgerTestSupport",
             swiftSettings: strictSettings
         ),
@@ -108,15 +116,20 @@ let package = Package(
         .executableTarget(
             name: "LedgerBench",
             dependencies: [
-                "LedgerCore", "LedgerPostgres", "LedgerEngine",
-                // Its loopback HTTP client drives `ledger serve` (the same client the server tests use).
-                "LedgerTestSupport",
+                "LedgerCore", "LedgerPostgres", "LedgerSnapshots", "LedgerEngine",
+                // Drives `ledger serve` with the client the server tests use.
+                "LoopbackHTTPClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerGenerator"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "LedgerGeneratorTests", dependencies: ["LedgerCore", "LedgerGenerator"],
+            swiftSettings: strictSettings),
         .testTarget(
             name: "LedgerPostgresTests", dependencies: ["LedgerPostgres", "LedgerTestSupport"],
             swiftSettings: strictSettings),
@@ -124,15 +137,21 @@ let package = Package(
             name: "LedgerSnapshotsTests", dependencies: ["LedgerSnapshots", "LedgerTestSupport"],
             swiftSettings: strictSettings),
         .testTarget(
-            name: "LedgerEngineTests", dependencies: ["LedgerEngine", "LedgerTestSupport"],
+            name: "LedgerEngineTests",
+            dependencies: ["LedgerCore", "LedgerGenerator", "LedgerPostgres", "LedgerEngine", "LedgerTestSupport"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "LedgerCLITests", dependencies: ["LedgerPostgres", "LedgerSnapshots", "LedgerTestSupport"],
             swiftSettings: strictSettings),
-        // `ledger serve` over real HTTP on loopback, against real PostgreSQL.
+        // The HTTP service in process (Hummingbird's testing support) and `ledger serve` as a process, against
+        // real PostgreSQL.
         .testTarget(
             name: "LedgerServerTests",
-            dependencies: ["LedgerServer", "LedgerCore", "LedgerPostgres", "LedgerTestSupport"],
+            dependencies: [
+                "LedgerServer", "LedgerCore", "LedgerEngine", "LedgerPostgres", "LedgerTestSupport", "LoopbackHTTPClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import LedgerCore
 import LedgerPostgres
-import LedgerTestSupport
 import Logging
+import LoopbackHTTPClient
 
 /// Webhook ingest over HTTP: `ledger serve` with group commit vs a transaction per request, on
 /// loopback with signed generated events, then a kill -9 in the middle of a load.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LedgerCore
+import LedgerGenerator
 
 /// `ledger generate`: writes a deterministic, realistic Stripe webhook event history as JSONL.
 struct GenerateCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import Foundation
 import LedgerCore
 import LedgerEngine
+import LedgerGenerator
 import LedgerPostgres
 import LedgerTestSupport
 

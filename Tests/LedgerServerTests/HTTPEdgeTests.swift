@@ -2,6 +2,7 @@ import Foundation
 import LedgerCore
 import LedgerPostgres
 import LedgerTestSupport
+import LoopbackHTTPClient
 import Testing
 
 /// The HTTP edge of issue 13, each against a real `ledger serve` process: a request's own bytes

@@ -2,6 +2,7 @@ import Foundation
 import LedgerCore
 import LedgerPostgres
 import LedgerTestSupport
+import LoopbackHTTPClient
 import Testing
 
 /// Header values and query parameters mutated with a seeded generator against a running `ledger

@@ -2,6 +2,7 @@ import Foundation
 import LedgerCore
 import LedgerPostgres
 import LedgerTestSupport
+import LoopbackHTTPClient
 import Testing
 
 /// Issue 13's properties on the webhook path: mutated real Stripe events, correctly signed, posted to a

@@ -2,6 +2,7 @@ import Foundation
 import LedgerCore
 import LedgerPostgres
 import LedgerTestSupport
+import LoopbackHTTPClient
 import Testing
 
 @testable import LedgerServer

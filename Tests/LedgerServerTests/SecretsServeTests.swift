@@ -2,6 +2,7 @@ import Foundation
 import LedgerCore
 import LedgerPostgres
 import LedgerTestSupport
+import LoopbackHTTPClient
 import Testing
 
 /// `ledger serve` never logs or answers the database's password, its unauthenticated answers never

@@ -1,4 +1,5 @@
 import Foundation
+import LoopbackHTTPClient
 
 /// A `ledger serve` process on a free loopback port, for tests that talk HTTP to the real binary.
 public final class ServedLedger: @unchecked Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import LoopbackHTTPClient
 
 #if canImport(Glibc)
     import Glibc

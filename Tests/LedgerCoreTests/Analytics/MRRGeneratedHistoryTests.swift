@@ -1,5 +1,6 @@
 import Foundation
 import LedgerCore
+import LedgerGenerator
 import Testing
 
 /// MRR invariants over generated histories: the movements add up to the MRR the subscription rows imply.

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerCore
+import LedgerGenerator
 import Testing
 
 /// Properties over generated histories: order, duplicates and replays do not change the rows.

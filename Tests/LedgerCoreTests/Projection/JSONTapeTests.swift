@@ -1,5 +1,6 @@
 import Foundation
 import LedgerCore
+import LedgerGenerator
 import Testing
 
 /// The projection's byte-level JSON reader against hand-written inputs and Foundation.

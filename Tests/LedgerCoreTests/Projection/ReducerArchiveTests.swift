@@ -1,5 +1,6 @@
 import Foundation
 import LedgerCore
+import LedgerGenerator
 import Testing
 
 /// The reducer archive: a replay resumed from archived records equals one uninterrupted replay, and bad bytes throw.

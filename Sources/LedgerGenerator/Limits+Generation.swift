@@ -1,3 +1,5 @@
+import LedgerCore
+
 extension Limits {
     /// Most customers `ledger generate` will simulate in one run.
     public static let generateCustomersMax = 10_000_000

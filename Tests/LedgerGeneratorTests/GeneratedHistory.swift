@@ -1,5 +1,6 @@
 import Foundation
 import LedgerCore
+import LedgerGenerator
 
 /// Test helpers: generate a history and decode each line with Foundation, independently of the generator's writer.
 enum GeneratedHistory {
@@ -41,7 +42,11 @@ enum GeneratedHistory {
         case fixtureMissing(String)
     }
 
-    static var fixturesDirectory: URL { StripeFixtures.directory }
+    /// `Tests/Fixtures/stripe`, the checked-in Stripe payloads the generated shapes are compared with.
+    static let fixturesDirectory: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()  // LedgerGeneratorTests
+        .deletingLastPathComponent()  // Tests
+        .appendingPathComponent("Fixtures/stripe")
 
     static func fixtureJSON(_ relativePath: String) throws -> [String: Any] {
         let url = fixturesDirectory.appendingPathComponent(relativePath)

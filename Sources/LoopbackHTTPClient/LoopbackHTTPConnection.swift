@@ -9,10 +9,12 @@ import Foundation
 /// headers), and a status code for every answer.
 ///
 /// Not thread-safe: one owner at a time. Blocking, so never call it on Swift's cooperative pool in
-/// a loop; ``LoopbackHTTP/request(port:method:path:headers:body:)`` runs one request on a thread
-/// of its own.
+/// a loop (the tests' `LoopbackHTTP.request` runs one request on a thread of its own).
+///
+/// A Sources target, not test support, because `ledger-bench serve` measures the server with it too.
 public final class LoopbackHTTPConnection {
-    private var socket: Int32
+    /// The connected socket, -1 once closed; the tests' slow-body sender writes to it from a thread of its own.
+    package private(set) var socket: Int32
     private var buffer: [UInt8] = []
 
     /// Connects to `127.0.0.1:port`; every send and receive gives up after `timeoutSeconds`.
@@ -58,24 +60,6 @@ public final class LoopbackHTTPConnection {
     /// Sends `bytes` and reads nothing (a request's head, part of a body, a held connection).
     public func sendWithoutReading(_ bytes: [UInt8]) throws {
         try Sockets.sendAll(socket, bytes)
-    }
-
-    /// Sends `bytes` one at a time from a thread of its own, pausing between them, until all are sent
-    /// or the server stops taking them (it closed the connection); the thread's value is how many
-    /// were sent. The slow-body attack: every byte is a decoded body part that resets an idle timer.
-    ///
-    /// Only the sending direction is used on that thread; keep this connection open until it ends.
-    public func trickle(_ bytes: [UInt8], pauseMicroseconds: UInt32) -> BackgroundThread<Int> {
-        let socket = socket
-        return BackgroundThread("test.trickle") {
-            var sent = 0
-            for byte in bytes {
-                guard (try? Sockets.sendAll(socket, [byte])) != nil else { break }
-                sent += 1
-                usleep(pauseMicroseconds)
-            }
-            return sent
-        }
     }
 
     /// Closes the sending direction (the server reads end-of-file after what was sent), so a request
@@ -168,6 +152,11 @@ public struct LoopbackHTTPResponse: Sendable {
     public var headers: [(String, String)]
     public var body: [UInt8]
 
+    /// A response from elsewhere (the server tests' in-process application) with the same accessors.
+    public init(status: Int, headers: [(String, String)], body: [UInt8]) {
+        (self.status, self.headers, self.body) = (status, headers, body)
+    }
+
     public func header(_ name: String) -> String? {
         headers.first { $0.0 == name.lowercased() }?.1
     }
@@ -180,25 +169,8 @@ public struct LoopbackHTTPResponse: Sendable {
     }
 }
 
-/// One-shot requests that run on a thread of their own, for async tests.
+/// Loopback helpers that need no connection.
 public enum LoopbackHTTP {
-    /// Sends one request on a fresh connection, off the cooperative pool.
-    public static func request(
-        port: Int, _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = []
-    ) async throws -> LoopbackHTTPResponse {
-        try await BackgroundThread("test.http") {
-            let connection = try LoopbackHTTPConnection(port: port)
-            return try connection.send(method, path, headers: headers, body: body)
-        }.value
-    }
-
-    /// Sends raw bytes on a fresh connection and reads one response, off the cooperative pool.
-    public static func raw(port: Int, _ bytes: [UInt8]) async throws -> LoopbackHTTPResponse {
-        try await BackgroundThread("test.http") {
-            try LoopbackHTTPConnection(port: port).sendRaw(bytes)
-        }.value
-    }
-
     /// A port that was free a moment ago (bound to 0 and released).
     public static func freePort() throws -> Int {
         let listener = try Sockets.listen(port: 0)
@@ -207,11 +179,12 @@ public enum LoopbackHTTP {
     }
 }
 
-/// Thin POSIX socket helpers.
-enum Sockets {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
+/// Thin POSIX socket helpers, shared with the tests' TCP proxy.
+package enum Sockets {
+    /// A socket call that failed, with the reason from `strerror`.
+    package struct Failure: Error, CustomStringConvertible {
+        package var description: String
+        package init(_ description: String) { self.description = description }
     }
 
     static func loopback(port: Int) -> sockaddr_in {
@@ -222,7 +195,7 @@ enum Sockets {
         return address
     }
 
-    static func connect(port: Int) throws -> Int32 {
+    package static func connect(port: Int) throws -> Int32 {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw Failure("socket failed") }
         var address = loopback(port: port)
@@ -239,7 +212,7 @@ enum Sockets {
         return socket
     }
 
-    static func listen(port: Int) throws -> (socket: Int32, port: Int) {
+    package static func listen(port: Int) throws -> (socket: Int32, port: Int) {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw Failure("socket failed") }
         var reuse: Int32 = 1
@@ -263,7 +236,7 @@ enum Sockets {
     }
 
     /// Writes every byte; MSG_NOSIGNAL so a peer that closed gives an error, not SIGPIPE.
-    static func sendAll(_ socket: Int32, _ bytes: [UInt8]) throws {
+    package static func sendAll(_ socket: Int32, _ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }

@@ -1,3 +1,5 @@
+import LedgerCore
+
 extension HistoryGenerator {
     /// Proleptic Gregorian calendar arithmetic on Unix seconds (UTC), without Foundation's Calendar.
     ///

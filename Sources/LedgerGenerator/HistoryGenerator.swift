@@ -1,3 +1,5 @@
+import LedgerCore
+
 /// A deterministic generator of realistic Stripe webhook event histories for subscriptions.
 ///
 /// Same configuration, same events, byte for byte: all randomness comes from

@@ -1,3 +1,5 @@
+import LedgerCore
+
 extension HistoryGenerator {
     /// SQL that seeds the `users` and `licenses` rows the generated subscriptions reference, as statements of ≤1000 rows.
     ///

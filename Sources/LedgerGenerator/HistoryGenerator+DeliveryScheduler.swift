@@ -1,3 +1,5 @@
+import LedgerCore
+
 extension HistoryGenerator {
     /// Turns the chronological stream into a delivery order with late and repeated deliveries, as Stripe's at-least-once, unordered webhooks do.
     ///
