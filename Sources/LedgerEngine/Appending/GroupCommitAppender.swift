@@ -18,18 +18,9 @@ public final class GroupCommitAppender: @unchecked Sendable {
 
     typealias Reply = CheckedContinuation<[AppendOutcome], any Error>
 
-    private struct Request {
-        var batch: AppendBatch
-        var bytes: Int
-        var reply: Reply
-    }
-
-    // Everything below is guarded by `condition`.
+    /// Guarded by `condition`; the writer waits on it for requests, `shutdown()` for the writer to stop.
     private let condition = NSCondition()
-    private var pending: [Request] = []
-    private var isClosed = false
-    private var isFinished = false
-    private var statistics = Statistics()
+    private var machine = GroupCommitStateMachine<Reply>()
 
     private let connect: @Sendable () throws -> PostgresConnection
     private let clock: @Sendable () -> EventTime
@@ -75,17 +66,13 @@ public final class GroupCommitAppender: @unchecked Sendable {
     /// lost: a retry is answered as a duplicate).
     public func append(_ batch: AppendBatch) async throws -> [AppendOutcome] {
         for event in batch.events { try EventStore.validate(event) }
-        let bytes = batch.events.reduce(0) { $0 + $1.body.count }
         return try await withCheckedThrowingContinuation { (reply: Reply) in
+            let request = GroupCommitStateMachine.Request(batch: batch, reply: reply)
             condition.lock()
             defer { condition.unlock() }
-            if isClosed {
-                reply.resume(throwing: Unavailable(description: "the appender is shut down"))
-            } else if pending.count >= Limits.appendQueueRequestsMax {
-                reply.resume(throwing: Unavailable(description: "append queue is full; retry later"))
-            } else {
-                pending.append(Request(batch: batch, bytes: bytes, reply: reply))
-                condition.signal()
+            switch machine.appendRequested(request) {
+            case .wakeWriter: condition.signal()
+            case .reject(let reply, let error): reply.resume(throwing: error)
             }
         }
     }
@@ -93,41 +80,16 @@ public final class GroupCommitAppender: @unchecked Sendable {
     /// Stops taking appends, finishes those queued, and waits for the writer to stop.
     public func shutdown() {
         condition.lock()
-        isClosed = true
-        condition.broadcast()
-        while !isFinished { condition.wait() }
-        condition.unlock()
+        defer { condition.unlock() }
+        switch machine.close() {
+        case .wakeWriter: condition.broadcast()
+        case .none: break
+        }
+        while !machine.isFinished { condition.wait() }
     }
 
     /// A copy of the counters.
-    public var currentStatistics: Statistics {
-        condition.lock()
-        defer { condition.unlock() }
-        return statistics
-    }
-
-    private func nextRound() -> [Request]? {
-        condition.lock()
-        defer { condition.unlock() }
-        while pending.isEmpty && !isClosed { condition.wait() }
-        if pending.isEmpty { return nil }
-        var round: [Request] = []
-        var events = 0
-        var bytes = 0
-        while let request = pending.first {
-            let count = request.batch.events.count
-            // Always take at least one request, however large, so none starves.
-            if !round.isEmpty
-                && (events + count > Limits.appendBatchEventsMax || bytes + request.bytes > Limits.appendBatchBytesMax)
-            {
-                break
-            }
-            round.append(pending.removeFirst())
-            events += count
-            bytes += request.bytes
-        }
-        return round
-    }
+    public var currentStatistics: Statistics { condition.withLock { machine.statistics } }
 
     private func writerLoop() {
         var connection: PostgresConnection?
@@ -137,31 +99,32 @@ public final class GroupCommitAppender: @unchecked Sendable {
                 connection = live
                 let results = try EventStore(connection: live).appendGroups(
                     round.map(\.batch), recordedAt: clock())
-                record(round: round, results: results)
-                for (request, result) in zip(round, results) { request.reply.resume(with: result) }
+                let answered = condition.withLock { machine.batchCommitted(results) }
+                onCommit?(answered.count, answered.reduce(0) { $0 + $1.batch.events.count })
+                for (request, result) in zip(answered, results) { request.reply.resume(with: result) }
             } catch {
                 logger.error("group commit failed", metadata: ["requests": "\(round.count)", "error": "\(error)"])
                 if connection?.isOpen != true { connection = nil }
-                for request in round { request.reply.resume(throwing: error) }
+                let failed = condition.withLock { machine.batchFailed() }
+                for request in failed { request.reply.resume(throwing: error) }
             }
         }
         connection?.close()
-        condition.lock()
-        isFinished = true
-        condition.broadcast()
-        condition.unlock()
+        condition.withLock {
+            machine.writerStopped()
+            condition.broadcast()
+        }
     }
 
-    private func record(round: [Request], results: [Result<[AppendOutcome], VersionConflict>]) {
-        onCommit?(round.count, round.reduce(0) { $0 + $1.batch.events.count })
+    /// Waits for the next round; nil once closed and drained.
+    private func nextRound() -> [GroupCommitStateMachine<Reply>.Request]? {
         condition.lock()
         defer { condition.unlock() }
-        statistics.transactions += 1
-        statistics.requestsAnswered += round.count
-        statistics.largestRequestsPerTransaction = max(statistics.largestRequestsPerTransaction, round.count)
-        for result in results {
-            if case .success(let outcomes) = result {
-                statistics.eventsWritten += outcomes.filter { if case .appended = $0 { true } else { false } }.count
+        while true {
+            switch machine.writerReady() {
+            case .write(let round): return round
+            case .wait: condition.wait()
+            case .stop: return nil
             }
         }
     }
