@@ -110,13 +110,7 @@ struct ProjectCommand: ParsableCommand {
                 wait = retry.waitForWriter()
             } catch {
                 let (delay, failure) = retry.failed()
-                if failure == .outageBegan {
-                    logger.warning(
-                        "projection stopped; retrying until the database is back",
-                        metadata: ["error": "\(error)", "retry_max_s": "\(Limits.projectorRetrySecondsMax)"])
-                } else {
-                    logger.debug("retry failed", metadata: ["error": "\(error)"])
-                }
+                failure.log(error, to: logger, outage: "projection stopped; retrying until the database is back")
                 wait = delay
             }
             let until = ContinuousClock.now + wait

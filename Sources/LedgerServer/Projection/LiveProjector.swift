@@ -43,11 +43,9 @@ public final class LiveProjector: Service, @unchecked Sendable {
         public var rebuildPauses: Int = 0
     }
 
-    // Guarded by `lock`.
+    /// Guarded by `lock`: fed by the projector's thread, read by `/v1/status`, `/readyz` and `/metrics`.
     private let lock = NSLock()
-    private var current = Status(state: .retrying, eventsApplied: 0, restarts: 0)
-    private var stopRequested = false
-    private var progress = ProjectorProgress(startedAt: .now)
+    private var machine = LiveProjectorStateMachine(startedAt: .now)
 
     private let connect: @Sendable () throws -> PostgresConnection
     private let snapshots: SnapshotPolicy?
@@ -65,7 +63,7 @@ public final class LiveProjector: Service, @unchecked Sendable {
         self.logger = logger
     }
 
-    public var status: Status { lock.withLock { current } }
+    public var status: Status { lock.withLock { machine.status } }
 
     /// How long the projection has not moved while this projector keeps failing and events wait
     /// (nil when it is moving, waiting for the writer lock, or has nothing to do), given the
@@ -73,7 +71,7 @@ public final class LiveProjector: Service, @unchecked Sendable {
     func stall(checkpoint: Int64, head: Int64, bound: Duration = .seconds(Limits.projectorStallSecondsMax))
         -> Duration?
     {
-        lock.withLock { progress.sample(checkpoint: checkpoint, head: head, now: .now, bound: bound) }
+        lock.withLock { machine.stall(checkpoint: checkpoint, head: head, now: .now, bound: bound) }
     }
 
     /// Runs the projector thread until graceful shutdown or cancellation, then waits for it to stop.
@@ -99,107 +97,73 @@ public final class LiveProjector: Service, @unchecked Sendable {
         }
     }
 
-    private func requestStop() { lock.withLock { stopRequested = true } }
+    private func requestStop() { lock.withLock { machine.stopRequested() } }
 
-    private var isStopping: Bool { lock.withLock { stopRequested } }
+    private var isStopping: Bool { lock.withLock { machine.isStopping } }
 
-    private func update(_ change: (inout Status) -> Void) {
-        let status = lock.withLock {
-            change(&current)
-            return current
-        }
+    /// Feeds the state machine one input, then shows its status in the metrics.
+    private func transition<Action>(_ input: (inout LiveProjectorStateMachine) -> Action) -> Action {
+        let (action, status) = lock.withLock { (input(&machine), machine.status) }
         metrics.projectorRunning.record(status.state == .following ? 1 : 0)
         if let checkpoint = status.checkpoint { metrics.projectorCheckpoint.record(checkpoint) }
+        return action
     }
 
     private func loop() {
-        var retry = ProjectorRetry()
-        var attempts = 0
-        while !isStopping {
-            attempts += 1
+        while transition({ $0.nextAttempt() }) == .start {
             let wait: Duration
             do {
-                try follow(restart: attempts > 1, retry: &retry)
+                try follow()
                 continue
             } catch let busy as ProjectionBusy {
-                if status.state != .standby {
+                let standby = transition { $0.projectionBusy(now: .now) }
+                if standby.announce {
                     logger.info(
                         "projector in standby: another session holds the projection", metadata: ["holder": "\(busy)"])
                 }
-                lock.withLock { progress.standby(at: .now) }
-                update {
-                    $0.state = .standby
-                    // Shown unauthenticated at /readyz: who holds it (host, pid, address) stays in the log.
-                    $0.lastError = "another projector or a rebuild holds the projection; the log names it"
-                }
-                wait = retry.waitForWriter()
+                wait = standby.wait
             } catch {
-                let (delay, failure) = retry.failed()
-                if failure == .outageBegan {
-                    logger.warning(
-                        "projector lost the database; retrying until it is back",
-                        metadata: ["error": "\(error)", "retry_max_s": "\(Limits.projectorRetrySecondsMax)"])
-                } else {
-                    logger.debug("projector retry failed", metadata: ["error": "\(error)"])
-                }
-                lock.withLock { progress.failed(at: .now) }
-                update {
-                    $0.state = .retrying
-                    // Shown unauthenticated at /readyz: libpq's words stay in the log above.
-                    $0.lastError = APIError.publicDescription(of: error)
-                }
-                wait = delay
+                // Shown unauthenticated at /readyz: libpq's words stay in the log.
+                let reason = APIError.publicDescription(of: error)
+                let retry = transition { $0.attemptFailed(reason: reason, now: .now) }
+                retry.failure.log(
+                    error, to: logger, outage: "projector lost the database; retrying until it is back",
+                    attempt: "projector retry failed")
+                wait = retry.wait
             }
             pause(wait)
         }
-        update { $0.state = .stopped }
         logger.info("projector stopped", metadata: ["checkpoint": "\(status.checkpoint.map(String.init) ?? "none")"])
     }
 
     /// One attempt: takes the projection on a new connection, catches up and follows until stopped.
-    private func follow(restart: Bool, retry: inout ProjectorRetry) throws {
+    private func follow() throws {
         let projector = try Projector(connect: connect, snapshots: snapshots, logger: logger, role: "ledger serve")
-        update {
-            $0.state = .following
-            if restart { $0.restarts += 1 }
-        }
+        transition { $0.tookProjection() }
         let first = try projector.catchUp(shouldStop: { isStopping })
-        record(first)
-        if let failures = retry.succeeded() {
+        switch record(first) {
+        case .announceBack(let failures):
             logger.info(
                 "projector is back", metadata: ["failed_attempts": "\(failures)", "checkpoint": "\(first.position)"])
-        } else {
+        case .announceFollowing:
             logger.info("projector following the log", metadata: ["checkpoint": "\(first.position)"])
+        case .none:
+            break
         }
-        try projector.follow(shouldStop: { isStopping }, onCatchUp: { record($0) }, onLease: leaseChanged)
+        try projector.follow(shouldStop: { isStopping }, onCatchUp: { _ = record($0) }, onLease: leaseChanged)
     }
 
     private func leaseChanged(_ change: LeaseChange) {
         switch change {
-        case .steppedAside:
-            lock.withLock { progress.standby(at: .now) }
-            update {
-                $0.state = .standby
-                $0.lastError = "paused while `ledger rebuild` runs"
-            }
-        case .resumed:
-            lock.withLock { progress.succeeded(at: .now) }
-            update {
-                $0.state = .following
-                $0.lastError = nil
-                $0.rebuildPauses += 1
-            }
+        case .steppedAside: transition { $0.pausedForRebuild(now: .now) }
+        case .resumed: transition { $0.resumedAfterRebuild(now: .now) }
         }
     }
 
-    private func record(_ report: CatchUpReport) {
-        let now = EventTime(Date()).description
-        lock.withLock { progress.succeeded(at: .now) }
-        update {
-            $0.checkpoint = report.position
-            $0.eventsApplied += report.eventsApplied
-            $0.lastCatchUpAt = now
-            $0.lastError = nil
+    private func record(_ report: CatchUpReport) -> LiveProjectorStateMachine.CatchUpAction {
+        let wallClock = EventTime(Date()).description
+        let action = transition {
+            $0.caughtUp(through: report.position, eventsApplied: report.eventsApplied, now: .now, wallClock: wallClock)
         }
         // Snapshots are an optimisation: one that could not be written is a warning and a count,
         // and projection has already gone on without it (issue 13 point 7).
@@ -211,6 +175,7 @@ public final class LiveProjector: Service, @unchecked Sendable {
             logger.debug(
                 "projected", metadata: ["events": "\(report.eventsApplied)", "checkpoint": "\(report.position)"])
         }
+        return action
     }
 
     /// Sleeps up to `duration`, waking early when a stop is requested.

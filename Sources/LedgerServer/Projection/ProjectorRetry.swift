@@ -1,4 +1,5 @@
 import LedgerCore
+import Logging
 
 /// When a projector that follows the log (`ledger serve`'s, `ledger project --follow`) tries again after
 /// a failure, and what is worth logging: a warning when an outage begins, info when it ends, not a line
@@ -50,5 +51,21 @@ public struct ProjectorRetry: Sendable, Equatable {
         let wait = delay
         delay = min(delay * 2, longest)
         return wait
+    }
+}
+
+extension ProjectorRetry.Failure {
+    /// Logs a failed attempt once per outage: `outage` as a warning when it begins (with the error and the
+    /// longest wait), `attempt` at debug level while it lasts.
+    public func log(
+        _ error: any Error, to logger: Logger, outage: Logger.Message, attempt: Logger.Message = "retry failed"
+    ) {
+        switch self {
+        case .outageBegan:
+            logger.warning(
+                outage, metadata: ["error": "\(error)", "retry_max_s": "\(Limits.projectorRetrySecondsMax)"])
+        case .outageContinues:
+            logger.debug(attempt, metadata: ["error": "\(error)"])
+        }
     }
 }
