@@ -25,7 +25,7 @@ struct AuditTests {
                 let history = try AuditHistory.build(.subscription(id), includePayments: false, connection: connection)
                 let expected = try connection.query(
                     "SELECT position FROM ledger.events WHERE stream_id = $1 ORDER BY position",
-                    ["subscription:\(id)"]
+                    [StreamID.subscription(id).description]
                 ).map { try $0.decode(Int64.self, at: 0) }
                 #expect(history.entries.map(\.position) == expected)
                 for entry in history.entries {
@@ -65,7 +65,7 @@ struct AuditTests {
                 customerID: original.customerID, body: original.body)
             _ = try store.append(AppendBatch(events: [copy]), recordedAt: EventTime(Date()))
             let history = try AuditHistory.build(
-                .subscription(String(stream.dropFirst("subscription:".count))), includePayments: false,
+                .subscription(try #require(StreamID.key(of: stream, in: .subscription))), includePayments: false,
                 connection: connection)
             let last = try #require(history.entries.last)
             #expect(last.source == "backfill")

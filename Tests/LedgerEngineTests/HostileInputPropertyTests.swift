@@ -161,8 +161,8 @@ struct HostileInputPropertyTests {
         var references: [AuditReference] = []
         for row in try connection.query("SELECT DISTINCT stream_id FROM ledger.events ORDER BY 1") {
             let stream = try row.decode(String.self, at: 0)
-            if stream.hasPrefix("subscription:") { references.append(.subscription(String(stream.dropFirst(13)))) }
-            if stream.hasPrefix("payment:") { references.append(.paymentIntent(String(stream.dropFirst(8)))) }
+            if let id = StreamID.key(of: stream, in: .subscription) { references.append(.subscription(id)) }
+            if let id = StreamID.key(of: stream, in: .payment) { references.append(.paymentIntent(id)) }
         }
         for row in try connection.query(
             "SELECT DISTINCT customer_id FROM ledger.events WHERE customer_id IS NOT NULL ORDER BY 1")

@@ -8,7 +8,7 @@
 /// reads no event of this type: recording a snapshot changes no row and no table digest.
 public struct SnapshotRecord: Sendable, Equatable {
     /// The stream every snapshot record is appended to.
-    public static let streamID = "ledger:snapshots"
+    public static let streamID = StreamID(.ledger, "snapshots").description
     /// The stored type string of a record.
     public static let type = "snapshot.recorded"
     /// The source of a record (a native event).

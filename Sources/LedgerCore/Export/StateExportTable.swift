@@ -18,26 +18,21 @@ public struct StateExportTable: Sendable {
     public let name: String
     public let columns: [(name: String, kind: Kind)]
 
+    init(name: String, columns: [(name: String, kind: Kind)]) {
+        self.name = name
+        self.columns = columns
+    }
+
+    /// A projected table's columns as the schema declares them (``ProjectedTable``).
+    init(_ table: ProjectedTable) {
+        self.init(name: table.rawValue, columns: table.columns.map { ($0.name, Kind($0.kind)) })
+    }
+
     /// The columns of PostgreSQL's `subscriptions`, in table order (``SubscriptionRow/columnValues``).
-    public static let subscriptions = StateExportTable(
-        name: "subscriptions",
-        columns: [
-            ("id", .text), ("license_id", .text), ("stripe_subscription_id", .text), ("stripe_customer_id", .text),
-            ("status", .text), ("plan_type", .text), ("billing_cycle", .text), ("amount_cents", .integer),
-            ("currency", .text), ("current_period_start", .text), ("current_period_end", .text),
-            ("cancel_at_period_end", .boolean), ("canceled_at", .text), ("trial_start", .text), ("trial_end", .text),
-            ("created_at", .text), ("updated_at", .text), ("metadata", .json),
-        ])
+    public static let subscriptions = StateExportTable(.subscriptions)
 
     /// The columns of PostgreSQL's `payment_transactions`, in table order (``PaymentTransactionRow/columnValues``).
-    public static let paymentTransactions = StateExportTable(
-        name: "payment_transactions",
-        columns: [
-            ("id", .text), ("subscription_id", .text), ("stripe_payment_intent_id", .text),
-            ("stripe_invoice_id", .text), ("amount_cents", .integer), ("currency", .text), ("status", .text),
-            ("payment_method", .text), ("failure_reason", .text), ("refunded_amount_cents", .integer),
-            ("processed_at", .text), ("created_at", .text), ("updated_at", .text), ("metadata", .json),
-        ])
+    public static let paymentTransactions = StateExportTable(.paymentTransactions)
 
     /// The one-row table saying what the export is (``StateExportMeta/columnValues``).
     public static let meta = StateExportTable(
@@ -91,6 +86,18 @@ public struct StateExportTable: Sendable {
             }
         }
         output.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
+    }
+}
+
+extension StateExportTable.Kind {
+    /// How JSON Lines writes a value of a column of this type.
+    init(_ kind: ProjectedColumn.Kind) {
+        switch kind {
+        case .integer: self = .integer
+        case .boolean: self = .boolean
+        case .jsonb: self = .json
+        case .uuid, .timestamptz, .text, .varchar: self = .text
+        }
     }
 }
 

@@ -27,7 +27,7 @@ public struct StripeEventEnvelope: Sendable, Equatable, Hashable {
     public let customerID: String?
 
     /// The category of the streams that hold one event each: `event:<evt_…>`.
-    public static let eventStreamCategory = "event"
+    public static let eventStreamCategory = StreamID.Category.event.rawValue
 
     /// An envelope from already-validated parts.
     public init(
@@ -83,8 +83,8 @@ public struct StripeEventEnvelope: Sendable, Equatable, Hashable {
 
     static func streamCategory(kind: String?) -> String {
         switch kind {
-        case nil: "object"
-        case "payment_intent": "payment"
+        case nil: StreamID.Category.object.rawValue
+        case "payment_intent": StreamID.Category.payment.rawValue
         case let kind?: kind
         }
     }

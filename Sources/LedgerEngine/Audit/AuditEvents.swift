@@ -109,8 +109,8 @@ enum AuditFocus: Sendable, Hashable {
     /// The log stream of the focus object (none for a customer: its events span many streams).
     var streamID: String? {
         switch self {
-        case .subscription(let id, _): "subscription:\(id)"
-        case .paymentIntent(let id): "payment:\(id)"
+        case .subscription(let id, _): StreamID.subscription(id).description
+        case .paymentIntent(let id): StreamID.payment(id).description
         case .customer: nil
         }
     }

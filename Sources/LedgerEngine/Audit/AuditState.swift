@@ -40,10 +40,11 @@ public struct AuditState: Sendable, Codable {
         let existing = try LicenseLookup(connection: connection).existing(Set(all.map(\.licenseID)))
         // Parked at the subscription's newest event within the cut, as the projector would have parked it then.
         var newest: [String: Int64] = [:]
-        for event in scope.events where event.streamID.hasPrefix("subscription:") {
-            newest[String(event.streamID.dropFirst("subscription:".count))] = event.position
+        for event in scope.events {
+            if let id = StreamID.key(of: event.streamID, in: .subscription) { newest[id] = event.position }
         }
-        let rows = ProjectedRows(state: state, subscriptions: all, existingLicenses: existing) { newest[$0] ?? 0 }
+        let parking = LicenseParking(all, existingLicenses: existing) { newest[$0] ?? 0 }
+        let rows = ProjectedRows(state: state, parking: parking)
         let focus = scope.focus
         return AuditState(
             reference: reference.description, customerID: scope.customerID,

@@ -116,9 +116,8 @@ public struct ProjectionRebuilder {
     }
 }
 
-/// The rows a state projects to, minus subscriptions whose license does not exist (parked at their
-/// newest event; their payments keep `subscription_id` NULL): what a rebuild writes and what
-/// `ledger verify` compares the live tables with.
+/// The rows a state projects to under the license rule (``LicenseParking``), with the reducer's and the
+/// rule's parked records: what a rebuild writes and what `ledger verify` compares the live tables with.
 struct ProjectedRows {
     var subscriptions: [SubscriptionRow]
     var payments: [PaymentTransactionRow]
@@ -127,36 +126,14 @@ struct ProjectedRows {
     /// Asks `licenses` which of the state's licenses exist, and where the others' subscriptions last changed.
     init(licensing state: ProjectionState, with licenses: LicenseLookup) throws {
         // Computed once: each pass over the state costs ~0.7 s at 50k subscriptions.
-        let subscriptions = state.subscriptionRows()
-        let existing = try licenses.existing(Set(subscriptions.map(\.licenseID)))
-        let orphans = subscriptions.filter { !existing.contains($0.licenseID) }
-        let newest = try licenses.newestPositions(ofSubscriptions: orphans.map(\.stripeSubscriptionID))
-        self.init(state: state, subscriptions: subscriptions, existingLicenses: existing) { newest[$0] ?? 0 }
+        self.init(state: state, parking: try LicenseParking(state.subscriptionRows(), lookup: licenses))
     }
 
-    /// `subscriptions` are `state.subscriptionRows()`, passed in because the caller already computed them.
-    init(
-        state: ProjectionState, subscriptions rows: [SubscriptionRow], existingLicenses: Set<UUID>,
-        newestPosition: (String) -> Int64
-    ) {
-        var parked = state.parkedRecords
-        var withoutLicense: Set<UUID> = []
-        subscriptions = []
-        for row in rows {
-            if existingLicenses.contains(row.licenseID) {
-                subscriptions.append(row)
-                continue
-            }
-            // The license may be created later; until then the row cannot exist (foreign key).
-            withoutLicense.insert(row.id)
-            parked.append(LicenseLookup.parkedRecord(row, position: newestPosition(row.stripeSubscriptionID)))
-        }
-        payments = state.paymentRows().map { row in
-            var row = row
-            if let subscription = row.subscriptionID, withoutLicense.contains(subscription) { row.subscriptionID = nil }
-            return row
-        }
-        self.parked = parked.sorted(by: ParkedRecord.logOrder)
+    /// `parking` is the license rule applied to `state.subscriptionRows()`.
+    init(state: ProjectionState, parking: LicenseParking) {
+        subscriptions = parking.licensed
+        payments = state.paymentRows().map { LicenseParking.unlinked($0, from: parking.parkedRowIDs) }
+        parked = (state.parkedRecords + parking.parked.values).sorted(by: ParkedRecord.logOrder)
     }
 }
 

@@ -192,7 +192,7 @@ public final class Projector {
         writtenParked = try bookkeeping.parked(of: ProjectionRebuilder.projectionName)
         for record in writtenParked {
             switch record.eventType {
-            case LicenseLookup.eventType: waitingForLicense[record.objectID] = record
+            case LicenseParking.eventType: waitingForLicense[record.objectID] = record
             case RefusedRow.subscriptionEventType: refusedByDatabase[.subscription(record.objectID)] = record
             case RefusedRow.paymentEventType: refusedByDatabase[.payment(record.objectID)] = record
             default: continue
@@ -225,7 +225,7 @@ public final class Projector {
     private func commit(_ events: [RecordedEvent], through last: Int64) throws -> [TableDrift] {
         for event in events { _ = state.apply(event) }
         do {
-            var changes = try changedRows(through: last)
+            var changes = try changedRows()
             let movements = state.mrr.takeChanges()
             let drift: [TableDrift]
             do {
@@ -304,7 +304,7 @@ public final class Projector {
     }
 
     /// The rows of the objects the last events changed, and of subscriptions waiting for a license.
-    private func changedRows(through last: Int64) throws -> RowChanges {
+    private func changedRows() throws -> RowChanges {
         let changed = state.billing.takeChangedObjects()
         var subscriptionIDs = Set(waitingForLicense.keys)
         var paymentIDs: Set<String> = []
@@ -316,20 +316,15 @@ public final class Projector {
             }
         }
         var changes = RowChanges()
-        let rows = subscriptionIDs.sorted().map { ($0, state.billing.subscriptionRow(stripeID: $0)) }
-        let lookup = LicenseLookup(connection: connection)
-        let licensed = try lookup.existing(Set(rows.compactMap { $0.1?.licenseID }))
-        let unlicensed = rows.compactMap { $0.1 }.filter { !licensed.contains($0.licenseID) }
-        let newest = try lookup.newestPositions(ofSubscriptions: unlicensed.map(\.stripeSubscriptionID))
-        for (id, row) in rows {
+        let ids = subscriptionIDs.sorted()
+        let rows = ids.compactMap { state.billing.subscriptionRow(stripeID: $0) }
+        let parking = try LicenseParking(rows, lookup: LicenseLookup(connection: connection))
+        changes.subscriptions = parking.licensed
+        let written = Set(parking.licensed.map(\.stripeSubscriptionID))
+        for id in ids {
             let wasWaiting = waitingForLicense[id] != nil
-            if let row, licensed.contains(row.licenseID) {
-                changes.subscriptions.append(row)
-                waitingForLicense[id] = nil
-            } else {
-                changes.deletedSubscriptions.append(UUID(version5Name: id))
-                waitingForLicense[id] = row.map { LicenseLookup.parkedRecord($0, position: newest[id] ?? last) }
-            }
+            waitingForLicense[id] = parking.parked[id]
+            if !written.contains(id) { changes.deletedSubscriptions.append(UUID(version5Name: id)) }
             // A row that appears or disappears changes its payments' subscription_id.
             if wasWaiting != (waitingForLicense[id] != nil) {
                 paymentIDs.formUnion(state.billing.paymentIDs(ofSubscription: id))
@@ -342,12 +337,11 @@ public final class Projector {
         for case .subscription(let id) in refusedByDatabase.keys { unlinked.insert(id) }
         let waiting = Set(unlinked.map { UUID(version5Name: $0) })
         for id in paymentIDs.sorted() {
-            guard var row = state.billing.paymentRow(paymentIntentID: id) else {
+            guard let row = state.billing.paymentRow(paymentIntentID: id) else {
                 changes.deletedPayments.append(UUID(version5Name: id))
                 continue
             }
-            if let subscription = row.subscriptionID, waiting.contains(subscription) { row.subscriptionID = nil }
-            changes.payments.append(row)
+            changes.payments.append(LicenseParking.unlinked(row, from: waiting))
         }
         return changes
     }

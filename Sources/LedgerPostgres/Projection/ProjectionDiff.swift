@@ -56,11 +56,9 @@ public struct ProjectionDiff {
         """
 
     /// `$1` rows to list at most.
-    static let selectSubscriptionDifferences = differencesStatement(
-        table: "subscriptions", columns: ProjectionWriter.subscriptionColumns, stripeID: "stripe_subscription_id")
+    static let selectSubscriptionDifferences = differencesStatement(.subscriptions)
     /// `$1` rows to list at most.
-    static let selectPaymentDifferences = differencesStatement(
-        table: "payment_transactions", columns: ProjectionWriter.paymentColumns, stripeID: "stripe_payment_intent_id")
+    static let selectPaymentDifferences = differencesStatement(.paymentTransactions)
 
     let connection: PostgresConnection
 
@@ -128,8 +126,10 @@ public struct ProjectionDiff {
     ///
     /// Built from the fixed column lists; no value is ever spliced in. Only the projected columns are
     /// compared, so a column the application adds to a live table is not drift.
-    static func differencesStatement(table: String, columns: [String], stripeID: String) -> String {
-        let compared = columns.filter { $0 != "id" }
+    static func differencesStatement(_ projected: ProjectedTable) -> String {
+        let table = projected.rawValue
+        let stripeID = projected.stripeIDColumn.name
+        let compared = projected.columns.filter { $0 != projected.primaryKey }.map(\.name)
             .map { "CASE WHEN l.\($0) IS DISTINCT FROM s.\($0) THEN '\($0)' END" }
             .joined(separator: ",\n                  ")
         func values(_ row: String) -> String {

@@ -131,11 +131,12 @@ struct ProjectedTableSQL {
     /// `$1` the ids to delete (uuid[]).
     let deleteIDs: String
 
-    init(name: String, columns: [String]) {
-        self.name = name
+    init(_ table: ProjectedTable) {
+        name = table.rawValue
         let staging = "staging_\(name)"
-        let list = columns.joined(separator: ", ")
-        let assignments = columns.filter { $0 != "id" }.map { "\($0) = s.\($0)" }.joined(separator: ", ")
+        let list = table.columns.map(\.name).joined(separator: ", ")
+        let assignments = table.columns.filter { $0 != table.primaryKey }.map { "\($0.name) = s.\($0.name)" }
+            .joined(separator: ", ")
         copyIntoStaging = "COPY \(staging) (\(list)) FROM STDIN (FORMAT binary)"
         // No parameters in any of these: they move rows between the staging and live tables.
         updateChanged = """
@@ -162,8 +163,8 @@ extension ProjectionWriter {
     /// The columns of `payment_transactions`, in the order rows are copied.
     public static let paymentColumns = LedgerCore.ProjectedTable.paymentTransactions.columns.map(\.name)
 
-    static let subscriptions = ProjectedTableSQL(name: "subscriptions", columns: subscriptionColumns)
-    static let payments = ProjectedTableSQL(name: "payment_transactions", columns: paymentColumns)
+    static let subscriptions = ProjectedTableSQL(.subscriptions)
+    static let payments = ProjectedTableSQL(.paymentTransactions)
 
     static func fields(of row: SubscriptionRow) -> [CopyBinaryField] {
         [

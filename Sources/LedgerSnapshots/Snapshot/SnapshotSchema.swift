@@ -11,44 +11,10 @@ enum SnapshotSchema {
     static let formatVersion = 2
 
     /// The columns of `subscriptions`, shared by snapshots and `ledger export state` files.
-    static let subscriptionsColumns = """
-        id TEXT PRIMARY KEY,
-        license_id TEXT NOT NULL,
-        stripe_subscription_id TEXT NOT NULL UNIQUE,
-        stripe_customer_id TEXT,
-        status TEXT NOT NULL,
-        plan_type TEXT NOT NULL,
-        billing_cycle TEXT NOT NULL,
-        amount_cents INTEGER NOT NULL,
-        currency TEXT NOT NULL,
-        current_period_start TEXT,
-        current_period_end TEXT,
-        cancel_at_period_end INTEGER NOT NULL,
-        canceled_at TEXT,
-        trial_start TEXT,
-        trial_end TEXT,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        metadata TEXT NOT NULL
-        """
+    static let subscriptionsColumns = ProjectedTable.subscriptions.sqliteColumnDefinitions
 
     /// The columns of `payment_transactions`, shared by snapshots and `ledger export state` files.
-    static let paymentTransactionsColumns = """
-        id TEXT PRIMARY KEY,
-        subscription_id TEXT,
-        stripe_payment_intent_id TEXT NOT NULL UNIQUE,
-        stripe_invoice_id TEXT,
-        amount_cents INTEGER NOT NULL,
-        currency TEXT NOT NULL,
-        status TEXT NOT NULL,
-        payment_method TEXT,
-        failure_reason TEXT,
-        refunded_amount_cents INTEGER NOT NULL,
-        processed_at TEXT,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        metadata TEXT NOT NULL
-        """
+    static let paymentTransactionsColumns = ProjectedTable.paymentTransactions.sqliteColumnDefinitions
 
     static let create = """
         CREATE TABLE snapshot_meta (
@@ -159,8 +125,8 @@ extension ProjectionObjectKey {
     /// The object as `parked.object_key` shows it: `subscription:sub_…`, `payment:pi_…`, `event:1234`.
     var snapshotKey: String {
         switch self {
-        case .subscription(let id): "subscription:\(id)"
-        case .payment(let id): "payment:\(id)"
+        case .subscription(let id): StreamID.subscription(id).description
+        case .payment(let id): StreamID.payment(id).description
         case .event(let position): "event:\(position)"
         }
     }

@@ -9,7 +9,7 @@ import Testing
 /// until the reducer checks what PostgreSQL will refuse.
 @Suite("projected tables: the reducer's limits are the schema's")
 struct ProjectedTableSchemaTests {
-    /// `format_type` of each kind, as PostgreSQL prints the column's type.
+    /// A column as `information_schema.columns` describes it: `data_type`, then the length of a varchar.
     static func typeName(_ kind: ProjectedColumn.Kind) -> String {
         switch kind {
         case .uuid: "uuid"
@@ -18,10 +18,12 @@ struct ProjectedTableSchemaTests {
         case .timestamptz: "timestamp with time zone"
         case .jsonb: "jsonb"
         case .text: "text"
-        case .varchar(let length): "character varying(\(length))"
+        case .varchar(let length): "character varying \(length)"
         }
     }
 
+    /// The one check of the column list every writer, audit, export and snapshot derives from: names,
+    /// types, lengths, nullability and order equal the migrated table's.
     @Test(arguments: ProjectedTable.allCases)
     func columnsMatchTheCatalog(table: ProjectedTable) async throws {
         try await TestDatabase.with { database in
@@ -29,19 +31,21 @@ struct ProjectedTableSchemaTests {
             try database.migrationRunner(connection).up()
             let catalog = try connection.query(
                 """
-                SELECT a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull
-                FROM pg_attribute a
-                WHERE a.attrelid = ('public.' || $1)::regclass AND a.attnum > 0 AND NOT a.attisdropped
-                ORDER BY a.attnum
+                SELECT column_name, data_type, character_maximum_length, is_nullable = 'YES'
+                FROM information_schema.columns
+                WHERE table_schema = 'public' AND table_name = $1
+                ORDER BY ordinal_position
                 """, [table.rawValue]
             ).map { row in
-                "\(try row.decode(String.self, at: 0)) \(try row.decode(String.self, at: 1)) "
-                    + (try row.decode(Bool.self, at: 2) ? "NULL" : "NOT NULL")
+                let length = try row.decode(Int?.self, at: 2).map { " \($0)" } ?? ""
+                return "\(try row.decode(String.self, at: 0)) \(try row.decode(String.self, at: 1))\(length) "
+                    + (try row.decode(Bool.self, at: 3) ? "NULL" : "NOT NULL")
             }
             let defined = table.columns.map {
                 "\($0.name) \(Self.typeName($0.kind)) \($0.nullable ? "NULL" : "NOT NULL")"
             }
             #expect(defined == catalog)
+            #expect(!catalog.isEmpty)
         }
     }
 

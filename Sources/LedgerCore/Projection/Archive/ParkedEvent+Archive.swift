@@ -87,25 +87,25 @@ extension ArchiveWriter {
     }
 }
 
-/// The text form of a parked object's key: `subscription:<id>`, `payment:<id>` or `event:<position>`.
+/// The text form of a parked object's key: `subscription:<id>`, `payment:<id>` (as their streams are named,
+/// ``StreamID``) or `event:<position>`.
 extension ProjectionObjectKey {
     var archiveKey: String {
         switch self {
-        case .subscription(let id): "subscription:" + id
-        case .payment(let id): "payment:" + id
-        case .event(let position): "event:" + String(position)
+        case .subscription(let id): StreamID.subscription(id).description
+        case .payment(let id): StreamID.payment(id).description
+        case .event(let position): StreamID(.event, String(position)).description
         }
     }
 
     /// Parses ``archiveKey``; nil for any other text, including a non-canonical position such as `event:+7`.
     init?(archiveKey text: String) {
-        guard let colon = text.utf8.firstIndex(of: UInt8(ascii: ":")) else { return nil }
-        let value = String(text[text.index(after: colon)...])
-        switch text[..<colon] {
-        case "subscription": self = .subscription(value)
-        case "payment": self = .payment(value)
-        case "event":
-            guard let position = Int64(value), String(position) == value else { return nil }
+        guard let key = StreamID(parsing: text) else { return nil }
+        switch key.category {
+        case .subscription: self = .subscription(key.key)
+        case .payment: self = .payment(key.key)
+        case .event:
+            guard let position = Int64(key.key), String(position) == key.key else { return nil }
             self = .event(position)
         default: return nil
         }

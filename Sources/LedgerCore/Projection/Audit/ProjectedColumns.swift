@@ -1,6 +1,6 @@
 import Foundation
 
-/// One column of a projected row as audits show it: the column's name in migration 001 and its value as text.
+/// One column of a projected row as audits show it: the column's name (``ProjectedTable``) and its value as text.
 ///
 /// Values are written the way snapshots store them: UUIDs in lower case, times as ISO 8601 UTC with
 /// microseconds, booleans as `true`/`false`, `metadata` as its canonical JSON; SQL NULL is `nil`.
@@ -47,21 +47,29 @@ public struct ColumnChange: Sendable, Hashable, Codable {
     }
 }
 
+extension ColumnValue {
+    /// The value of one of a projected table's columns, named as the schema names it (``ProjectedTable``).
+    init(_ column: ProjectedColumn, _ value: String?) {
+        self.init(column.name, value)
+    }
+}
+
 extension SubscriptionRow {
     /// The row's columns in table order, as audits show them.
     public var columnValues: [ColumnValue] {
-        [
-            ColumnValue("id", id.auditText), ColumnValue("license_id", licenseID.auditText),
-            ColumnValue("stripe_subscription_id", stripeSubscriptionID),
-            ColumnValue("stripe_customer_id", stripeCustomerID), ColumnValue("status", status.rawValue),
-            ColumnValue("plan_type", planType.rawValue), ColumnValue("billing_cycle", billingCycle.rawValue),
-            ColumnValue("amount_cents", String(amountCents)), ColumnValue("currency", currency),
-            ColumnValue("current_period_start", currentPeriodStart?.description),
-            ColumnValue("current_period_end", currentPeriodEnd?.description),
-            ColumnValue("cancel_at_period_end", String(cancelAtPeriodEnd)),
-            ColumnValue("canceled_at", canceledAt?.description), ColumnValue("trial_start", trialStart?.description),
-            ColumnValue("trial_end", trialEnd?.description), ColumnValue("created_at", createdAt.description),
-            ColumnValue("updated_at", updatedAt.description), ColumnValue("metadata", metadata),
+        typealias C = ProjectedColumn.Subscriptions
+        return [
+            ColumnValue(C.id, id.auditText), ColumnValue(C.licenseID, licenseID.auditText),
+            ColumnValue(C.stripeSubscriptionID, stripeSubscriptionID),
+            ColumnValue(C.stripeCustomerID, stripeCustomerID),
+            ColumnValue(C.status, status.rawValue), ColumnValue(C.planType, planType.rawValue),
+            ColumnValue(C.billingCycle, billingCycle.rawValue), ColumnValue(C.amountCents, String(amountCents)),
+            ColumnValue(C.currency, currency), ColumnValue(C.currentPeriodStart, currentPeriodStart?.description),
+            ColumnValue(C.currentPeriodEnd, currentPeriodEnd?.description),
+            ColumnValue(C.cancelAtPeriodEnd, String(cancelAtPeriodEnd)),
+            ColumnValue(C.canceledAt, canceledAt?.description), ColumnValue(C.trialStart, trialStart?.description),
+            ColumnValue(C.trialEnd, trialEnd?.description), ColumnValue(C.createdAt, createdAt.description),
+            ColumnValue(C.updatedAt, updatedAt.description), ColumnValue(C.metadata, metadata),
         ]
     }
 }
@@ -69,15 +77,17 @@ extension SubscriptionRow {
 extension PaymentTransactionRow {
     /// The row's columns in table order, as audits show them.
     public var columnValues: [ColumnValue] {
-        [
-            ColumnValue("id", id.auditText), ColumnValue("subscription_id", subscriptionID?.auditText),
-            ColumnValue("stripe_payment_intent_id", stripePaymentIntentID),
-            ColumnValue("stripe_invoice_id", stripeInvoiceID), ColumnValue("amount_cents", String(amountCents)),
-            ColumnValue("currency", currency), ColumnValue("status", status.rawValue),
-            ColumnValue("payment_method", paymentMethod), ColumnValue("failure_reason", failureReason),
-            ColumnValue("refunded_amount_cents", String(refundedAmountCents)),
-            ColumnValue("processed_at", processedAt?.description), ColumnValue("created_at", createdAt.description),
-            ColumnValue("updated_at", updatedAt.description), ColumnValue("metadata", metadata),
+        typealias C = ProjectedColumn.PaymentTransactions
+        return [
+            ColumnValue(C.id, id.auditText), ColumnValue(C.subscriptionID, subscriptionID?.auditText),
+            ColumnValue(C.stripePaymentIntentID, stripePaymentIntentID),
+            ColumnValue(C.stripeInvoiceID, stripeInvoiceID),
+            ColumnValue(C.amountCents, String(amountCents)), ColumnValue(C.currency, currency),
+            ColumnValue(C.status, status.rawValue), ColumnValue(C.paymentMethod, paymentMethod),
+            ColumnValue(C.failureReason, failureReason),
+            ColumnValue(C.refundedAmountCents, String(refundedAmountCents)),
+            ColumnValue(C.processedAt, processedAt?.description), ColumnValue(C.createdAt, createdAt.description),
+            ColumnValue(C.updatedAt, updatedAt.description), ColumnValue(C.metadata, metadata),
         ]
     }
 }

@@ -29,6 +29,35 @@ public enum ProjectedTable: String, Sendable, CaseIterable {
         }
     }
 
+    /// The primary key: the row's UUIDv5 of its Stripe id.
+    public var primaryKey: ProjectedColumn {
+        switch self {
+        case .subscriptions: ProjectedColumn.Subscriptions.id
+        case .paymentTransactions: ProjectedColumn.PaymentTransactions.id
+        }
+    }
+
+    /// The column naming the row's Stripe object: unique, and how drift reports and audits name a row.
+    public var stripeIDColumn: ProjectedColumn {
+        switch self {
+        case .subscriptions: ProjectedColumn.Subscriptions.stripeSubscriptionID
+        case .paymentTransactions: ProjectedColumn.PaymentTransactions.stripePaymentIntentID
+        }
+    }
+
+    /// Columns the schema lets be NULL that every projected row fills (its row type's field is not
+    /// optional): snapshot and export files declare them NOT NULL.
+    public var filledByEveryRow: [ProjectedColumn] {
+        switch self {
+        case .subscriptions:
+            typealias C = ProjectedColumn.Subscriptions
+            return [C.stripeSubscriptionID, C.metadata]
+        case .paymentTransactions:
+            typealias C = ProjectedColumn.PaymentTransactions
+            return [C.stripePaymentIntentID, C.refundedAmountCents, C.metadata]
+        }
+    }
+
     /// The table's CHECK constraints, by name, with the reducer rule that keeps every row inside each.
     ///
     /// A new CHECK in a migration is refused by the schema test until it is listed here with its rule.
