@@ -8,31 +8,32 @@ import Testing
 /// as a conflicting duplicate, with or without group commit; `/metrics` counts it.
 @Suite("webhooks: conflicting duplicates")
 struct ConflictingDuplicateServeTests {
-    @Test(arguments: [[], ["--no-group-commit"]])
-    func aRedeliveryWithOtherBytesIsKeptAndCounted(arguments: [String]) async throws {
+    @Test(arguments: [true, false])
+    func aRedeliveryWithOtherBytesIsKeptAndCounted(groupCommit: Bool) async throws {
         try await TestDatabase.withMigrated { database in
-            let server = try await ServedLedger.start(
-                databaseURL: database.url, arguments: ["--no-projector"] + arguments)
-            let original = subscriptionEvent("evt_conflict_serve", subscription: "sub_conflict_1")
-            let changed = subscriptionEvent("evt_conflict_serve", subscription: "sub_conflict_2")
-            for body in [original, original, changed, changed] {
-                let response = try await server.postWebhook(body, signature: sign(body))
-                #expect(response.status == 200, "\(response.text)")
-                #expect(response.json?["position"] as? Int == 1)
+            try await InProcessLedger.with(
+                database, configure: { ($0.projector, $0.groupCommit) = (false, groupCommit) }
+            ) { server in
+                let original = subscriptionEvent("evt_conflict_serve", subscription: "sub_conflict_1")
+                let changed = subscriptionEvent("evt_conflict_serve", subscription: "sub_conflict_2")
+                for body in [original, original, changed, changed] {
+                    let response = try await server.postWebhook(body, signature: sign(body))
+                    #expect(response.status == 200, "\(response.text)")
+                    #expect(response.json?["position"] as? Int == 1)
+                }
+                let rows = try database.connect().query(
+                    """
+                    SELECT origin, conflicts_with_position, body FROM ledger.rejected_inputs
+                     WHERE conflicts_with_position IS NOT NULL
+                    """, resultFormat: .binary)
+                #expect(rows.count == 1)
+                #expect(try rows.first?.decode(String.self, at: 0) == "webhook")
+                #expect(try rows.first?.decode(Int64.self, at: 1) == 1)
+                #expect(try rows.first?.decode([UInt8].self, at: 2) == changed)
+                let metrics = try await server.request("GET", "/metrics").text
+                #expect(metrics.contains("ledger_conflicting_duplicates 1.0"), "\(metrics)")
+                #expect(metrics.contains(#"ledger_webhooks_total{outcome="duplicate"} 3"#), "\(metrics)")
             }
-            let rows = try database.connect().query(
-                """
-                SELECT origin, conflicts_with_position, body FROM ledger.rejected_inputs
-                 WHERE conflicts_with_position IS NOT NULL
-                """, resultFormat: .binary)
-            #expect(rows.count == 1)
-            #expect(try rows.first?.decode(String.self, at: 0) == "webhook")
-            #expect(try rows.first?.decode(Int64.self, at: 1) == 1)
-            #expect(try rows.first?.decode([UInt8].self, at: 2) == changed)
-            let metrics = try await server.request("GET", "/metrics").text
-            #expect(metrics.contains("ledger_conflicting_duplicates 1.0"), "\(metrics)")
-            #expect(metrics.contains(#"ledger_webhooks_total{outcome="duplicate"} 3"#), "\(metrics)")
-            await server.stop()
         }
     }
 }

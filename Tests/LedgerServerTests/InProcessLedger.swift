@@ -100,3 +100,18 @@ struct InProcessLedger: Sendable {
         return try await request("POST", "/webhooks/stripe", headers: headers, body: body)
     }
 }
+
+extension LoopbackHTTPConnection {
+    /// Runs `body` with this connection on a thread of its own. In process, the server's handlers run
+    /// on the same small cooperative pool as the test: a read blocked there until the server answers
+    /// could hold the very thread the answer needs. The caller awaits, so one thread uses it at a time.
+    func offPool<T: Sendable>(_ body: @escaping @Sendable (LoopbackHTTPConnection) throws -> T) async throws -> T {
+        let handed = HandedConnection(connection: self)
+        return try await BackgroundThread("test.http") { try body(handed.connection) }.value
+    }
+}
+
+/// A connection passed to the thread that uses it while its owner waits (``LoopbackHTTPConnection/offPool(_:)``).
+private struct HandedConnection: @unchecked Sendable {
+    let connection: LoopbackHTTPConnection
+}

@@ -10,61 +10,61 @@ struct OperationsTests {
     @Test func readinessFollowsTheDatabaseAndItsMigrations() async throws {
         try await TestDatabase.with { database in
             // Not migrated: alive, not ready, and the reason says what to do.
-            let server = try await ServedLedger.start(databaseURL: database.url, arguments: ["--no-projector"])
-            #expect(try await server.request("GET", "/healthz").status == 200)
-            let unmigrated = try await server.request("GET", "/readyz")
-            #expect(unmigrated.status == 503)
-            #expect((unmigrated.json?["pending_migrations"] as? [String])?.isEmpty == false)
-            #expect((unmigrated.json?["reason"] as? String)?.contains("ledger migrate up") == true)
-            let migrate = try runLedger(["migrate", "up"], environment: ["DATABASE_URL": database.url])
-            #expect(migrate.status == 0, "\(migrate.standardError)")
-            let ready = try await server.request("GET", "/readyz")
-            #expect(ready.status == 200, "\(ready.text)")
-            #expect(ready.json?["status"] as? String == "ready")
-            await server.stop()
+            try await InProcessLedger.with(database, configure: { $0.projector = false }) { server in
+                #expect(try await server.request("GET", "/healthz").status == 200)
+                let unmigrated = try await server.request("GET", "/readyz")
+                #expect(unmigrated.status == 503)
+                #expect((unmigrated.json?["pending_migrations"] as? [String])?.isEmpty == false)
+                #expect((unmigrated.json?["reason"] as? String)?.contains("ledger migrate up") == true)
+                let migrate = try runLedger(["migrate", "up"], environment: ["DATABASE_URL": database.url])
+                #expect(migrate.status == 0, "\(migrate.standardError)")
+                let ready = try await server.request("GET", "/readyz")
+                #expect(ready.status == 200, "\(ready.text)")
+                #expect(ready.json?["status"] as? String == "ready")
+            }
         }
     }
 
     @Test func metricsCountWebhooksByOutcomeAndShowTheProjector() async throws {
         try await TestDatabase.withMigrated { database in
-            let server = try await ServedLedger.start(databaseURL: database.url)
-            let body = subscriptionEvent("evt_metrics")
-            #expect(try await server.postWebhook(body, signature: sign(body)).status == 200)
-            #expect(try await server.postWebhook(body, signature: sign(body)).status == 200)
-            #expect(try await server.postWebhook(body, signature: nil).status == 400)
-            try await waitUntil("the projector applied the event") {
-                let text = try await server.request("GET", "/metrics").text
-                return text.contains("ledger_projector_checkpoint_position 1.0")
+            try await InProcessLedger.with(database) { server in
+                let body = subscriptionEvent("evt_metrics")
+                #expect(try await server.postWebhook(body, signature: sign(body)).status == 200)
+                #expect(try await server.postWebhook(body, signature: sign(body)).status == 200)
+                #expect(try await server.postWebhook(body, signature: nil).status == 400)
+                try await waitUntil("the projector applied the event") {
+                    let text = try await server.request("GET", "/metrics").text
+                    return text.contains("ledger_projector_checkpoint_position 1.0")
+                }
+                let metrics = try await server.request("GET", "/metrics")
+                #expect(metrics.status == 200)
+                #expect(metrics.header("content-type")?.hasPrefix("text/plain") == true)
+                let text = metrics.text
+                for line in [
+                    #"ledger_webhooks_total{outcome="appended"} 1"#, #"ledger_webhooks_total{outcome="duplicate"} 1"#,
+                    #"ledger_webhooks_total{outcome="bad_signature"} 1"#, "ledger_projector_lag_events 0.0",
+                    "ledger_log_head_position 1.0", "ledger_database_up 1.0", "ledger_parked_events ",
+                    "ledger_append_duration_seconds_bucket", "ledger_group_commit_batch_requests_bucket",
+                ] {
+                    #expect(text.contains(line), "missing \(line)")
+                }
+                #expect(!text.contains(ServedLedger.secret))
             }
-            let metrics = try await server.request("GET", "/metrics")
-            #expect(metrics.status == 200)
-            #expect(metrics.header("content-type")?.hasPrefix("text/plain") == true)
-            let text = metrics.text
-            for line in [
-                #"ledger_webhooks_total{outcome="appended"} 1"#, #"ledger_webhooks_total{outcome="duplicate"} 1"#,
-                #"ledger_webhooks_total{outcome="bad_signature"} 1"#, "ledger_projector_lag_events 0.0",
-                "ledger_log_head_position 1.0", "ledger_database_up 1.0", "ledger_parked_events ",
-                "ledger_append_duration_seconds_bucket", "ledger_group_commit_batch_requests_bucket",
-            ] {
-                #expect(text.contains(line), "missing \(line)")
-            }
-            #expect(!text.contains(ServedLedger.secret))
-            await server.stop()
         }
     }
 
     @Test func theOpenAPIDocumentIsServed() async throws {
         try await TestDatabase.withMigrated { database in
-            let server = try await ServedLedger.start(databaseURL: database.url)
-            let response = try await server.request("GET", "/openapi.yaml")
-            #expect(response.status == 200)
-            let document = try String(
-                contentsOf: Repository.root.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8)
-            #expect(response.text == document)
-            let unknown = try await server.request("GET", "/nowhere")
-            #expect(unknown.status == 404)
-            #expect(unknown.json?["error"] is String)
-            await server.stop()
+            try await InProcessLedger.with(database) { server in
+                let response = try await server.request("GET", "/openapi.yaml")
+                #expect(response.status == 200)
+                let document = try String(
+                    contentsOf: Repository.root.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8)
+                #expect(response.text == document)
+                let unknown = try await server.request("GET", "/nowhere")
+                #expect(unknown.status == 404)
+                #expect(unknown.json?["error"] is String)
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import LedgerCore
 import LedgerPostgres
+import LedgerServer
 import LedgerTestSupport
 import LoopbackHTTPClient
 import Testing
@@ -57,22 +58,18 @@ struct SecretsServeTests {
 
     @Test func metricsAskForTheirOwnBearerTokenWhenConfigured() async throws {
         try await TestDatabase.withMigrated { database in
-            let server = try await ServedLedger.start(
-                databaseURL: database.url,
-                environment: ["LEDGER_METRICS_TOKENS": Self.metricsTokens.joined(separator: ",")])
-            #expect(try await server.get("/metrics", token: nil).status == 401)
-            #expect(try await server.get("/metrics", token: "not-a-token").status == 401)
-            // The read API's token is not a metrics token, nor the other way round.
-            #expect(try await server.get("/metrics", token: ServedLedger.token).status == 401)
-            #expect(try await server.get("/v1/status", token: Self.metricsTokens[0]).status == 401)
-            let metrics = try await server.get("/metrics", token: Self.metricsTokens[1])
-            #expect(metrics.status == 200)
-            #expect(metrics.text.contains("ledger_database_up 1.0"), "\(metrics.text)")
-            #expect(try await server.request("GET", "/readyz").status == 200)
-            #expect(try await server.request("GET", "/healthz").status == 200)
-            let output = await server.stop()
-            #expect(output.status == 0, "\(output.standardError)")
-            #expect(!output.standardError.contains("/metrics is open"), "\(output.standardError)")
+            try await InProcessLedger.with(database, configure: { $0.metricsTokens = Self.metricsTokens }) { server in
+                #expect(try await server.get("/metrics", token: nil).status == 401)
+                #expect(try await server.get("/metrics", token: "not-a-token").status == 401)
+                // The read API's token is not a metrics token, nor the other way round.
+                #expect(try await server.get("/metrics", token: ServedLedger.token).status == 401)
+                #expect(try await server.get("/v1/status", token: Self.metricsTokens[0]).status == 401)
+                let metrics = try await server.get("/metrics", token: Self.metricsTokens[1])
+                #expect(metrics.status == 200)
+                #expect(metrics.text.contains("ledger_database_up 1.0"), "\(metrics.text)")
+                #expect(try await server.request("GET", "/readyz").status == 200)
+                #expect(try await server.request("GET", "/healthz").status == 200)
+            }
         }
     }
 
@@ -93,6 +90,19 @@ struct SecretsServeTests {
             #expect(scraped?.text.contains("ledger_database_up") == true)
             #expect(try await LoopbackHTTP.request(port: metricsPort, "GET", "/metrics").status == 401)
             #expect(try await LoopbackHTTP.request(port: metricsPort, "GET", "/readyz").status == 404)
+            // Both listeners bound a request's head alike (Listener): past the bytes or the fields a head
+            // may have, the metrics listener answers what the main one answers, never the metrics.
+            let oversized: [(String, [(String, String)])] = [
+                ("a long header", [("X-Filler", String(repeating: "x", count: Limits.requestHeadBytesMax + 8_000))]),
+                ("many header fields", (0...Limits.requestHeaderFieldsMax + 50).map { ("X-Filler-\($0)", "value") }),
+            ]
+            for (what, headers) in oversized {
+                let main = try? await server.request("GET", "/healthz", headers: headers)
+                let metrics = try? await LoopbackHTTP.request(
+                    port: metricsPort, "GET", "/metrics", headers: authorization + headers)
+                #expect(metrics?.status == main?.status, "\(what): \(String(describing: metrics?.status))")
+                #expect(metrics.map { (400..<500).contains($0.status) } ?? true, "\(what): \(metrics?.text ?? "")")
+            }
             // A busy metrics address is named with the option that sets it, not the main listener's --port.
             let busy = try runLedger(
                 [
@@ -122,6 +132,13 @@ struct SecretsServeTests {
             let loopback = try await ServedLedger.start(databaseURL: database.url)
             let quiet = await loopback.stop()
             #expect(!quiet.standardError.contains("/metrics is open"), "\(quiet.standardError)")
+            // Open to every interface, but asking for a token: not warned about.
+            let guarded = try await ServedLedger.start(
+                databaseURL: database.url, arguments: ["--host", "0.0.0.0"],
+                environment: ["LEDGER_METRICS_TOKENS": Self.metricsTokens.joined(separator: ",")])
+            let tokened = await guarded.stop()
+            #expect(tokened.status == 0, "\(tokened.standardError)")
+            #expect(!tokened.standardError.contains("/metrics is open"), "\(tokened.standardError)")
         }
     }
 }
