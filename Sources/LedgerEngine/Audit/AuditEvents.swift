@@ -17,9 +17,6 @@ struct AuditEvents {
     var customerID: String?
     var events: [RecordedEvent]
 
-    /// `$1` subscription row id; answers its Stripe subscription id.
-    static let selectSubscriptionOfRow = "SELECT stripe_subscription_id FROM public.subscriptions WHERE id = $1"
-
     static func read(
         _ reference: AuditReference, includePayments: Bool, cut: AuditCut, connection: PostgresConnection
     ) throws -> AuditEvents {
@@ -91,8 +88,7 @@ enum AuditFocus: Sendable, Hashable {
         case .customer(let id): self = .customer(id)
         case .paymentIntent(let id): self = .paymentIntent(id)
         case .subscriptionRowID(let rowID):
-            let rows = try connection.query(AuditEvents.selectSubscriptionOfRow, [rowID])
-            guard let id = try rows.first?.decode(String.self, at: 0) else {
+            guard let id = try SubscriptionRows(connection: connection).stripeSubscriptionID(ofRow: rowID) else {
                 throw AuditReferenceNotFound(reference: reference)
             }
             self = .subscription(id, includePayments: includePayments)

@@ -179,12 +179,7 @@ public struct StateExport {
     }
 
     static func databaseID(_ connection: PostgresConnection) throws -> String {
-        do {
-            let row = try connection.query(SnapshotCatalog.selectIdentity, resultFormat: .binary)[0]
-            return try row.decode(UUID.self, at: 0).uuidString.lowercased()
-        } catch let error as PostgresError where error.sqlState == "42P01" {
-            throw MissingIdentity()
-        }
+        try EventStore(connection: connection).databaseID().uuidString.lowercased()
     }
 }
 

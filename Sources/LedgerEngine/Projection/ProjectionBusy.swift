@@ -1,36 +1,5 @@
 import Foundation
-
-/// The PostgreSQL session holding the projection, as `pg_stat_activity` shows it.
-public struct ProjectionHolder: Sendable, Equatable, CustomStringConvertible {
-    /// The server process serving the session (`pg_terminate_backend` takes it).
-    public var backendPID: Int32
-    /// A ledger names itself `command (pid N on host)`; psql says `psql`; nil when unset.
-    public var applicationName: String?
-    public var user: String?
-    /// Client host name or address; nil over a local socket or without `pg_read_all_stats`.
-    public var client: String?
-    /// When the session connected (UTC, ISO 8601); nil without `pg_read_all_stats`.
-    public var connectedSince: String?
-
-    public init(
-        backendPID: Int32, applicationName: String?, user: String?, client: String?, connectedSince: String?
-    ) {
-        self.backendPID = backendPID
-        self.applicationName = applicationName
-        self.user = user
-        self.client = client
-        self.connectedSince = connectedSince
-    }
-
-    public var description: String {
-        var details = ["PostgreSQL backend pid \(backendPID)"]
-        if let user { details.append("user \(user)") }
-        if let client { details.append("from \(client)") }
-        if let connectedSince { details.append("connected since \(connectedSince)") }
-        let name = applicationName.map { "\"\($0)\"" } ?? "a session without an application name"
-        return "\(name) (\(details.joined(separator: ", ")))"
-    }
-}
+import LedgerPostgres
 
 /// Another session holds the projection: only one writes at a time (exit status 3).
 public struct ProjectionBusy: Error, CustomStringConvertible, Sendable {
@@ -45,10 +14,10 @@ public struct ProjectionBusy: Error, CustomStringConvertible, Sendable {
     }
 
     /// Who holds it; nil when it was released before it could be looked up.
-    public var holder: ProjectionHolder?
+    public var holder: AdvisoryLockHolder?
     public var situation: Situation
 
-    public init(holder: ProjectionHolder?, situation: Situation) {
+    public init(holder: AdvisoryLockHolder?, situation: Situation) {
         self.holder = holder
         self.situation = situation
     }

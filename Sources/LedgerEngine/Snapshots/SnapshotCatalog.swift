@@ -23,9 +23,6 @@ public struct SnapshotPolicy: Sendable {
 /// one, writes new ones. A snapshot is used only after every check passes; one that fails is
 /// skipped with a warning naming the reason.
 public struct SnapshotCatalog {
-    /// No parameters; the database's id.
-    static let selectIdentity = "SELECT id FROM ledger.identity"
-
     public let directory: SnapshotDirectory
     public let databaseID: UUID
     let store: EventStore
@@ -36,12 +33,7 @@ public struct SnapshotCatalog {
         self.directory = directory
         self.store = EventStore(connection: connection)
         self.logger = logger
-        do {
-            let row = try connection.query(Self.selectIdentity, resultFormat: .binary)[0]
-            databaseID = try row.decode(UUID.self, at: 0)
-        } catch let error as PostgresError where error.sqlState == "42P01" {
-            throw MissingIdentity()
-        }
+        databaseID = try store.databaseID()
     }
 
     /// One file as `ledger snapshot list` shows it.
@@ -178,11 +170,4 @@ public struct SnapshotCatalog {
 public struct SnapshotPositionError: Error, CustomStringConvertible, Sendable {
     public var position: Int64
     public var description: String { "cannot take a snapshot at position \(position): the log has no event there" }
-}
-
-/// Snapshots are named by `ledger.identity`, which migration 006 creates.
-public struct MissingIdentity: Error, CustomStringConvertible, Sendable {
-    public var description: String {
-        "this database has no ledger.identity (migration 006), which snapshots are named by; run `ledger migrate up`"
-    }
 }

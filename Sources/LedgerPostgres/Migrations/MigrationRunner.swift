@@ -209,8 +209,9 @@ extension MigrationRunner {
     /// Runs `body` holding the migration advisory lock (and the bookkeeping table in place).
     func withLock<T>(dryRun: Bool, _ body: () throws -> T) throws -> T {
         try connection.execute("SET lock_timeout = '\(Limits.migrationLockWaitSecondsMax)s'")
-        try connection.query("SELECT pg_advisory_lock($1)", [Self.advisoryLockKey])
-        defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [Self.advisoryLockKey]) }
+        let lock = AdvisoryLock(key: Self.advisoryLockKey)
+        try lock.lock(on: connection)
+        defer { try? lock.unlock(on: connection) }
         try connection.execute("SET lock_timeout = 0")
         if !dryRun {
             // Run even when the table exists: a role that may not create in public is refused here, before

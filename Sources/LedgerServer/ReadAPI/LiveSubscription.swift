@@ -1,4 +1,3 @@
-import LedgerCore
 import LedgerEngine
 import LedgerPostgres
 
@@ -24,38 +23,12 @@ struct LiveSubscription: Encodable {
     static func read(_ reference: AuditReference, projection: String, connection: PostgresConnection) throws
         -> LiveSubscription?
     {
-        let (statement, key) =
+        let rows = SubscriptionRows(connection: connection)
+        let live =
             switch reference {
-            case .subscriptionRowID(let id): (Queries.selectByRowID, id.uuidString.lowercased())
-            default: (Queries.selectByStripeID, reference.description)
+            case .subscriptionRowID(let id): try rows.live(rowID: id, projection: projection)
+            default: try rows.live(stripeID: reference.description, projection: projection)
             }
-        guard let row = try connection.query(statement, [key, projection]).first else { return nil }
-        let columns = StateExportTable.subscriptions.columns
-        let values = try columns.indices.map { ColumnValue(columns[$0].name, try row.decode(String?.self, at: $0)) }
-        return LiveSubscription(
-            checkpoint: try row.decode(Int64?.self, at: columns.count), subscription: AuditRow(values))
-    }
-
-    /// The statements, built from the fixed column list of ``StateExportTable/subscriptions``; no value is spliced in.
-    enum Queries {
-        /// Times in the audit text form, whatever the session's TimeZone.
-        static let timeColumns: Set = [
-            "current_period_start", "current_period_end", "canceled_at", "trial_start", "trial_end", "created_at",
-            "updated_at",
-        ]
-
-        /// Every projected column as text, then the checkpoint of projection `$2`.
-        static let selectList =
-            StateExportTable.subscriptions.columns.map { column in
-                timeColumns.contains(column.name)
-                    ? #"to_char(s.\#(column.name) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"#
-                    : "s.\(column.name)::text"
-            }.joined(separator: ", ") + ", (SELECT position FROM ledger.checkpoints WHERE projection = $2)"
-
-        /// `$1` Stripe subscription id, `$2` projection name.
-        static let selectByStripeID =
-            "SELECT \(selectList) FROM public.subscriptions s WHERE s.stripe_subscription_id = $1"
-        /// `$1` subscription row id (uuid), `$2` projection name.
-        static let selectByRowID = "SELECT \(selectList) FROM public.subscriptions s WHERE s.id = $1::uuid"
+        return live.map { LiveSubscription(checkpoint: $0.checkpoint, subscription: AuditRow($0.values)) }
     }
 }
