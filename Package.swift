@@ -100,13 +100,15 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The tests' one seeded random number generator; no dependencies, so the pure core's tests use it too.
+        .target(name: "LedgerTestRandom", path: "Tests/LedgerTestRandom", swiftSettings: strictSettings),
         // A blocking HTTP/1.1 client on loopback: the server tests and `ledger-bench serve` send with it.
         .target(name: "LoopbackHTTPClient", swiftSettings: strictSettings),
         // Throwaway databases, the repository's paths and the built binary, for every test target.
         .target(
             name: "LedgerTestSupport",
             dependencies: [
-                "LedgerPostgres", "LoopbackHTTPClient",
+                "LedgerPostgres", "LedgerTestRandom", "LoopbackHTTPClient",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/LedgerTestSupport",
@@ -125,7 +127,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
-            name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerGenerator"],
+            name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerGenerator", "LedgerTestRandom"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "LedgerGeneratorTests", dependencies: ["LedgerCore", "LedgerGenerator"],

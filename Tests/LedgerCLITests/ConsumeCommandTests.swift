@@ -79,7 +79,9 @@ struct ConsumeCommandTests {
             // A consumer killed between reading and acknowledging: the batch comes again.
             let killed = try LedgerProcess(
                 ["consume", "--group", jobs.group, "--max", "100000"], environment: jobs.environment)
-            try await Task.sleep(for: .milliseconds(Int.random(in: 0...150)))
+            // Killed at a chosen moment (the delay is the behaviour under test); any moment must do.
+            var generator = SeededGenerator(seed: TestSeed.value(default: 82))
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...150, using: &generator)))
             killed.send(SIGKILL)
             _ = killed.wait()
             #expect(try jobs.cursor().cursor == 10)

@@ -22,14 +22,18 @@ struct FollowReconnectTests {
             ["project", "--follow", "--json", "--log-level", "info"], environment: ["DATABASE_URL": followed])
         defer { if follower.isRunning { follower.send(SIGKILL) } }
         let server = try await ServedLedger.start(databaseURL: served)
-        try await waitUntil("both projectors caught up", timeout: .seconds(120)) {
-            try caughtUp(followed) && caughtUp(served)
+        // The database restarts under the checks: a failed check is "not yet".
+        try await Poll.until("both projectors caught up", timeout: .seconds(120), every: .milliseconds(100)) {
+            (try? caughtUp(followed) && caughtUp(served)) ?? false
         }
 
         try cluster.restart()
         for url in [followed, served] { try history.ingestRest(into: url) }
-        try await waitUntil("both projectors applied what was appended after the restart", timeout: .seconds(120)) {
-            try caughtUp(followed) && caughtUp(served)
+        try await Poll.until(
+            "both projectors applied what was appended after the restart", timeout: .seconds(120),
+            every: .milliseconds(100)
+        ) {
+            (try? caughtUp(followed) && caughtUp(served)) ?? false
         }
         #expect(follower.isRunning, "project --follow exited across the restart")
         let status = try await server.get("/v1/status").json?["projector"] as? [String: Any]
@@ -58,17 +62,6 @@ struct FollowReconnectTests {
         let head: Int64 = try row.decode(at: 0)
         let checkpoint: Int64? = try row.decode(at: 1)
         return head > 0 && checkpoint == head
-    }
-
-    private func waitUntil(_ what: String, timeout: Duration, _ condition: () throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !((try? condition()) ?? false) {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("timed out waiting until \(what)")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
     }
 }
 

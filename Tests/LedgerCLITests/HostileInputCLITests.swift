@@ -19,26 +19,11 @@ struct HostileInputCLITests {
     ]
 
     @Test func randomPoisonNeverStopsTheBinary() async throws {
-        let generator = HostileGenerator(templates: try HostileFixtures.templates())
-        var executed = 0
-        print("hostile CLI: \(Self.budget)")
-        try await Self.budget.forEachRound(rounds: Self.boundedRounds) { round, seed in
-            // A seed of its own, so the CLI suite does not repeat the engine suite's logs.
-            let seed = seed &+ 1
-            let cases = generator.cases(seed: seed, count: Self.casesPerRound)
-            print("hostile CLI: round \(round), seed \(seed), \(cases.count) cases")
-            let problems = try await Self.check(cases)
-            executed += cases.count
-            guard !problems.isEmpty else { return }
-            let culprits = try await HostileMinimiser.reproducers(cases) { try await Self.check($0) }
-            Issue.record(
-                """
-                hostile CLI: seed \(seed) (round \(round) of LEDGER_FUZZ_SEED=\(Self.budget.seed); reproduce this log alone as round 0 of LEDGER_FUZZ_SEED=\(seed &- 1)):
-                \(problems.joined(separator: "\n"))
-                \(culprits.joined(separator: "\n"))
-                """)
-        }
-        print("hostile CLI: \(executed) cases (\(executed * 2) events) checked, \(Self.budget)")
+        // A seed of its own (offset 1), so the CLI suite does not repeat the engine suite's logs.
+        let failures = try await Self.budget.failures(
+            "hostile CLI", seedOffset: 1, rounds: Self.boundedRounds, casesPerRound: Self.casesPerRound
+        ) { try await Self.check($0) }
+        for failure in failures { Issue.record("\(failure)") }
     }
 
     /// Failures 2, 3 and 4: every poison event of the issue, each followed by its genuine event, in one log

@@ -17,25 +17,10 @@ struct HostileInputPropertyTests {
     static let casesPerRound = 20
 
     @Test func randomPoisonNeverStopsIngestProjectionRebuildOrAudit() async throws {
-        let generator = HostileGenerator(templates: try HostileFixtures.templates())
-        var executed = 0
-        print("hostile engine: \(Self.budget)")
-        try await Self.budget.forEachRound(rounds: Self.boundedRounds) { round, seed in
-            let cases = generator.cases(seed: seed, count: Self.casesPerRound)
-            // Printed before the run: a trap ends the test process, and the seed must survive it.
-            print("hostile engine: round \(round), seed \(seed), \(cases.count) cases")
-            let problems = try await Self.check(cases, printsSummary: true)
-            executed += cases.count
-            guard !problems.isEmpty else { return }
-            let culprits = try await HostileMinimiser.reproducers(cases) { try await Self.check($0) }
-            Issue.record(
-                """
-                hostile engine: seed \(seed) (round \(round) of LEDGER_FUZZ_SEED=\(Self.budget.seed); reproduce this log alone as round 0 of LEDGER_FUZZ_SEED=\(seed)):
-                \(problems.joined(separator: "\n"))
-                \(culprits.joined(separator: "\n"))
-                """)
-        }
-        print("hostile engine: \(executed) cases (\(executed * 2) events) checked, \(Self.budget)")
+        let failures = try await Self.budget.failures(
+            "hostile engine", seedOffset: 0, rounds: Self.boundedRounds, casesPerRound: Self.casesPerRound
+        ) { try await Self.check($0, printsSummary: true) }
+        for failure in failures { Issue.record("\(failure)") }
     }
 
     /// Failures 2, 3 and 4: every poison event of the issue, each followed by its genuine event, in one log.

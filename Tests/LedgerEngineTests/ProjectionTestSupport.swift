@@ -28,11 +28,14 @@ struct GeneratedLedger {
         try database.connect().execute(try generator.fixturesSQL().joined(separator: "\n"))
     }
 
-    /// Ingests the generated events (or those in `slice` of the delivery order) through the Stripe ingestor.
-    func ingest(_ database: TestDatabase, slice: Range<Int>? = nil) throws {
+    /// Ingests the generated events (or those in `slice` of the delivery order) through the Stripe ingestor,
+    /// recorded at the time `clock` tells.
+    func ingest(
+        _ database: TestDatabase, slice: Range<Int>? = nil, clock: @escaping () -> EventTime = { EventTime(Date()) }
+    ) throws {
         var events = try generator.events().enumerated().lazy
             .filter { slice?.contains($0.offset) ?? true }.map(\.element).makeIterator()
-        let ingestor = StripeIngestor(connection: try database.connect())
+        let ingestor = StripeIngestor(connection: try database.connect(), clock: clock)
         try ingestor.ingest(origin: "generated") {
             var chunk: [UInt8] = []
             while chunk.count < 1 << 16, let event = events.next() { chunk += event.json + [0x0A] }

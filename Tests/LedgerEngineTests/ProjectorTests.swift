@@ -111,11 +111,9 @@ struct ProjectorTests {
             try ledger.ingest(database, slice: count / 2..<count)
             let head = try EventStore(connection: try database.connect()).head().position
             let connection = try database.connect()
-            let deadline = ContinuousClock.now + .seconds(30)
-            while ContinuousClock.now < deadline {
+            try await Poll.until("the follower reached the head") {
                 let rows = try connection.query("SELECT position FROM ledger.checkpoints")
-                if let row = rows.first, try row.decode(Int64.self, at: 0) == head { break }
-                try await Task.sleep(for: .milliseconds(20))
+                return try rows.first?.decode(Int64.self, at: 0) == head
             }
             stop.set()
             #expect(try await following.value == head)

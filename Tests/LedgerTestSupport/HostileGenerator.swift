@@ -1,4 +1,5 @@
 import Foundation
+import LedgerTestRandom
 
 /// Turns templates into hostile logs: each case is a mutated poison event with a fresh `evt_` id and the
 /// fixture's object ids, followed by a genuine event for the same object that must still be projected.
@@ -44,7 +45,7 @@ public struct HostileGenerator: Sendable {
 
     /// `count` cases from `seed`, numbered from `firstIndex`.
     public func cases(seed: UInt64, count: Int, firstIndex: Int = 0) -> [HostileCase] {
-        var random = HostileRandom(seed: seed)
+        var random = SeededGenerator(seed: seed)
         return (0..<count).map { offset in
             let template = random.pick(templates)
             var event = template.event
@@ -97,7 +98,7 @@ public struct HostileGenerator: Sendable {
     }
 
     /// Applies one random mutation and says what it did.
-    static func mutate(_ event: inout HostileJSON, _ random: inout HostileRandom) -> HostileMutation {
+    static func mutate(_ event: inout HostileJSON, _ random: inout SeededGenerator) -> HostileMutation {
         let all = event.positions()
         func aim(_ keys: Set<String>, where accept: (HostileJSON) -> Bool = { _ in true }) -> (
             path: [HostilePathStep], name: String
@@ -241,7 +242,7 @@ public struct HostileBudget: Sendable, CustomStringConvertible {
     /// The seed of round `round` (round 0 is the seed itself).
     public func seed(round: Int) -> UInt64 {
         guard round > 0 else { return seed }
-        var random = HostileRandom(seed: seed ^ UInt64(round) &* 0x2545_F491_4F6C_DD1D)
+        var random = SeededGenerator(seed: seed ^ UInt64(round) &* 0x2545_F491_4F6C_DD1D)
         return random.next() % 1_000_000_000_000
     }
 
@@ -257,5 +258,41 @@ public struct HostileBudget: Sendable, CustomStringConvertible {
 
     public var description: String {
         "LEDGER_FUZZ_SEED=\(seed)" + (seconds.map { " LEDGER_FUZZ_SECONDS=\(Int($0))" } ?? "")
+    }
+}
+
+extension HostileBudget {
+    /// A hostile suite's property run: `rounds` logs of `casesPerRound` cases (more under
+    /// `LEDGER_FUZZ_SECONDS`), each given to `check`, which returns what failed. Returns one report per failing
+    /// log, minimised, naming the seed that replays it alone, for the suite to record as an issue.
+    ///
+    /// `seedOffset` gives each suite logs of its own; `unit` names what a case is delivered as (2 per case).
+    public func failures(
+        _ suite: String, seedOffset: UInt64, rounds: Int, casesPerRound: Int, unit: String = "events",
+        check: ([HostileCase]) async throws -> [String]
+    ) async throws -> [String] {
+        let generator = HostileGenerator(templates: try HostileFixtures.templates())
+        var executed = 0
+        var failures: [String] = []
+        print("\(suite): \(self)")
+        try await forEachRound(rounds: rounds) { round, roundSeed in
+            let seed = roundSeed &+ seedOffset
+            let cases = generator.cases(seed: seed, count: casesPerRound)
+            // Printed before the run: a trap ends the test process, and the seed must survive it.
+            print("\(suite): round \(round), seed \(seed), \(cases.count) cases")
+            let problems = try await check(cases)
+            executed += cases.count
+            guard !problems.isEmpty else { return }
+            let culprits = try await HostileMinimiser.reproducers(cases, check: check)
+            failures.append(
+                """
+                \(suite): seed \(seed) (round \(round) of LEDGER_FUZZ_SEED=\(self.seed); \
+                reproduce this log alone as round 0 of LEDGER_FUZZ_SEED=\(seed &- seedOffset)):
+                \(problems.joined(separator: "\n"))
+                \(culprits.joined(separator: "\n"))
+                """)
+        }
+        print("\(suite): \(executed) cases (\(executed * 2) \(unit)) checked, \(self)")
+        return failures
     }
 }

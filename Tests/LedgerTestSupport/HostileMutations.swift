@@ -1,27 +1,5 @@
 import Foundation
-
-/// A seeded generator (SplitMix64): the same seed gives the same hostile logs on every machine.
-public struct HostileRandom: Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A number in `0..<bound` (bound > 0).
-    public mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-
-    /// True with probability `percent`/100.
-    public mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-
-    public mutating func pick<T>(_ values: [T]) -> T { values[below(values.count)] }
-}
+import LedgerTestRandom
 
 /// What a Stripe event is about, as the hostile suites check it.
 public enum HostileObjectKind: String, Sendable {
@@ -235,7 +213,7 @@ public enum HostileValues {
         ("RTL override", Array("\u{202E}evil".utf8)),
     ]
     /// Long ids: past varchar(255) in bytes and characters, past 512 bytes within 255 characters.
-    public static func longID(prefix: String, _ random: inout HostileRandom) -> String {
+    public static func longID(prefix: String, _ random: inout SeededGenerator) -> String {
         switch random.below(4) {
         case 0: prefix + String(repeating: "a", count: 300)
         case 1: prefix + String(repeating: "b", count: 600)

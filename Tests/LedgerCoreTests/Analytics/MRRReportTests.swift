@@ -1,5 +1,6 @@
 import Foundation
 import LedgerCore
+import LedgerTestRandom
 import Testing
 
 #if canImport(FoundationXML)

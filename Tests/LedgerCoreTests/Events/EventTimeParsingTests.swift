@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerTestRandom
 import Testing
 
 /// The ledger's one reader of typed times (CLI options, query parameters).

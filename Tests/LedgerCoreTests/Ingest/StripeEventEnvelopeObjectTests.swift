@@ -1,5 +1,6 @@
 import Foundation
 import LedgerCore
+import LedgerTestRandom
 import Testing
 
 /// Issue 13 point 5: a well-formed Stripe event is accepted whatever its `data.object` holds.
@@ -86,7 +87,7 @@ struct StripeEventEnvelopeObjectTests {
 
     @Test func everyAcceptedEnvelopeHasAStreamIDTheSchemaAccepts() throws {
         // Property: whatever id the object holds, the stream id fits `events_stream_id_check` and has no NUL.
-        let seed = UInt64.random(in: 1...UInt64.max)
+        let seed = TestSeed.value(default: 19)
         var generator = SeededGenerator(seed: seed)
         let alphabet: [String] = ["a", "_", "\u{20AC}", "\u{1F600}", "\\u0000", "\\u001f", "\\u0085", "\\\"", "é"]
         for _ in 0..<500 {

@@ -1,6 +1,7 @@
 import Foundation
 import LedgerCore
 import LedgerGenerator
+import LedgerTestRandom
 import Testing
 
 /// Properties over generated histories: order, duplicates and replays do not change the rows.
@@ -143,18 +144,5 @@ import Testing
         var groups: [Int64: [RecordedEvent]] = [:]
         for event in events { groups[event.occurredAt.microsecondsSinceEpoch, default: []].append(event) }
         return groups.keys.sorted().shuffled(using: &generator).flatMap { groups[$0] ?? [] }
-    }
-}
-
-/// SplitMix64, so a failing shuffle can be reproduced.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import LedgerCore
 import LedgerGenerator
+import LedgerTestRandom
 import Testing
 
 /// The reducer archive: a replay resumed from archived records equals one uninterrupted replay, and bad bytes throw.
