@@ -1,17 +1,11 @@
 // The hot loop: scanning inside a document for where it closes, or for proof it is broken.
 
-private let quote = UInt8(ascii: "\"")
-private let backslash = UInt8(ascii: "\\")
-private let newline = UInt8(ascii: "\n")
+private let quote = JSONLexer.quote
+private let backslash = JSONLexer.backslash
+private let newline = JSONLexer.newline
 private let openBrace = UInt8(ascii: "{")
 private let closeBrace = UInt8(ascii: "}")
 private let openBracket = UInt8(ascii: "[")
-private let space = UInt8(ascii: " ")
-// Broadcast words as literals, so the hot loop reads constants, not lazily initialised globals.
-private let quotes: UInt64 = 0x2222_2222_2222_2222
-private let backslashes: UInt64 = 0x5C5C_5C5C_5C5C_5C5C
-private let newlines: UInt64 = 0x0A0A_0A0A_0A0A_0A0A
-private let spaces: UInt64 = 0x2020_2020_2020_2020
 
 /// Bytes that may appear outside a string in valid JSON: whitespace, structure,
 /// number characters and the letters of `true`, `false`, `null`. Anything else
@@ -69,7 +63,7 @@ extension JSONDocumentFramer {
                 continue
             }
             let byte = bytes[cursor.index]
-            if byte == space, cursor.index + 8 <= count, ByteWord.load(raw, at: cursor.index) == spaces {
+            if byte == JSONLexer.space, JSONLexer.isIndentation(raw, at: cursor.index, end: count) {
                 cursor.index += 8  // Indentation of pretty-printed input.
                 continue
             }
@@ -101,18 +95,8 @@ extension JSONDocumentFramer {
     ) -> Bool {
         let count = bytes.count
         while cursor.index < count {
-            if cursor.index + 8 <= count {
-                // Skip string content a word at a time until a quote, backslash or newline.
-                let word = ByteWord.load(raw, at: cursor.index)
-                let stops =
-                    ByteWord.equal(word, quotes) | ByteWord.equal(word, backslashes)
-                    | ByteWord.equal(word, newlines)
-                if stops == 0 {
-                    cursor.index += 8
-                    continue
-                }
-                cursor.index += ByteWord.firstLane(stops)
-            }
+            cursor.index = JSONLexer.plainStringEnd(raw, from: cursor.index, end: count, stops: .newline)
+            guard cursor.index < count else { break }
             let byte = bytes[cursor.index]
             cursor.index += 1
             if byte == quote {
@@ -168,7 +152,7 @@ extension JSONDocumentFramer {
                 save(cursor)
                 return .stop(
                     brokenDocument(
-                        at: index, "invalid JSON: \(Self.describe(byte)) outside a string on line \(cursor.line)"))
+                        at: index, "invalid JSON: \(JSONLexer.describe(byte)) outside a string on line \(cursor.line)"))
             }
         }
         return .proceed
@@ -185,7 +169,7 @@ extension JSONDocumentFramer {
                 return .stop(
                     brokenDocument(
                         at: cursor.index,
-                        "invalid JSON: \(Self.describe(byte)) closes \(opened) on line \(cursor.line)"))
+                        "invalid JSON: \(JSONLexer.describe(byte)) closes \(opened) on line \(cursor.line)"))
             }
             cursor.kinds >>= 1
         }

@@ -42,7 +42,7 @@ extension JSONDocumentFramer {
             return .malformed(bytes: [], line: line, reason: "trailing ',' before the array's closing ']'")
         }
         beginItem(at: index, phase: .skippingElement)
-        reason = "array element is not a JSON object (starts with \(Self.describe(byte)))"
+        reason = "array element is not a JSON object (starts with \(JSONLexer.describe(byte)))"
         return nil
     }
 
@@ -54,7 +54,7 @@ extension JSONDocumentFramer {
             let byte = bytes[index]
             if byte == newline {
                 line += 1
-            } else if !Self.isWhitespace(byte) {
+            } else if !JSONLexer.isWhitespace(byte) {
                 return index
             }
             index += 1
@@ -66,14 +66,14 @@ extension JSONDocumentFramer {
     static func topLevelReason(_ byte: UInt8) -> String {
         switch byte {
         case closeBrace, closeBracket:
-            "unbalanced: \(describe(byte)) with no open object"
+            "unbalanced: \(JSONLexer.describe(byte)) with no open object"
         case openBracket:
             "expected a JSON object, found an array"
         case quote, UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"),
             UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
-            "expected a JSON object, found a bare scalar starting with \(describe(byte))"
+            "expected a JSON object, found a bare scalar starting with \(JSONLexer.describe(byte))"
         default:
-            "expected a JSON object, found garbage starting with \(describe(byte))"
+            "expected a JSON object, found garbage starting with \(JSONLexer.describe(byte))"
         }
     }
 
@@ -93,7 +93,7 @@ extension JSONDocumentFramer {
             return nil
         }
         beginItem(at: index, phase: .skippingElement)
-        reason = "expected ',' or ']' after an array element, found \(Self.describe(byte))"
+        reason = "expected ',' or ']' after an array element, found \(JSONLexer.describe(byte))"
         return nil
     }
 
@@ -102,7 +102,7 @@ extension JSONDocumentFramer {
         guard let index = skipBlanks(bytes) else { return nil }
         let byte = bytes[index]
         beginItem(at: index, phase: .skippingRemainder)
-        reason = "unexpected content after the array's closing ']' (starts with \(Self.describe(byte)))"
+        reason = "unexpected content after the array's closing ']' (starts with \(JSONLexer.describe(byte)))"
         return nil
     }
 }

@@ -42,6 +42,12 @@ extension JSONDocumentFramer {
             index += 1
         }
         while index < bytes.count {
+            if inString {
+                // Plain string content holds no byte this loop acts on.
+                index = JSONLexer.plainStringEnd(
+                    UnsafeRawBufferPointer(bytes), from: index, end: bytes.count, stops: .newline)
+                guard index < bytes.count else { break }
+            }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\n") { line += 1 }
             if inString {

@@ -229,7 +229,7 @@ extension JSONDocumentFramer {
         }
         itemBytesEarlier = 0
         if trimmingWhitespace {
-            while let last = bytes.last, Self.isWhitespace(last) { bytes.removeLast() }
+            while let last = bytes.last, JSONLexer.isWhitespace(last) { bytes.removeLast() }
         }
         return bytes
     }
@@ -261,15 +261,6 @@ extension JSONDocumentFramer {
     static func truncationNote(kept: Int, of total: Int) -> String {
         guard total > Limits.ingestDocumentBytesMax else { return "" }
         return "; only its first \(kept) of \(total) bytes are kept"
-    }
-
-    static func isWhitespace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
-    }
-
-    /// `'x'` for printable ASCII, else the byte in hex, for reasons a user reads.
-    static func describe(_ byte: UInt8) -> String {
-        (0x21...0x7E).contains(byte) ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
     }
 
     func countNewlines(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {

@@ -7,24 +7,7 @@ extension JSONEnvelopeParser {
         index += 1
         var escaped = false
         while true {
-            // Plain printable ASCII is nearly every byte of a Stripe string: skip it a word at a time,
-            // stopping at a quote, backslash, control byte or non-ASCII byte.
-            while index + 8 <= end {
-                let word = ByteWord.load(bytes, at: index)
-                let stops =
-                    ByteWord.equal(word, 0x2222_2222_2222_2222) | ByteWord.equal(word, 0x5C5C_5C5C_5C5C_5C5C)
-                    | ByteWord.control(word) | (word & ByteWord.highBits)
-                if stops != 0 {
-                    index += ByteWord.firstLane(stops)
-                    break
-                }
-                index += 8
-            }
-            while index < end {
-                let byte = bytes[index]
-                guard byte >= 0x20, byte < 0x80, byte != 0x22, byte != 0x5C else { break }
-                index += 1
-            }
+            index = JSONLexer.plainStringEnd(bytes, from: index, end: end, stops: .controlOrNonASCII)
             guard index < end else { throw JSONSyntaxError(offset: opening, message: "unterminated string") }
             let byte = bytes[index]
             if byte == 0x22 {
@@ -120,12 +103,12 @@ extension JSONEnvelopeParser {
     mutating func scanNumber() throws(JSONSyntaxError) -> Bool {
         let start = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < end, isDigit(bytes[index]) else {
+        guard index < end, JSONLexer.isDigit(bytes[index]) else {
             throw JSONSyntaxError(offset: start, message: "invalid number: a digit must follow '-'")
         }
         if bytes[index] == UInt8(ascii: "0") {
             index += 1
-            if index < end, isDigit(bytes[index]) {
+            if index < end, JSONLexer.isDigit(bytes[index]) {
                 throw JSONSyntaxError(offset: start, message: "invalid number: leading zeros are not allowed")
             }
         } else {
@@ -134,7 +117,7 @@ extension JSONEnvelopeParser {
         var integer = true
         if index < end, bytes[index] == UInt8(ascii: ".") {
             index += 1
-            guard index < end, isDigit(bytes[index]) else {
+            guard index < end, JSONLexer.isDigit(bytes[index]) else {
                 throw JSONSyntaxError(offset: start, message: "invalid number: a digit must follow '.'")
             }
             skipDigits()
@@ -143,7 +126,7 @@ extension JSONEnvelopeParser {
         if index < end, bytes[index] | 0x20 == UInt8(ascii: "e") {
             index += 1
             if index < end, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard index < end, isDigit(bytes[index]) else {
+            guard index < end, JSONLexer.isDigit(bytes[index]) else {
                 throw JSONSyntaxError(offset: start, message: "invalid number: the exponent needs a digit")
             }
             skipDigits()
@@ -153,10 +136,7 @@ extension JSONEnvelopeParser {
     }
 
     @inline(__always)
-    func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
-
-    @inline(__always)
     mutating func skipDigits() {
-        while index < end, isDigit(bytes[index]) { index += 1 }
+        while index < end, JSONLexer.isDigit(bytes[index]) { index += 1 }
     }
 }

@@ -37,16 +37,7 @@ struct JSONEnvelopeParser {
 
     @inline(__always)
     mutating func skipWhitespace() {
-        while index < end {
-            let byte = bytes[index]
-            if byte == 0x20, index + 8 <= end, ByteWord.load(bytes, at: index) == 0x2020_2020_2020_2020 {
-                // Indentation of pretty-printed input.
-                index += 8
-                continue
-            }
-            guard byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 else { return }
-            index += 1
-        }
+        index = JSONLexer.whitespaceEnd(bytes, from: index, end: end)
     }
 
     /// Parses the value at `index` inside a container at `depth`; records it if `slot` names an envelope field.
@@ -182,12 +173,6 @@ struct JSONEnvelopeParser {
 
     func describeByte(at offset: Int) -> String {
         guard offset < end else { return "end of input" }
-        return JSONDocumentFramer.describe(bytes[offset])
+        return JSONLexer.describe(bytes[offset])
     }
-}
-
-/// Where and why the bytes stop being JSON.
-struct JSONSyntaxError: Error {
-    let offset: Int
-    let message: String
 }

@@ -38,10 +38,10 @@ import Testing
         for text in [
             #"{"a": 1"#, #"{"a" 1}"#, #"[1, 2"#, #"{"a": tru}"#, #""unterminated"#, #"{"a": 1}}"#, "", #"{"a":"\"#,
         ] {
-            #expect(throws: JSONTapeError.self, "\(text)") { try JSONTape(parsing: Array(text.utf8)) }
+            #expect(throws: JSONSyntaxError.self, "\(text)") { try JSONTape(parsing: Array(text.utf8)) }
         }
         let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
-        #expect(throws: JSONTapeError.self) { try JSONTape(parsing: Array(deep.utf8)) }
+        #expect(throws: JSONSyntaxError.self) { try JSONTape(parsing: Array(deep.utf8)) }
     }
 
     @Test(arguments: HistoryGenerator.APIVersion.allCases)

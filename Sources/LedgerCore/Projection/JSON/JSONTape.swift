@@ -25,12 +25,12 @@ public struct JSONTape: Sendable {
     var nodes: [Node]
 
     /// Lays out `bytes` (one JSON document) as a tape; throws when the structure is broken.
-    public init(parsing bytes: [UInt8]) throws(JSONTapeError) {
-        guard bytes.count < Int(UInt32.max) else { throw JSONTapeError(offset: 0, message: "document too large") }
+    public init(parsing bytes: [UInt8]) throws(JSONSyntaxError) {
+        guard bytes.count < Int(UInt32.max) else { throw JSONSyntaxError(offset: 0, message: "document too large") }
         self.bytes = bytes
         var builder = Builder()
         builder.nodes.reserveCapacity(bytes.count / 12 + 8)
-        try bytes.withUnsafeBufferPointer { buffer throws(JSONTapeError) in
+        try bytes.withUnsafeBufferPointer { buffer throws(JSONSyntaxError) in
             try builder.parse(buffer)
         }
         self.nodes = builder.nodes
@@ -40,16 +40,6 @@ public struct JSONTape: Sendable {
     public var root: JSONValue { JSONValue(tape: self, index: 0) }
 }
 
-/// Where and why bytes could not be laid out as a JSON tape.
-public struct JSONTapeError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// Byte offset of the problem.
-    public let offset: Int
-    /// What was wrong, for a parked event's reason.
-    public let message: String
-
-    public var description: String { "invalid JSON at byte \(offset): \(message)" }
-}
-
 extension JSONTape {
     /// The single-pass tape builder; iterative, so depth costs heap, bounded by ``Limits/jsonDepthMax``.
     struct Builder {
@@ -57,12 +47,12 @@ extension JSONTape {
         /// Open containers: node index and whether it is an object.
         var open: [(index: Int, isObject: Bool)] = []
 
-        mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONTapeError) {
+        mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) {
             var index = skipWhitespace(bytes, 0)
             index = try value(bytes, index)
             while !open.isEmpty {
                 index = skipWhitespace(bytes, index)
-                guard index < bytes.count else { throw JSONTapeError(offset: index, message: "input ended early") }
+                guard index < bytes.count else { throw JSONSyntaxError(offset: index, message: "input ended early") }
                 let byte = bytes[index]
                 let top = open[open.count - 1]
                 if byte == UInt8(ascii: ",") {
@@ -73,11 +63,11 @@ extension JSONTape {
                     close()
                     index += 1
                 } else {
-                    throw JSONTapeError(offset: index, message: "expected ',' or a closing bracket")
+                    throw JSONSyntaxError(offset: index, message: "expected ',' or a closing bracket")
                 }
             }
             guard skipWhitespace(bytes, index) == bytes.count else {
-                throw JSONTapeError(offset: index, message: "unexpected bytes after the value")
+                throw JSONSyntaxError(offset: index, message: "unexpected bytes after the value")
             }
         }
 
@@ -87,21 +77,21 @@ extension JSONTape {
         }
 
         /// Reads an object key and its colon; returns the index of the value.
-        mutating func key(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int) throws(JSONTapeError) -> Int {
+        mutating func key(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int) throws(JSONSyntaxError) -> Int {
             guard start < bytes.count, bytes[start] == UInt8(ascii: "\"") else {
-                throw JSONTapeError(offset: start, message: "expected a string key")
+                throw JSONSyntaxError(offset: start, message: "expected a string key")
             }
             var index = try string(bytes, start)
             index = skipWhitespace(bytes, index)
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
-                throw JSONTapeError(offset: index, message: "expected ':' after a key")
+                throw JSONSyntaxError(offset: index, message: "expected ':' after a key")
             }
             return skipWhitespace(bytes, index + 1)
         }
 
         /// Records the value at `start`; returns the index after it (after the opening bracket for containers).
-        mutating func value(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int) throws(JSONTapeError) -> Int {
-            guard start < bytes.count else { throw JSONTapeError(offset: start, message: "expected a value") }
+        mutating func value(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int) throws(JSONSyntaxError) -> Int {
+            guard start < bytes.count else { throw JSONSyntaxError(offset: start, message: "expected a value") }
             switch bytes[start] {
             case UInt8(ascii: "\""):
                 return try string(bytes, start)
@@ -119,19 +109,19 @@ extension JSONTape {
                 nodes.append(Node(kind: .number, start: UInt32(start), end: UInt32(index)))
                 return index
             default:
-                throw JSONTapeError(offset: start, message: "expected a value")
+                throw JSONSyntaxError(offset: start, message: "expected a value")
             }
         }
 
-        mutating func openContainer(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int) throws(JSONTapeError) -> Int {
+        mutating func openContainer(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int) throws(JSONSyntaxError) -> Int {
             guard open.count < Limits.jsonDepthMax else {
-                throw JSONTapeError(offset: start, message: "nesting deeper than \(Limits.jsonDepthMax) levels")
+                throw JSONSyntaxError(offset: start, message: "nesting deeper than \(Limits.jsonDepthMax) levels")
             }
             let isObject = bytes[start] == UInt8(ascii: "{")
             open.append((nodes.count, isObject))
             nodes.append(Node(kind: isObject ? .object : .array, start: UInt32(start), end: 0))
             let index = skipWhitespace(bytes, start + 1)
-            guard index < bytes.count else { throw JSONTapeError(offset: index, message: "input ended early") }
+            guard index < bytes.count else { throw JSONSyntaxError(offset: index, message: "input ended early") }
             if bytes[index] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
                 close()
                 return index + 1
@@ -141,58 +131,42 @@ extension JSONTape {
 
         mutating func literal(
             _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ text: StaticString, _ kind: Kind
-        ) throws(JSONTapeError) -> Int {
+        ) throws(JSONSyntaxError) -> Int {
             let count = text.utf8CodeUnitCount
-            guard start + count <= bytes.count else { throw JSONTapeError(offset: start, message: "invalid literal") }
+            guard start + count <= bytes.count else { throw JSONSyntaxError(offset: start, message: "invalid literal") }
             for offset in 0..<count where bytes[start + offset] != text.utf8Start[offset] {
-                throw JSONTapeError(offset: start, message: "invalid literal")
+                throw JSONSyntaxError(offset: start, message: "invalid literal")
             }
             nodes.append(Node(kind: kind, start: UInt32(start), end: UInt32(start + count)))
             return start + count
         }
 
         /// Records the string opening at `start`; returns the index after its closing quote.
-        mutating func string(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int) throws(JSONTapeError) -> Int {
+        mutating func string(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int) throws(JSONSyntaxError) -> Int {
+            let raw = UnsafeRawBufferPointer(bytes)
             var index = start + 1
             var escaped = false
-            let raw = UnsafeRawBufferPointer(bytes)
             while true {
-                // Skip plain bytes a word at a time, stopping at a quote or backslash.
-                while index + 8 <= bytes.count {
-                    let word = ByteWord.load(raw, at: index)
-                    let stops =
-                        ByteWord.equal(word, 0x2222_2222_2222_2222) | ByteWord.equal(word, 0x5C5C_5C5C_5C5C_5C5C)
-                    if stops != 0 {
-                        index += ByteWord.firstLane(stops)
-                        break
-                    }
-                    index += 8
-                }
-                while index < bytes.count, bytes[index] != 0x22, bytes[index] != 0x5C { index += 1 }
-                guard index < bytes.count else { throw JSONTapeError(offset: start, message: "unterminated string") }
-                if bytes[index] == 0x22 { break }
+                index = JSONLexer.plainStringEnd(raw, from: index, end: bytes.count, stops: .none)
+                guard index < bytes.count else { throw JSONSyntaxError(offset: start, message: "unterminated string") }
+                if bytes[index] == JSONLexer.quote { break }
                 escaped = true
-                index += 2
+                index += 2  // A backslash takes the byte after it.
             }
             nodes.append(Node(kind: escaped ? .escapedString : .string, start: UInt32(start + 1), end: UInt32(index)))
             return index + 1
         }
 
+        /// Bytes a number may hold; the tape checks structure only, so it does not check their order.
         @inline(__always)
         static func isNumberByte(_ byte: UInt8) -> Bool {
-            byte &- UInt8(ascii: "0") < 10 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
+            JSONLexer.isDigit(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
                 || byte == UInt8(ascii: "+") || byte | 0x20 == UInt8(ascii: "e")
         }
 
         @inline(__always)
         func skipWhitespace(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int {
-            var index = start
-            while index < bytes.count {
-                let byte = bytes[index]
-                guard byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 else { break }
-                index += 1
-            }
-            return index
+            JSONLexer.whitespaceEnd(UnsafeRawBufferPointer(bytes), from: start, end: bytes.count)
         }
     }
 }
