@@ -10,84 +10,84 @@ import Testing
 struct GroupCommitStateMachineTests {
     typealias Machine = GroupCommitStateMachine<Int>
 
-    @Test func anIdleWriterWaitsAndAQueuedRequestWakesIt() {
+    @Test func anIdleWriterWaitsAndAQueuedRequestWakesIt() throws {
         var machine = Machine()
         #expect(machine.writerReady().isWait)
-        #expect(machine.appendRequested(request(1)).isWakeWriter)
+        #expect(try machine.appendRequested(request(1)).isWakeWriter)
         #expect(machine.writerReady().round == [1])
         #expect(machine.batchCommitted([.success([])]).map(\.reply) == [1])
         #expect(machine.writerReady().isWait)
     }
 
-    @Test func aRoundTakesEverythingQueuedInOrderAndAnswersItInOrder() {
+    @Test func aRoundTakesEverythingQueuedInOrderAndAnswersItInOrder() throws {
         var machine = Machine()
-        for caller in 1...5 { _ = machine.appendRequested(request(caller)) }
+        for caller in 1...5 { _ = try machine.appendRequested(request(caller)) }
         #expect(machine.writerReady().round == [1, 2, 3, 4, 5])
         // Callers arriving while a round is in flight wait for the next one.
-        _ = machine.appendRequested(request(6))
+        _ = try machine.appendRequested(request(6))
         #expect(machine.queuedRequests == 1)
         let answered = machine.batchCommitted(Array(repeating: .success([]), count: 5))
         #expect(answered.map(\.reply) == [1, 2, 3, 4, 5])
         #expect(machine.writerReady().round == [6])
     }
 
-    @Test func aRoundStopsBeforeTheEventLimit() {
+    @Test func aRoundStopsBeforeTheEventLimit() throws {
         var machine = Machine()
         let half = Limits.appendBatchEventsMax / 2
-        _ = machine.appendRequested(request(1, events: half))
-        _ = machine.appendRequested(request(2, events: half))
-        _ = machine.appendRequested(request(3, events: 1))
+        _ = try machine.appendRequested(request(1, events: half))
+        _ = try machine.appendRequested(request(2, events: half))
+        _ = try machine.appendRequested(request(3, events: 1))
         #expect(machine.writerReady().round == [1, 2])
         _ = machine.batchCommitted([.success([]), .success([])])
         #expect(machine.writerReady().round == [3])
     }
 
-    @Test func aRoundStopsBeforeTheByteLimit() {
+    @Test func aRoundStopsBeforeTheByteLimit() throws {
         var machine = Machine()
         let big = Limits.appendBatchBytesMax / 2 + 1
-        _ = machine.appendRequested(request(1, bodyBytes: big))
-        _ = machine.appendRequested(request(2, bodyBytes: big))
+        _ = try machine.appendRequested(request(1, bodyBytes: big))
+        _ = try machine.appendRequested(request(2, bodyBytes: big))
         #expect(machine.writerReady().round == [1])
         _ = machine.batchCommitted([.success([])])
         #expect(machine.writerReady().round == [2])
     }
 
-    @Test func aRequestOverTheLimitsIsTakenAloneSoNoneStarves() {
+    @Test func aRequestOverTheLimitsIsTakenAloneSoNoneStarves() throws {
         var machine = Machine()
-        _ = machine.appendRequested(request(1, events: Limits.appendBatchEventsMax + 1))
-        _ = machine.appendRequested(request(2))
+        _ = try machine.appendRequested(request(1, events: Limits.appendBatchEventsMax + 1))
+        _ = try machine.appendRequested(request(2))
         #expect(machine.writerReady().round == [1])
         _ = machine.batchCommitted([.success([])])
         #expect(machine.writerReady().round == [2])
     }
 
-    @Test func aFullQueueRejectsTheNextCallerAndTakesOneAgainOnceARoundLeaves() {
+    @Test func aFullQueueRejectsTheNextCallerAndTakesOneAgainOnceARoundLeaves() throws {
         var machine = Machine()
         for caller in 0..<Limits.appendQueueRequestsMax {
-            #expect(machine.appendRequested(request(caller, events: 0)).isWakeWriter)
+            #expect(try machine.appendRequested(request(caller, events: 0)).isWakeWriter)
         }
-        #expect(machine.appendRequested(request(-1)).rejected == "-1: append queue is full; retry later")
+        #expect(try machine.appendRequested(request(-1)).rejected == "-1: append queue is full; retry later")
         #expect(machine.writerReady().round?.count == Limits.appendQueueRequestsMax)
-        #expect(machine.appendRequested(request(-2)).isWakeWriter)
+        #expect(try machine.appendRequested(request(-2)).isWakeWriter)
     }
 
-    @Test func aFailedRoundFailsEveryRequestInItAndNoOther() {
+    @Test func aFailedRoundFailsEveryRequestInItAndNoOther() throws {
         var machine = Machine()
-        for caller in 1...3 { _ = machine.appendRequested(request(caller)) }
+        for caller in 1...3 { _ = try machine.appendRequested(request(caller)) }
         #expect(machine.writerReady().round == [1, 2, 3])
-        _ = machine.appendRequested(request(4))
+        _ = try machine.appendRequested(request(4))
         #expect(machine.batchFailed().map(\.reply) == [1, 2, 3])
         #expect(machine.statistics == .init())
         #expect(machine.writerReady().round == [4])
     }
 
-    @Test func closingRefusesNewCallersButWritesThoseQueuedThenStops() {
+    @Test func closingRefusesNewCallersButWritesThoseQueuedThenStops() throws {
         var machine = Machine()
-        _ = machine.appendRequested(request(1))
-        _ = machine.appendRequested(request(2))
+        _ = try machine.appendRequested(request(1))
+        _ = try machine.appendRequested(request(2))
         #expect(machine.close().isWakeWriter)
         #expect(machine.close().isNone)
-        #expect(machine.appendRequested(request(3)).rejected == "3: the appender is shut down")
+        #expect(try machine.appendRequested(request(3)).rejected == "3: the appender is shut down")
         #expect(machine.writerReady().round == [1, 2])
         #expect(!machine.isFinished)
         _ = machine.batchCommitted([.success([]), .success([])])
@@ -102,9 +102,9 @@ struct GroupCommitStateMachineTests {
         #expect(machine.writerReady().isStop)
     }
 
-    @Test func statisticsCountTransactionsAnsweredRequestsAndAppendedEventsOnly() {
+    @Test func statisticsCountTransactionsAnsweredRequestsAndAppendedEventsOnly() throws {
         var machine = Machine()
-        for caller in 1...3 { _ = machine.appendRequested(request(caller, events: 2)) }
+        for caller in 1...3 { _ = try machine.appendRequested(request(caller, events: 2)) }
         _ = machine.writerReady()
         let conflict = VersionConflict(streamID: "s", expected: .noStream, actual: 1)
         _ = machine.batchCommitted([
@@ -112,7 +112,7 @@ struct GroupCommitStateMachineTests {
             .success([.duplicate(position: 1), .appended(position: 3, streamVersion: 1)]),
             .failure(conflict),
         ])
-        _ = machine.appendRequested(request(4))
+        _ = try machine.appendRequested(request(4))
         _ = machine.writerReady()
         _ = machine.batchCommitted([.success([.appended(position: 4, streamVersion: 1)])])
         #expect(
@@ -121,9 +121,9 @@ struct GroupCommitStateMachineTests {
     }
 
     /// A caller numbered `reply` with `events` events of `bodyBytes` bytes each.
-    private func request(_ reply: Int, events: Int = 1, bodyBytes: Int = 1) -> Machine.Request {
+    private func request(_ reply: Int, events: Int = 1, bodyBytes: Int = 1) throws -> Machine.Request {
         let body = [UInt8](repeating: 0x20, count: bodyBytes)
-        let batch = AppendBatch(
+        let batch = try AppendBatch(
             events: (0..<events).map { index in
                 NewEvent(
                     eventID: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, UInt8(index % 256))),
