@@ -1,8 +1,10 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// Our targets only (never a dependency's): warnings are errors in every build, not just in CI.
 let strictSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny")
+    .enableUpcomingFeature("ExistentialAny"),
+    .unsafeFlags(["-warnings-as-errors"]),
 ]
 
 let package = Package(
@@ -30,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         // Already required by Hummingbird; named for NIOCore's types (ByteBuffer limits, Channel).
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        // Already required by Hummingbird; named for NIOHTTPTypes (the body deadline handler's part types).
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
         // Build time only: compiles repository files (migrations, the OpenAPI document) into the
@@ -80,9 +84,12 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -133,17 +140,22 @@ let package = Package(
             name: "LedgerGeneratorTests", dependencies: ["LedgerCore", "LedgerGenerator"],
             swiftSettings: strictSettings),
         .testTarget(
-            name: "LedgerPostgresTests", dependencies: ["LedgerPostgres", "LedgerTestSupport"],
+            name: "LedgerPostgresTests",
+            dependencies: ["LedgerCore", "LedgerPostgres", "LedgerTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
         .testTarget(
-            name: "LedgerSnapshotsTests", dependencies: ["LedgerSnapshots", "LedgerTestSupport"],
+            name: "LedgerSnapshotsTests", dependencies: ["LedgerCore", "LedgerSnapshots", "LedgerTestSupport"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "LedgerEngineTests",
-            dependencies: ["LedgerCore", "LedgerGenerator", "LedgerPostgres", "LedgerEngine", "LedgerTestSupport"],
+            dependencies: [
+                "LedgerCore", "LedgerGenerator", "LedgerPostgres", "LedgerSnapshots", "LedgerEngine", "LedgerTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings),
         .testTarget(
-            name: "LedgerCLITests", dependencies: ["LedgerPostgres", "LedgerSnapshots", "LedgerTestSupport"],
+            name: "LedgerCLITests",
+            dependencies: ["LedgerCore", "LedgerPostgres", "LedgerSnapshots", "LedgerTestSupport"],
             swiftSettings: strictSettings),
         // The HTTP service in process (Hummingbird's testing support) and `ledger serve` as a process, against
         // real PostgreSQL.
@@ -153,6 +165,8 @@ let package = Package(
                 "LedgerServer", "LedgerCore", "LedgerEngine", "LedgerPostgres", "LedgerTestSupport", "LoopbackHTTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
     ],

@@ -14,8 +14,9 @@ struct SnapshotCrashSafetyTests {
             // Something in the way of the final name: the rename fails after the file was filled and synced.
             let blocker = directory.url(databaseID: SnapshotFixture.databaseID, position: 4)
             try FileManager.default.createDirectory(at: blocker, withIntermediateDirectories: false)
-            try FileManager.default.createFile(
-                atPath: blocker.appendingPathComponent("keep").path, contents: Data("x".utf8))
+            #expect(
+                FileManager.default.createFile(
+                    atPath: blocker.appendingPathComponent("keep").path, contents: Data("x".utf8)))
             #expect(throws: (any Error).self) { try SnapshotFixture.write(directory) }
             #expect(try SnapshotFixture.names(directory) == [previous.url.lastPathComponent, blocker.lastPathComponent])
             #expect(try Data(contentsOf: previous.url) == before)
