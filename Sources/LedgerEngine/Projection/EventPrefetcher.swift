@@ -7,66 +7,51 @@ import LedgerPostgres
 ///
 /// At most ``queuedBatchesMax`` batches wait, so memory stays bounded. The
 /// first read error ends the stream and is rethrown by ``next()``.
-final class EventPrefetcher: @unchecked Sendable {
+final class EventPrefetcher {
     static let queuedBatchesMax = 2
 
-    /// Used only by the reader thread.
-    private let store: EventStore
-    // Guarded by `condition`.
-    private let condition = NSCondition()
-    private var queued: [[RecordedEvent]] = []
-    private var finished = false
-    private var failure: (any Error)?
-    private var cancelled = false
+    private let queue = BoundedQueue<[RecordedEvent]>(capacity: queuedBatchesMax)
 
     /// Starts reading events after `position` through `last`, with `connection` (used only by the reader thread).
-    init(connection: PostgresConnection, after position: Int64, through last: Int64) {
-        store = EventStore(connection: connection)
-        let thread = Thread { [self] in read(after: position, through: last) }
-        thread.name = "ledger.prefetch"
-        thread.start()
+    init(connection: sending PostgresConnection, after position: Int64, through last: Int64) {
+        Self.startReader(connection, after: position, through: last, into: queue)
     }
 
     /// The next batch in position order; nil at the end.
     func next() throws -> [RecordedEvent]? {
-        condition.lock()
-        defer { condition.unlock() }
-        while queued.isEmpty && !finished && failure == nil { condition.wait() }
-        if let failure { throw failure }
-        guard !queued.isEmpty else { return nil }
-        condition.broadcast()
-        return queued.removeFirst()
+        try queue.receive()
     }
 
     /// Stops the reader early (the consumer gave up).
     func cancel() {
-        condition.withLock {
-            cancelled = true
-            condition.broadcast()
+        queue.cancel()
+    }
+
+    private static func startReader(
+        _ connection: sending PostgresConnection, after position: Int64, through last: Int64,
+        into queue: BoundedQueue<[RecordedEvent]>
+    ) {
+        let store = EventStore(connection: connection)
+        // Not joined: a consumer that cancels need not wait for the read in flight; the thread ends after it.
+        _ = WorkerThread(name: "ledger.prefetch") {
+            do {
+                try read(store, after: position, through: last, into: queue)
+                queue.finish()
+            } catch {
+                queue.fail(error)
+            }
         }
     }
 
-    private func read(after start: Int64, through last: Int64) {
+    private static func read(
+        _ store: EventStore, after start: Int64, through last: Int64, into queue: BoundedQueue<[RecordedEvent]>
+    ) throws {
         var position = start
-        do {
-            while position < last {
-                let batch = try store.read(after: position, through: last)
-                guard let newest = batch.last else { break }
-                position = newest.position
-                condition.lock()
-                while queued.count >= Self.queuedBatchesMax && !cancelled { condition.wait() }
-                let stop = cancelled
-                if !stop { queued.append(batch) }
-                condition.broadcast()
-                condition.unlock()
-                if stop { break }
-            }
-        } catch {
-            condition.withLock { failure = error }
-        }
-        condition.withLock {
-            finished = true
-            condition.broadcast()
+        while position < last {
+            let batch = try store.read(after: position, through: last)
+            guard let newest = batch.last else { break }
+            position = newest.position
+            try queue.send(batch)
         }
     }
 }
