@@ -121,7 +121,7 @@ struct ConflictingDuplicateTests {
                 guard case .success(let envelope) = StripeEventEnvelope.scan(body) else {
                     throw TestSupportError("the crafted event does not scan")
                 }
-                return StripeIngestor.event(from: envelope, body: body)
+                return NewEvent(stripe: envelope, body: body)
             }
             let first = try await appender.append(AppendBatch(events: [try delivery(100)], origins: ["webhook"]))
             #expect(first == [.appended(position: 1, streamVersion: 1)])

@@ -59,13 +59,12 @@ public final class GroupCommitAppender: @unchecked Sendable {
 
     /// Appends `batch` atomically and returns once it is committed.
     ///
-    /// Throws ``VersionConflict`` if an expectation fails, ``InvalidEvent`` for
-    /// an event the log refuses, ``Unavailable`` when closed or overloaded, or
+    /// The batch's events were validated when it was made (``AppendBatch``). Throws
+    /// ``VersionConflict`` if an expectation fails, ``Unavailable`` when closed or overloaded, or
     /// the database error that stopped the commit (nothing of the batch is then
     /// stored unless the commit succeeded and only its acknowledgement was
     /// lost: a retry is answered as a duplicate).
     public func append(_ batch: AppendBatch) async throws -> [AppendOutcome] {
-        for event in batch.events { try EventStore.validate(event) }
         return try await withCheckedThrowingContinuation { (reply: Reply) in
             let request = GroupCommitStateMachine.Request(batch: batch, reply: reply)
             condition.lock()

@@ -42,7 +42,7 @@ public final class StripeIngestor {
     private let store: EventStore
     private let worker: AppendWorker
     private var report = IngestReport()
-    private var batch: [NewEvent] = []
+    private var batch: [ValidatedEvent] = []
     private var batchOrigins: [String] = []
     private var batchBytes = 0
     private var pendingRejections: [RejectedInputs.Entry] = []
@@ -101,21 +101,13 @@ public final class StripeIngestor {
                 reject(origin: "\(origin):\(line)", reason: reason, bytes: bytes)
                 try flushIfRejectionsFull(progress: progress)
             case .document(let bytes, let line):
-                switch StripeEventEnvelope.scan(bytes) {
-                case .failure(let rejection):
-                    reject(origin: "\(origin):\(line)", reason: rejection.reason, bytes: bytes)
+                // Invariant: a batch holds only events the schema accepts, so one document can
+                // never make PostgreSQL refuse (and the ingest lose) the whole batch.
+                switch ValidatedEvent.stripe(bytes) {
+                case .failure(let invalid):
+                    reject(origin: "\(origin):\(line)", reason: invalid.reason, bytes: bytes)
                     try flushIfRejectionsFull(progress: progress)
-                case .success(let envelope):
-                    let event = Self.event(from: envelope, body: Array(bytes))
-                    // Invariant: a batch holds only events the schema accepts, so one document can
-                    // never make PostgreSQL refuse (and the ingest lose) the whole batch.
-                    do {
-                        try EventStore.validate(event)
-                    } catch let invalid as InvalidEvent {
-                        reject(origin: "\(origin):\(line)", reason: invalid.reason, bytes: bytes)
-                        try flushIfRejectionsFull(progress: progress)
-                        continue
-                    }
+                case .success(let event):
                     batch.append(event)
                     batchOrigins.append("\(origin):\(line)")
                     batchBytes += bytes.count
@@ -126,15 +118,6 @@ public final class StripeIngestor {
                 }
             }
         }
-    }
-
-    /// The log event for a validated Stripe event: its id derives from `evt_…`, so a
-    /// redelivery is the same event by event id as well as by source id.
-    public static func event(from envelope: StripeEventEnvelope, body: [UInt8]) -> NewEvent {
-        NewEvent(
-            eventID: UUID(version5Name: "stripe:\(envelope.id)"), streamID: envelope.streamID, type: envelope.type,
-            source: "stripe", sourceEventID: envelope.id, occurredAt: EventTime(secondsSinceEpoch: envelope.created),
-            customerID: envelope.customerID, body: body)
     }
 
     private func reject(origin: String, reason: String, bytes: ArraySlice<UInt8>) {

@@ -19,13 +19,6 @@ public struct VersionConflict: Error, Sendable, Equatable, CustomStringConvertib
     }
 }
 
-/// An event the log refuses before writing anything (bad stream id, type, …).
-public struct InvalidEvent: Error, Sendable, Equatable, CustomStringConvertible {
-    public var reason: String
-    public init(reason: String) { self.reason = reason }
-    public var description: String { "invalid event: \(reason)" }
-}
-
 /// What an append did with one event.
 public enum AppendOutcome: Sendable, Equatable {
     /// Stored now at `position`, as version `streamVersion` of its stream.
@@ -44,8 +37,11 @@ public enum AppendOutcome: Sendable, Equatable {
 }
 
 /// Events a caller appends atomically, with optional expected versions per stream.
+///
+/// Invariant: every event was validated (``ValidatedEvent``) when the batch was made, so the
+/// group commit and the store take it as it is and never check again.
 public struct AppendBatch: Sendable {
-    public var events: [NewEvent]
+    public let events: [NewEvent]
     /// Expected version of a stream before this batch; streams not named are not checked.
     public var expectations: [String: ExpectedVersion]
     /// Where each event came from (`FILE:LINE`, `webhook`, `ledger append`), in event order: what a
@@ -53,7 +49,18 @@ public struct AppendBatch: Sendable {
     /// by its source.
     public var origins: [String]
 
-    public init(events: [NewEvent], expectations: [String: ExpectedVersion] = [:], origins: [String] = []) {
+    /// A batch of events validated before; they are not checked again.
+    public init(validated: [ValidatedEvent], expectations: [String: ExpectedVersion] = [:], origins: [String] = []) {
+        self.events = validated.map(\.event)
+        self.expectations = expectations
+        self.origins = origins
+    }
+
+    /// A batch of events validated now: throws ``InvalidEvent`` for the first one the log would refuse.
+    public init(
+        events: [NewEvent], expectations: [String: ExpectedVersion] = [:], origins: [String] = []
+    ) throws(InvalidEvent) {
+        for event in events { _ = try ValidatedEvent(event) }
         self.events = events
         self.expectations = expectations
         self.origins = origins

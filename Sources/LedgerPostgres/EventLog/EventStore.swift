@@ -33,9 +33,6 @@ public struct EventStore {
     public func appendGroups(
         _ batches: [AppendBatch], recordedAt: EventTime
     ) throws -> [Result<[AppendOutcome], VersionConflict>] {
-        for batch in batches {
-            for event in batch.events { try Self.validate(event) }
-        }
         // An append is its own transaction: committing inside a caller's would commit theirs.
         precondition(!connection.isInTransaction, "EventStore.append must not run inside an open transaction")
         // Round trips are the cost under contention (the head lock is held across
@@ -60,37 +57,6 @@ public struct EventStore {
             throw error
         }
     }
-
-    /// Refuses an event the schema would reject, before anything is written.
-    public static func validate(_ event: NewEvent) throws {
-        func check(_ condition: Bool, _ reason: @autoclosure () -> String) throws {
-            if !condition { throw InvalidEvent(reason: reason()) }
-        }
-        try check(
-            (1...Limits.streamIDBytesMax).contains(event.streamID.utf8.count),
-            "stream id must be 1…\(Limits.streamIDBytesMax) bytes")
-        try check(
-            (1...Limits.eventTypeBytesMax).contains(event.type.utf8.count),
-            "type must be 1…\(Limits.eventTypeBytesMax) bytes")
-        try check(isSourceName(event.source), "source must be a lower-case word (got \(event.source))")
-        if let sourceEventID = event.sourceEventID {
-            try check(
-                (1...Limits.sourceEventIDBytesMax).contains(sourceEventID.utf8.count),
-                "source event id must be 1…\(Limits.sourceEventIDBytesMax) bytes")
-        }
-        for text in [event.streamID, event.type, event.metadata]
-            + [event.sourceEventID, event.customerID].compactMap({ $0 })
-        {
-            try check(!text.utf8.contains(0), "text fields cannot contain NUL bytes")
-        }
-    }
-}
-
-/// `^[a-z][a-z0-9_]{0,31}$`, as the schema checks it; by hand because this runs for every event.
-func isSourceName(_ source: String) -> Bool {
-    let bytes = source.utf8
-    guard let first = bytes.first, (0x61...0x7A).contains(first), bytes.count <= 32 else { return false }
-    return bytes.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F }
 }
 
 // MARK: - Statements

@@ -6,7 +6,7 @@ import LedgerPostgres
 /// Appends one webhook's event and answers only after its transaction committed.
 protocol WebhookAppender: Sendable {
     /// The event's outcome (new position, or the original one for a redelivery).
-    func append(_ event: NewEvent) async throws -> AppendOutcome
+    func append(_ event: ValidatedEvent) async throws -> AppendOutcome
     /// Stops taking appends after those in flight have committed.
     func shutdown()
     /// Counters for `/v1/status`, when the appender keeps them.
@@ -17,8 +17,8 @@ protocol WebhookAppender: Sendable {
 struct GroupCommitWebhookAppender: WebhookAppender {
     let appender: GroupCommitAppender
 
-    func append(_ event: NewEvent) async throws -> AppendOutcome {
-        let outcomes = try await appender.append(AppendBatch(events: [event], origins: ["webhook"]))
+    func append(_ event: ValidatedEvent) async throws -> AppendOutcome {
+        let outcomes = try await appender.append(AppendBatch(validated: [event], origins: ["webhook"]))
         guard let outcome = outcomes.first else {
             throw DatabaseUnavailable(description: "the appender answered no outcome")
         }
@@ -35,11 +35,10 @@ struct GroupCommitWebhookAppender: WebhookAppender {
 struct TransactionPerRequestAppender: WebhookAppender {
     let pool: DatabasePool
 
-    func append(_ event: NewEvent) async throws -> AppendOutcome {
-        try EventStore.validate(event)
+    func append(_ event: ValidatedEvent) async throws -> AppendOutcome {
         let outcomes = try await pool.withConnection(retryOnLostConnection: false) { connection in
             try EventStore(connection: connection).append(
-                AppendBatch(events: [event], origins: ["webhook"]), recordedAt: EventTime(Date()))
+                AppendBatch(validated: [event], origins: ["webhook"]), recordedAt: EventTime(Date()))
         }
         guard let outcome = outcomes.first else {
             throw DatabaseUnavailable(description: "the append answered no outcome")

@@ -56,21 +56,16 @@ struct WebhookController<Context: RequestContext> {
                 "webhook refused: bad signature", metadata: ["reason": "\(failure)", "bytes": "\(body.count)"])
             throw APIError.badRequest("signature verification failed: \(failure)")
         }
-        let event: NewEvent
-        switch StripeEventEnvelope.scan(body) {
-        case .failure(let rejection):
-            try await reject(body, reason: rejection.reason)
-            throw APIError.badRequest("invalid event: \(rejection.reason)")
-        case .success(let envelope):
-            event = StripeIngestor.event(from: envelope, body: body)
-        }
-        do {
-            try EventStore.validate(event)
-        } catch let invalid as InvalidEvent {
+        let validated: ValidatedEvent
+        switch ValidatedEvent.stripe(body[...]) {
+        case .failure(let invalid):
             try await reject(body, reason: invalid.reason)
             throw APIError.badRequest(invalid.description)
+        case .success(let checked):
+            validated = checked
         }
-        let outcome = try await append(event)
+        let outcome = try await append(validated)
+        let event = validated.event
         let duplicate: Bool
         if case .duplicate = outcome { duplicate = true } else { duplicate = false }
         metrics.recordWebhook(duplicate ? .duplicate : .appended)
@@ -124,7 +119,7 @@ struct WebhookController<Context: RequestContext> {
     /// Appends through the appender; a connection that died while idle is retried once on a new one.
     ///
     /// Safe for Stripe events: an event whose first attempt did commit is answered as a duplicate.
-    private func append(_ event: NewEvent) async throws -> AppendOutcome {
+    private func append(_ event: ValidatedEvent) async throws -> AppendOutcome {
         let started = ContinuousClock.now
         defer {
             let elapsed = ContinuousClock.now - started
@@ -139,15 +134,13 @@ struct WebhookController<Context: RequestContext> {
                 logger.info("append lost its connection; retrying once", metadata: ["error": "\(error.message)"])
                 return try await appender.append(event)
             }
-        } catch let invalid as InvalidEvent {
-            throw APIError.badRequest(invalid.description)
         } catch let error as GroupCommitAppender.Unavailable {
             metrics.recordWebhook(.unavailable)
             throw APIError.unavailable("the event was not stored: \(error.description)")
         } catch {
             metrics.recordWebhook(.unavailable)
             logger.error(
-                "webhook append failed", metadata: ["event": "\(event.sourceEventID ?? "")", "error": "\(error)"])
+                "webhook append failed", metadata: ["event": "\(event.event.sourceEventID ?? "")", "error": "\(error)"])
             let answer = APIError.from(database: error)
             throw answer.status == .serviceUnavailable
                 ? APIError.unavailable("the event was not stored: \(answer.message)", code: answer.code) : answer

@@ -72,7 +72,7 @@ struct EventStoreTests {
 
             let conflicts: [(ExpectedVersion, Int64)] = [(.noStream, 3), (.exact(1), 3), (.exact(4), 3)]
             for (expected, actual) in conflicts {
-                let batch = AppendBatch(
+                let batch = try AppendBatch(
                     events: [makeEvent(stream: "s:other"), makeEvent(stream: "s:x")], expectations: ["s:x": expected])
                 let error = try #require(throws: VersionConflict.self) { try store.append(batch, recordedAt: testTime) }
                 #expect(error == VersionConflict(streamID: "s:x", expected: expected, actual: actual))
