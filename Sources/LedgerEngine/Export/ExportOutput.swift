@@ -1,62 +1,5 @@
 import Foundation
-
-/// A file or directory written under a temporary name beside its final path and renamed into
-/// place only when complete, so a reader (or a crash) never sees half an export.
-///
-/// The temporary name is a dot file, `.NAME.tmp-PID`, in the same directory (a rename across
-/// file systems would not be atomic). ``commit()`` syncs the contents, renames, and syncs the
-/// directory; ``discard()`` removes what was written.
-public struct StagedPath: Sendable {
-    public let final: URL
-    public let temporary: URL
-
-    public init(final: URL) {
-        self.final = final.standardizedFileURL
-        self.temporary = self.final.deletingLastPathComponent()
-            .appendingPathComponent(".\(self.final.lastPathComponent).tmp-\(getpid())")
-    }
-
-    /// Syncs the temporary file (or every file of the temporary directory), renames it to the final path.
-    public func commit() throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: temporary.path, isDirectory: &isDirectory) else {
-            throw ExportIOError(operation: "stat", path: temporary.path, code: ENOENT)
-        }
-        if isDirectory.boolValue {
-            for name in try FileManager.default.contentsOfDirectory(atPath: temporary.path) {
-                try Self.fsync(temporary.appendingPathComponent(name))
-            }
-        }
-        try Self.fsync(temporary)
-        guard rename(temporary.path, final.path) == 0 else {
-            throw ExportIOError(operation: "rename to \(final.path)", path: temporary.path, code: errno)
-        }
-        try Self.fsync(final.deletingLastPathComponent())
-    }
-
-    /// Removes the temporary file or directory, if any (after a failure).
-    public func discard() {
-        try? FileManager.default.removeItem(at: temporary)
-    }
-
-    static func fsync(_ url: URL) throws {
-        let descriptor = open(url.path, O_RDONLY)
-        guard descriptor >= 0 else { throw ExportIOError(operation: "open", path: url.path, code: errno) }
-        defer { close(descriptor) }
-        guard Foundation.fsync(descriptor) == 0 else {
-            throw ExportIOError(operation: "fsync", path: url.path, code: errno)
-        }
-    }
-}
-
-/// A failed file-system call while writing an export.
-public struct ExportIOError: Error, CustomStringConvertible, Sendable {
-    public var operation: String
-    public var path: String
-    public var code: Int32
-
-    public var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
-}
+import LedgerSnapshots
 
 /// Where an export's bytes go: standard output, or a file staged under a temporary name.
 ///
@@ -97,7 +40,7 @@ public final class ExportOutput {
 
     private static func create(_ url: URL) throws -> Int32 {
         let descriptor = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw ExportIOError(operation: "create", path: url.path, code: errno) }
+        guard descriptor >= 0 else { throw FileIOError(operation: "create", path: url.path, code: errno) }
         return descriptor
     }
 
@@ -115,7 +58,7 @@ public final class ExportOutput {
                 let written = Foundation.write(descriptor, base + offset, buffer.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
-                    throw ExportIOError(operation: "write", path: staged?.temporary.path ?? describedPath, code: errno)
+                    throw FileIOError(operation: "write", path: staged?.temporary.path ?? describedPath, code: errno)
                 }
                 offset += written
             }

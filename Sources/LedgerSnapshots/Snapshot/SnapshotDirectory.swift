@@ -29,11 +29,6 @@ public struct SnapshotDirectory: Sendable {
             "\(Self.prefix)\(databaseID.uuidString.lowercased())-\(padded)\(Self.suffix)")
     }
 
-    /// Where a snapshot is written before it is renamed to `final` (a dot file, never listed).
-    func temporaryURL(for final: URL) -> URL {
-        url.appendingPathComponent(".\(final.lastPathComponent)\(Self.temporaryMarker)\(getpid())")
-    }
-
     func create() throws {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }

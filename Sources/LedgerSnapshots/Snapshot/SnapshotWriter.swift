@@ -32,13 +32,11 @@ public struct SnapshotWriter {
     public func write(_ state: LedgerProjections, origin: Origin, createdAt: EventTime) throws -> SnapshotFile {
         try directory.create()
         let final = directory.url(databaseID: origin.databaseID, position: origin.position)
-        let temporary = directory.temporaryURL(for: final)
-        try? FileManager.default.removeItem(at: temporary)
+        let staged = StagedPath(final: final)
+        staged.discard()  // a temporary left by an earlier process of the same id
         do {
-            let meta = try fill(temporary, state: state, origin: origin, createdAt: createdAt)
-            try FileSync.fsync(temporary)
-            try FileSync.rename(temporary, to: final)
-            try FileSync.fsync(directory.url)
+            let meta = try fill(staged.temporary, state: state, origin: origin, createdAt: createdAt)
+            try staged.commit()
             // Checked again where it now lives: it opens as a snapshot and says what was written.
             let written = try SnapshotFile.open(final)
             guard written.meta == meta else {
@@ -47,7 +45,7 @@ public struct SnapshotWriter {
             }
             return written
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
+            staged.discard()
             throw error
         }
     }
@@ -106,33 +104,4 @@ public struct SnapshotWriter {
     private func placeholders(_ count: Int) -> String {
         (1...count).map { "?\($0)" }.joined(separator: ", ")
     }
-}
-
-/// The file-system calls that make a write durable.
-enum FileSync {
-    /// Flushes a file (or a directory's entries) to stable storage.
-    static func fsync(_ url: URL) throws {
-        let descriptor = open(url.path, O_RDONLY)
-        guard descriptor >= 0 else { throw SnapshotIOError(operation: "open", path: url.path, code: errno) }
-        defer { close(descriptor) }
-        guard Foundation.fsync(descriptor) == 0 else {
-            throw SnapshotIOError(operation: "fsync", path: url.path, code: errno)
-        }
-    }
-
-    /// Atomically replaces `destination` with `source` (same directory).
-    static func rename(_ source: URL, to destination: URL) throws {
-        guard Foundation.rename(source.path, destination.path) == 0 else {
-            throw SnapshotIOError(operation: "rename", path: source.path, code: errno)
-        }
-    }
-}
-
-/// A failed file-system call while writing a snapshot.
-public struct SnapshotIOError: Error, CustomStringConvertible, Sendable {
-    public var operation: String
-    public var path: String
-    public var code: Int32
-
-    public var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
 }
