@@ -95,11 +95,7 @@ struct SnapshotVerificationTests {
             // Format 1 had no mrr_movements count; docs/snapshots.md says such a file is named by its version.
             try SnapshotFixture.edit(
                 file, "ALTER TABLE snapshot_meta DROP COLUMN mrr_movements; UPDATE snapshot_meta SET format_version = 1")
-            // Known bug: SnapshotFile.open selects every format-2 column before it reads format_version, so a
-            // format-1 file is "unreadable: no such column" rather than "file format 1, this ledger reads 2".
-            withKnownIssue("a format-1 snapshot is called unreadable, not named by its format") {
-                #expect(problem(file.url) == .formatVersion(found: 1))
-            }
+            #expect(problem(file.url) == .formatVersion(found: 1))
         }
     }
 

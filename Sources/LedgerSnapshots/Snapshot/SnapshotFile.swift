@@ -12,22 +12,17 @@ public struct SnapshotFile: Sendable, Equatable {
         do {
             let database = try SQLiteDatabase(path: url.path, readOnly: true)
             defer { database.close() }
+            // The version first: an older layout has other columns, and is named by its format, not "unreadable".
+            if let found = try Self.formatVersion(database), found != SnapshotSchema.formatVersion {
+                throw SnapshotProblem.formatVersion(found: found)
+            }
             var meta: SnapshotMeta?
             var rows = 0
             try database.prepare("SELECT \(SnapshotMeta.columns) FROM snapshot_meta").forEachRow { row in
                 meta = SnapshotMeta(row)
                 rows += 1
             }
-            guard rows == 1, let meta else {
-                // An older layout has other columns: say which, rather than "unreadable".
-                if let found = try? Self.formatVersion(database), found != SnapshotSchema.formatVersion {
-                    throw SnapshotProblem.formatVersion(found: found)
-                }
-                throw SnapshotProblem.unreadable("snapshot_meta must hold one row")
-            }
-            guard meta.formatVersion == SnapshotSchema.formatVersion else {
-                throw SnapshotProblem.formatVersion(found: meta.formatVersion)
-            }
+            guard rows == 1, let meta else { throw SnapshotProblem.unreadable("snapshot_meta must hold one row") }
             return SnapshotFile(url: url, meta: meta)
         } catch let problem as SnapshotProblem {
             throw problem
