@@ -1,5 +1,6 @@
 import Foundation
 import LedgerCore
+import LedgerEngine
 import LedgerPostgres
 import Logging
 
@@ -24,18 +25,11 @@ public struct DatabaseUnavailable: Error, CustomStringConvertible, Sendable {
 /// and opened again for the next job, so the pool recovers by itself when the database comes back.
 /// The queue is bounded (``Limits/databasePoolQueueRequestsMax``): past it, callers get
 /// ``DatabaseUnavailable`` at once instead of waiting without end.
-public final class DatabasePool: @unchecked Sendable {
-    private typealias Job = (PostgresConnection?, (any Error)?) -> Void
+public final class DatabasePool: Sendable {
+    private typealias Job = @Sendable (PostgresConnection?, (any Error)?) -> Void
 
-    // Everything below is guarded by `condition`.
-    private let condition = NSCondition()
-    private var jobs: [Job] = []
-    private var isClosed = false
-    private var running = 0
-
-    private let connect: @Sendable () throws -> PostgresConnection
-    private let readOnly: Bool
-    private let logger: Logger
+    private let queue: BoundedQueue<Job>
+    private let workers: [WorkerThread]
 
     /// Starts `size` threads; each connects on its first job.
     ///
@@ -45,14 +39,12 @@ public final class DatabasePool: @unchecked Sendable {
         size: Int, readOnly: Bool, connect: @escaping @Sendable () throws -> PostgresConnection, logger: Logger
     ) {
         precondition((1...Limits.databasePoolConnectionsMax).contains(size), "pool size out of range")
-        self.connect = connect
-        self.readOnly = readOnly
-        self.logger = logger
-        running = size
-        for index in 0..<size {
-            let thread = Thread { [self] in workerLoop() }
-            thread.name = "ledger.db-pool.\(index)"
-            thread.start()
+        let queue = BoundedQueue<Job>(capacity: Limits.databasePoolQueueRequestsMax)
+        self.queue = queue
+        workers = (0..<size).map { index in
+            WorkerThread(name: "ledger.db-pool.\(index)") {
+                Self.serve(queue, connect: connect, readOnly: readOnly, logger: logger)
+            }
         }
     }
 
@@ -74,11 +66,8 @@ public final class DatabasePool: @unchecked Sendable {
 
     /// Stops the threads after the queued jobs; later calls get ``DatabaseUnavailable``.
     public func shutdown() {
-        condition.lock()
-        isClosed = true
-        condition.broadcast()
-        while running > 0 { condition.wait() }
-        condition.unlock()
+        queue.finish()
+        for worker in workers { _ = worker.result() }
     }
 
     private func submit<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
@@ -90,35 +79,30 @@ public final class DatabasePool: @unchecked Sendable {
                 }
                 reply.resume(with: Result { try body(connection) })
             }
-            condition.lock()
-            defer { condition.unlock() }
-            if isClosed {
-                reply.resume(throwing: DatabaseUnavailable(description: "the server is shutting down"))
-            } else if jobs.count >= Limits.databasePoolQueueRequestsMax {
+            switch queue.offer(job) {
+            case .accepted:
+                break
+            case .full:
                 reply.resume(
                     throwing: DatabaseUnavailable(description: "too many database requests queued; retry later"))
-            } else {
-                jobs.append(job)
-                condition.signal()
+            case .closed:
+                reply.resume(throwing: DatabaseUnavailable(description: "the server is shutting down"))
             }
         }
     }
 
-    private func nextJob() -> Job? {
-        condition.lock()
-        defer { condition.unlock() }
-        while jobs.isEmpty && !isClosed { condition.wait() }
-        return jobs.isEmpty ? nil : jobs.removeFirst()
-    }
-
-    private func workerLoop() {
+    /// One pool thread: runs jobs with its own connection until the queue is finished.
+    private static func serve(
+        _ queue: BoundedQueue<Job>, connect: () throws -> PostgresConnection, readOnly: Bool, logger: Logger
+    ) {
         var connection: PostgresConnection?
-        while let job = nextJob() {
+        // Nothing fails the queue, so `receive` ends only with nil, once it is finished and empty.
+        while let job = try? queue.receive() {
             if connection?.isOpen != true {
                 connection?.close()
                 connection = nil
                 do {
-                    connection = try openConnection()
+                    connection = try openConnection(connect, readOnly: readOnly)
                 } catch {
                     logger.warning("database connection failed", metadata: ["error": "\(error)"])
                     job(nil, error)
@@ -133,13 +117,11 @@ public final class DatabasePool: @unchecked Sendable {
             }
         }
         connection?.close()
-        condition.lock()
-        running -= 1
-        condition.broadcast()
-        condition.unlock()
     }
 
-    private func openConnection() throws -> PostgresConnection {
+    private static func openConnection(_ connect: () throws -> PostgresConnection, readOnly: Bool) throws
+        -> PostgresConnection
+    {
         let connection = try connect()
         // Bounded statements: a slow audit query must not hold a pool thread without end.
         try connection.execute("SET statement_timeout = '\(Limits.readStatementTimeoutSecondsMax)s'")
