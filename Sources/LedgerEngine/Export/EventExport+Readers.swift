@@ -22,7 +22,9 @@ extension EventExport {
         encoder.appendHeader(to: &header)
         try output.write(header)
         let pipeline = PagePipeline(range: range, pageEvents: pageEvents, readers: readers.count)
-        for connection in readers { PageReader(connection, pipeline, encoder).start() }
+        let threads = readers.map { PageReader($0, pipeline, encoder).start() }
+        // Returns once every reader thread has ended (their connections are closed with them).
+        func waitForReaders() { for thread in threads { _ = thread.result() } }
         do {
             for page in 0..<pipeline.pageCount {
                 while true {
@@ -39,10 +41,10 @@ extension EventExport {
             }
         } catch {
             pipeline.stop(error)
-            pipeline.waitForReaders()
+            waitForReaders()
             throw pipeline.failure ?? error
         }
-        pipeline.waitForReaders()
+        waitForReaders()
         return range.count
     }
 }
@@ -65,7 +67,6 @@ final class PagePipeline: @unchecked Sendable {
     /// Written chunks' storage, for readers to fill again: a new megabyte buffer per chunk would be
     /// a fresh mapping to fault in every time.
     private var spare: [[UInt8]] = []
-    private var activeReaders: Int
     private(set) var failure: (any Error)?
 
     init(range: EventRange, pageEvents: Int64, readers: Int) {
@@ -73,7 +74,6 @@ final class PagePipeline: @unchecked Sendable {
         self.pageEvents = pageEvents
         self.pageCount = Int((range.count + pageEvents - 1) / pageEvents)
         self.pagesAheadMax = readers * 2
-        self.activeReaders = readers
     }
 
     /// The positions of page `page`.
@@ -145,20 +145,6 @@ final class PagePipeline: @unchecked Sendable {
             condition.broadcast()
         }
     }
-
-    func readerEnded() {
-        condition.withLock {
-            activeReaders -= 1
-            condition.broadcast()
-        }
-    }
-
-    /// Returns once every reader thread has ended (their connections are closed with them).
-    func waitForReaders() {
-        condition.lock()
-        defer { condition.unlock() }
-        while activeReaders > 0 { condition.wait() }
-    }
 }
 
 /// One reader thread of a ``PagePipeline``: owns its connection from ``start()`` on.
@@ -173,17 +159,14 @@ final class PageReader: @unchecked Sendable {
         self.encoder = encoder
     }
 
-    func start() {
-        let thread = Thread { [self] in
-            defer { pipeline.readerEnded() }
+    func start() -> WorkerThread {
+        WorkerThread(name: "ledger.export-reader") { [self] in
             do {
                 while let page = pipeline.claim() { try read(page) }
             } catch {
                 pipeline.stop(error)
             }
         }
-        thread.name = "ledger.export-reader"
-        thread.start()
     }
 
     private func read(_ page: Int) throws {
