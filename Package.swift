@@ -141,7 +141,9 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "LedgerPostgresTests",
-            dependencies: ["LedgerCore", "LedgerPostgres", "LedgerTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "LedgerCore", "LedgerPostgres", "LedgerTestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings),
         .testTarget(
             name: "LedgerSnapshotsTests", dependencies: ["LedgerCore", "LedgerSnapshots", "LedgerTestSupport"],
@@ -149,7 +151,8 @@ let package = Package(
         .testTarget(
             name: "LedgerEngineTests",
             dependencies: [
-                "LedgerCore", "LedgerGenerator", "LedgerPostgres", "LedgerSnapshots", "LedgerEngine", "LedgerTestSupport",
+                "LedgerCore", "LedgerGenerator", "LedgerPostgres", "LedgerSnapshots", "LedgerEngine",
+                "LedgerTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -162,7 +165,8 @@ let package = Package(
         .testTarget(
             name: "LedgerServerTests",
             dependencies: [
-                "LedgerServer", "LedgerCore", "LedgerEngine", "LedgerPostgres", "LedgerTestSupport", "LoopbackHTTPClient",
+                "LedgerServer", "LedgerCore", "LedgerEngine", "LedgerPostgres", "LedgerTestSupport",
+                "LoopbackHTTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -91,7 +91,8 @@ struct AuditBenchmark: ParsableCommand {
         times.sort()
         guard !times.isEmpty else { return Latencies(p50: 0, p95: 0, max: 0) }
         return Latencies(
-            p50: times[times.count / 2], p95: times[min(times.count - 1, times.count * 95 / 100)], max: times.last!)
+            p50: times[times.count / 2], p95: times[min(times.count - 1, times.count * 95 / 100)],
+            max: times[times.count - 1])
     }
 
     func format(_ milliseconds: Double) -> String { String(format: "%.1f ms", milliseconds) }

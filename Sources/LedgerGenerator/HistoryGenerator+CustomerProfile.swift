@@ -21,11 +21,15 @@ extension HistoryGenerator {
         let currency: Currency
         let card: Card
 
-        private static let firstNames = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Margaret", "Dennis",
-                                         "Frances", "Linus", "Radia", "Donald", "Sophie", "Niklaus", "Hedy", "Tim"]
-        private static let lastNames = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Thompson", "Hamilton",
-                                        "Ritchie", "Allen", "Torvalds", "Perlman", "Knuth", "Wilson", "Wirth",
-                                        "Lamarr", "Berners-Lee"]
+        private static let firstNames = [
+            "Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Margaret", "Dennis",
+            "Frances", "Linus", "Radia", "Donald", "Sophie", "Niklaus", "Hedy", "Tim",
+        ]
+        private static let lastNames = [
+            "Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Thompson", "Hamilton",
+            "Ritchie", "Allen", "Torvalds", "Perlman", "Knuth", "Wilson", "Wirth",
+            "Lamarr", "Berners-Lee",
+        ]
 
         /// Builds the profile from a fresh customer stream, leaving `random` ready for the timeline's draws.
         init(index: Int, random: inout Random) {

@@ -5,7 +5,8 @@ extension HistoryGenerator.CustomerTimeline {
     func openInvoice(at time: Int64, reason: StaticString, amount: Int64? = nil) {
         invoiceCount += 1
         let price = subscription.plan.unitAmount(subscription.interval)
-        let sequence = invoiceCount < 10 ? "000\(invoiceCount)" : invoiceCount < 100 ? "00\(invoiceCount)" : "0\(invoiceCount)"
+        let sequence =
+            invoiceCount < 10 ? "000\(invoiceCount)" : invoiceCount < 100 ? "00\(invoiceCount)" : "0\(invoiceCount)"
         invoice = HistoryGenerator.InvoiceState(
             id: random.identifier("in_", count: 24), number: profile.invoicePrefix + "-" + sequence,
             lineID: random.identifier("il_", count: 24), customerID: profile.customerID,

@@ -139,8 +139,10 @@ extension HistoryGenerator {
                     request: request, pendingWebhooks: random.int(in: 1...3)))
         }
 
-        func emitSubscription(_ type: EventType, previous: SubscriptionState? = nil,
-                              changed: SubscriptionFields = [], at time: Int64) {
+        func emitSubscription(
+            _ type: EventType, previous: SubscriptionState? = nil,
+            changed: SubscriptionFields = [], at time: Int64
+        ) {
             emit(type, .subscription(subscription, previous: previous, changed: changed), at: time)
         }
 

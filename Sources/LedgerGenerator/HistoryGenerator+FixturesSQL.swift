@@ -40,7 +40,8 @@ extension HistoryGenerator {
                 switch stage {
                 case 0:
                     stage = 1
-                    return "-- Users and licenses referenced by `ledger generate --customers \(customers) --seed \(seed)`.\nBEGIN;\n"
+                    return
+                        "-- Users and licenses referenced by `ledger generate --customers \(customers) --seed \(seed)`.\nBEGIN;\n"
                 case 1 where nextCustomer < customers:
                     return nextBatch()
                 case 1:
@@ -60,9 +61,11 @@ extension HistoryGenerator {
                     var random = Random(seed: seed, stream: StreamID.customer, index: UInt64(customer))
                     let profile = CustomerProfile(index: customer, random: &random)
                     let separator = customer + 1 == end ? "\n" : ",\n"
-                    users += "  (\(quoted(profile.userID)), \(quoted(profile.email)), \(quoted(Iterator.passwordHash)))"
+                    users +=
+                        "  (\(quoted(profile.userID)), \(quoted(profile.email)), \(quoted(Iterator.passwordHash)))"
                         + separator
-                    licenses += "  (\(quoted(profile.licenseID)), \(quoted(profile.userID)), "
+                    licenses +=
+                        "  (\(quoted(profile.licenseID)), \(quoted(profile.userID)), "
                         + "\(quoted(profile.licenseKey)), \(quoted(profile.plan.rawValue)), 'active')" + separator
                 }
                 nextCustomer = end

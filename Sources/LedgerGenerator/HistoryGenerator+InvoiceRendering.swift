@@ -91,7 +91,8 @@ extension HistoryGenerator.Renderer {
         w.nullField("receipt_number")
         if !legacy {
             w.rawField(
-                "rendering", #"{"amount_tax_display":null,"pdf":{"page_size":"letter"},"template":null,"template_version":null}"#)
+                "rendering",
+                #"{"amount_tax_display":null,"pdf":{"page_size":"letter"},"template":null,"template_version":null}"#)
             w.nullField("shipping_cost")
             w.nullField("shipping_details")
         }
@@ -136,7 +137,8 @@ extension HistoryGenerator.Renderer {
             w.rawField("payment_settings", #"{"payment_method_options":null,"payment_method_types":null}"#)
         } else {
             w.rawField(
-                "payment_settings", #"{"default_mandate":null,"payment_method_options":null,"payment_method_types":null}"#)
+                "payment_settings",
+                #"{"default_mandate":null,"payment_method_options":null,"payment_method_types":null}"#)
         }
     }
 
@@ -260,7 +262,8 @@ extension HistoryGenerator.Renderer {
         let major = price.unitAmount / 100
         let minor = price.unitAmount % 100
         let cents = minor < 10 ? "0\(minor)" : "\(minor)"
-        return "\(i.quantity) × \(i.plan.productName) (at \(i.currency.symbol)\(major).\(cents) / \(i.interval.rawValue))"
+        return
+            "\(i.quantity) × \(i.plan.productName) (at \(i.currency.symbol)\(major).\(cents) / \(i.interval.rawValue))"
     }
 
     /// Writes the 2025+ `invoice_payment` that links an invoice to the payment intent that paid it.

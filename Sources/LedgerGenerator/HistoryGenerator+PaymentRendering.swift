@@ -52,7 +52,8 @@ extension HistoryGenerator.Renderer {
         if !legacy { w.nullField("payment_method_configuration_details") }
         w.rawField(
             "payment_method_options",
-            #"{"card":{"installments":null,"mandate_options":null,"network":null,"request_three_d_secure":"automatic"}}"#)
+            #"{"card":{"installments":null,"mandate_options":null,"network":null,"request_three_d_secure":"automatic"}}"#
+        )
         w.rawField("payment_method_types", #"["card"]"#)
         w.nullField("processing")
         w.nullField("receipt_email")
@@ -156,7 +157,9 @@ extension HistoryGenerator.Renderer {
         w.nullField("receipt_email")
         w.nullField("receipt_number")
         w.key("receipt_url")
-        w.string("https://pay.stripe.com/receipts/acct_1LedgerDemo000000/" + p.chargeID + "/rcpt_" + p.balanceTransaction.dropFirst(4))
+        w.string(
+            "https://pay.stripe.com/receipts/acct_1LedgerDemo000000/" + p.chargeID + "/rcpt_"
+                + p.balanceTransaction.dropFirst(4))
         w.field("refunded", p.succeeded && refunded >= p.amount)
         writeRefunds(&w, p)
         w.nullField("review")
@@ -189,7 +192,8 @@ extension HistoryGenerator.Renderer {
         w.field("risk_score", p.riskScore)
         w.field(
             "seller_message",
-            static: p.succeeded ? "Payment complete." : "The bank did not return any further details with this decline.")
+            static: p.succeeded ? "Payment complete." : "The bank did not return any further details with this decline."
+        )
         w.field("type", static: p.succeeded ? "authorized" : "issuer_declined")
         w.endObject()
     }
@@ -247,7 +251,10 @@ extension HistoryGenerator.Renderer {
         if !legacy {
             w.field("customer", p.customerID)
             w.nullField("customer_account")
-            w.rawField("destination_details", #"{"card":{"reference_status":"pending","reference_type":"acquirer_reference_number","type":"refund"},"type":"card"}"#)
+            w.rawField(
+                "destination_details",
+                #"{"card":{"reference_status":"pending","reference_type":"acquirer_reference_number","type":"refund"},"type":"card"}"#
+            )
         }
         w.rawField("metadata", "{}")
         w.field("payment_intent", p.paymentIntentID)

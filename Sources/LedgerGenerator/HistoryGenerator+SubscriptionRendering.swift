@@ -61,7 +61,8 @@ extension HistoryGenerator.Renderer {
         if full && !legacy {
             w.rawField(
                 "invoice_settings",
-                #"{"account_tax_ids":null,"custom_fields":null,"description":null,"footer":null,"issuer":{"type":"self"}}"#)
+                #"{"account_tax_ids":null,"custom_fields":null,"description":null,"footer":null,"issuer":{"type":"self"}}"#
+            )
         }
         if has(.items) || (!legacy && has(.currentPeriod)) { writeItems(&w, s) }
         if has(.latestInvoice) { w.field("latest_invoice", s.latestInvoiceID) }
@@ -115,7 +116,11 @@ extension HistoryGenerator.Renderer {
         w.key("cancellation_details")
         w.beginObject()
         w.nullField("comment")
-        if let feedback = s.cancellationFeedback { w.field("feedback", static: feedback) } else { w.nullField("feedback") }
+        if let feedback = s.cancellationFeedback {
+            w.field("feedback", static: feedback)
+        } else {
+            w.nullField("feedback")
+        }
         if let reason = s.cancellationReason { w.field("reason", static: reason) } else { w.nullField("reason") }
         w.endObject()
     }

@@ -89,8 +89,8 @@ struct AppendCommand: ParsableCommand {
         case .duplicate(let position, conflicting: true):
             output = Output(outcome: "conflicting_duplicate", position: position)
             logging.makeLogger(label: "ledger.append").info(
-            "\(output.outcome)", metadata: ["stream": "\(stream)", "position": "\(output.position)"])
-        if json { try printJSON(output) }
+                "\(output.outcome)", metadata: ["stream": "\(stream)", "position": "\(output.position)"])
+            if json { try printJSON(output) }
             throw ConflictingAppend(eventID: event.eventID, position: position)
         }
         if json { try printJSON(output) }

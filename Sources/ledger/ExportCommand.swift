@@ -82,7 +82,8 @@ extension ExportCommand {
             if let until, until < after { throw ValidationError("--until must not be before --after") }
             if until != nil && untilTime != nil { throw ValidationError("give --until or --until-time, not both") }
             if json && out == nil {
-                throw ValidationError("--json prints what was written to --out FILE; without --out the events are the output")
+                throw ValidationError(
+                    "--json prints what was written to --out FILE; without --out the events are the output")
             }
             if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
             guard pageSize >= 1 else { throw ValidationError("--page-size must be at least 1") }

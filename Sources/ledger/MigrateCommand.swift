@@ -89,7 +89,10 @@ struct MigrateCommand: ParsableCommand {
         var dryRun = false
         @Flag(help: "Allow a rollback that drops ledger.events and every event in it.")
         var dropEventLog = false
-        @Flag(help: "Print JSON: {action, migrations: [{version, name, file}]}; with --dry-run each also has dropped_tables and events_lost.")
+        @Flag(
+            help:
+                "Print JSON: {action, migrations: [{version, name, file}]}; with --dry-run each also has dropped_tables and events_lost."
+        )
         var json = false
 
         func validate() throws {
@@ -108,7 +111,9 @@ struct MigrateCommand: ParsableCommand {
             if plan.isEmpty { return print("no applied migrations to roll back") }
             for step in plan {
                 var line = "would revert \(step.migration.fileName)"
-                line += step.droppedTables.isEmpty ? ": drops no tables" : ": drops " + step.droppedTables.joined(separator: ", ")
+                line +=
+                    step.droppedTables.isEmpty
+                    ? ": drops no tables" : ": drops " + step.droppedTables.joined(separator: ", ")
                 if step.eventsLost > 0 {
                     line += " (\(step.eventsLost) events would be lost; refused without --drop-event-log)"
                 }

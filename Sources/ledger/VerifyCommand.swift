@@ -97,10 +97,14 @@ struct VerifyCommand: ParsableCommand {
             connect: { try database.connect() }, logger: logging.makeLogger(label: "ledger.verify")
         ).run(options) { stage in
             switch stage {
-            case .chain(let checked): progress.update("chain: " + ProgressLine.describe("", done: checked, of: head, unit: "events", rate: nil))
+            case .chain(let checked):
+                progress.update(
+                    "chain: " + ProgressLine.describe("", done: checked, of: head, unit: "events", rate: nil))
             case .snapshots: progress.update("snapshots…")
             case .replaying(let position, let through):
-                progress.update("drift: replaying " + ProgressLine.describe("", done: position, of: through, unit: "events", rate: nil))
+                progress.update(
+                    "drift: replaying "
+                        + ProgressLine.describe("", done: position, of: through, unit: "events", rate: nil))
             case .comparing: progress.update("drift: comparing with the live tables…")
             }
         }

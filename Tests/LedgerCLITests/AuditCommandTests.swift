@@ -62,7 +62,8 @@ struct AuditCommandTests {
                 try JSONSerialization.jsonObject(with: Data(now.standardOutput.utf8)) as? [String: Any])
             let rows = try #require(state["subscriptions"] as? [[String: Any]])
             let live = try connection.query(
-                "SELECT status, amount_cents::bigint FROM subscriptions WHERE stripe_subscription_id = $1", [subscription]
+                "SELECT status, amount_cents::bigint FROM subscriptions WHERE stripe_subscription_id = $1",
+                [subscription]
             )[0]
             #expect(rows.first?["status"] as? String == (try live.decode(String.self, at: 0)))
             #expect(rows.first?["amount_cents"] as? Int == (try live.decode(Int.self, at: 1)), "a number, as live")

@@ -37,7 +37,8 @@ struct AuditInputTests {
         try await TestDatabase.withMigrated { database in
             let environment = ["DATABASE_URL": database.url]
             let appended = try runLedger(
-                ["append", "--stream", "subscription:sub_x", "--type", "note.added", "--data", "{}"], environment: environment)
+                ["append", "--stream", "subscription:sub_x", "--type", "note.added", "--data", "{}"],
+                environment: environment)
             #expect(appended.status == 0, "\(appended.standardError)")
             let beyond = try runLedger(["state", "sub_x", "--at-position", "2"], environment: environment)
             #expect(beyond.status == 2, "\(beyond.standardError)")

@@ -49,7 +49,8 @@ struct InterfaceConsistencyTests {
             }
             // A paragraph line ArgumentParser had to break leaves a short line inside a sentence: none may end
             // in the middle of one (lower-case word next) unless it is the last line of its paragraph.
-            let discussion = text.components(separatedBy: "USAGE:")[0].split(separator: "\n", omittingEmptySubsequences: false)
+            let discussion = text.components(separatedBy: "USAGE:")[0].split(
+                separator: "\n", omittingEmptySubsequences: false)
             for (line, next) in zip(discussion, discussion.dropFirst())
             where !line.isEmpty && !line.hasPrefix(" ") && !next.isEmpty && !next.hasPrefix(" ") && line.count < 50
                 && next.first?.isLowercase == true && !line.hasSuffix(":")
@@ -70,13 +71,17 @@ struct InterfaceConsistencyTests {
             for arguments in loaded.jsonCommands() {
                 let output = try runLedger(arguments, environment: loaded.environment)
                 #expect(output.status == 0, "ledger \(arguments.joined(separator: " ")): \(output.standardError)")
-                let documents = arguments.contains("history") ? output.standardOutput.split(separator: "\n").map(String.init) : [output.standardOutput]
+                let documents =
+                    arguments.contains("history")
+                    ? output.standardOutput.split(separator: "\n").map(String.init) : [output.standardOutput]
                 for document in documents {
                     guard let value = try? JSONSerialization.jsonObject(with: Data(document.utf8)) else {
-                        problems.append("ledger \(arguments.joined(separator: " ")) printed no JSON: \(document.prefix(300))")
+                        problems.append(
+                            "ledger \(arguments.joined(separator: " ")) printed no JSON: \(document.prefix(300))")
                         continue
                     }
-                    problems += JSONKeys.nonSnakeCase(in: value, at: "ledger " + arguments.prefix(3).joined(separator: " "))
+                    problems += JSONKeys.nonSnakeCase(
+                        in: value, at: "ledger " + arguments.prefix(3).joined(separator: " "))
                 }
             }
             #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
@@ -100,9 +105,11 @@ struct InterfaceConsistencyTests {
                 let value = try JSONSerialization.jsonObject(with: Data(response.text.utf8))
                 problems += JSONKeys.nonSnakeCase(in: value, at: path)
             }
-            let live = try #require(try await server.get("/v1/subscriptions/\(subscription)").json?["subscription"] as? NSDictionary)
+            let live = try #require(
+                try await server.get("/v1/subscriptions/\(subscription)").json?["subscription"] as? NSDictionary)
             let replayed = try #require(
-                (try await server.get("/v1/subscriptions/\(subscription)?at_position=\(loaded.head)").json?["subscriptions"]
+                (try await server.get("/v1/subscriptions/\(subscription)?at_position=\(loaded.head)").json?[
+                    "subscriptions"]
                     as? [NSDictionary])?.first)
             #expect(live["amount_cents"] is NSNumber && live["metadata"] is NSDictionary, "\(live)")
             #expect(live == replayed, "the live row and the row replayed to the head differ:\n\(live)\n\(replayed)")
@@ -139,7 +146,9 @@ struct SmallLedger {
     init(_ database: TestDatabase) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("interface-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        environment = ["DATABASE_URL": database.url, "LEDGER_SNAPSHOT_DIR": directory.appendingPathComponent("snapshots").path]
+        environment = [
+            "DATABASE_URL": database.url, "LEDGER_SNAPSHOT_DIR": directory.appendingPathComponent("snapshots").path,
+        ]
         let events = directory.appendingPathComponent("events.jsonl")
         let fixtures = directory.appendingPathComponent("fixtures.sql")
         let generated = try runLedger(
@@ -178,7 +187,10 @@ struct SmallLedger {
             ["state", subscription, "--at-position", "\(head)", "--json"],
             ["report", "mrr", "--from", "2025-01", "--to", "2025-03", "--format", "json"],
             ["export", "events", "--out", out.path + ".jsonl", "--json"],
-            ["export", "state", "--at-position", "\(head)", "--format", "jsonl", "--out", out.path + "-state.jsonl", "--json"],
+            [
+                "export", "state", "--at-position", "\(head)", "--format", "jsonl", "--out", out.path + "-state.jsonl",
+                "--json",
+            ],
             ["consume", "--group", "interface", "--reset-to", "3", "--json"], ["consumers", "--json"],
         ]
     }
@@ -237,7 +249,9 @@ enum DocumentedFlags {
     static func matches(_ pattern: String, in text: String) -> [String] {
         guard let expression = try? NSRegularExpression(pattern: pattern) else { return [] }
         let range = NSRange(text.startIndex..., in: text)
-        return expression.matches(in: text, range: range).compactMap { Range($0.range, in: text).map { String(text[$0]) } }
+        return expression.matches(in: text, range: range).compactMap {
+            Range($0.range, in: text).map { String(text[$0]) }
+        }
     }
 }
 
@@ -314,7 +328,9 @@ final class HelpIndex {
     func check(span: String, origin: String) throws -> [String] {
         let commands = try commands(in: span)
         guard !commands.isEmpty else { return [] }
-        return try commands.flatMap { try missing(DocumentedFlags.flags(in: span), in: $0, origin: "\(origin) `\(span)`") }
+        return try commands.flatMap {
+            try missing(DocumentedFlags.flags(in: span), in: $0, origin: "\(origin) `\(span)`")
+        }
     }
 }
 

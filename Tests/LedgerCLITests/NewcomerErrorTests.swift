@@ -57,7 +57,8 @@ struct NewcomerErrorTests {
     @Test func aDatabaseAheadOfTheBinaryIsNamed() async throws {
         try await TestDatabase.withMigrated { database in
             try database.connect().query(
-                "INSERT INTO public.schema_migrations (version, name, checksum, duration_ms) VALUES (999, 'future', '', 0)")
+                "INSERT INTO public.schema_migrations (version, name, checksum, duration_ms) VALUES (999, 'future', '', 0)"
+            )
             let output = try runLedger(["head"], environment: ["DATABASE_URL": database.url])
             #expect(output.status == 1)
             #expect(output.standardError.contains("database is at migration 999, newer than this ledger binary"))
@@ -76,7 +77,8 @@ struct NewcomerErrorTests {
             #expect(output.standardError.contains("ledger migrate baseline 1"), "\(output.standardError)")
             expectPlain(output, "migrate up over existing tables")
             // Following the advice works.
-            #expect(try runLedger(["migrate", "baseline", "1"], environment: ["DATABASE_URL": database.url]).status == 0)
+            #expect(
+                try runLedger(["migrate", "baseline", "1"], environment: ["DATABASE_URL": database.url]).status == 0)
             let up = try runLedger(["migrate", "up"], environment: ["DATABASE_URL": database.url])
             #expect(up.status == 0, "\(up.standardError)")
         }

@@ -107,10 +107,13 @@ struct StripeIngestorTests {
                 line("evt_1"),  // 3 duplicate
                 "this is not json",  // 4 rejected
                 line("evt_3"),  // 5 appended
-                #"{"type":"customer.subscription.updated","created":1700000000,"data":{"object":{"id":"sub_1"}}}"#,  // 6 no id
+                // 6 no id
+                #"{"type":"customer.subscription.updated","created":1700000000,"data":{"object":{"id":"sub_1"}}}"#,
                 line(longID),  // 7 id too long
-                #"{"id":"evt_4","type":"x.y","created":"yesterday","data":{"object":{"id":"sub_1"}}}"#,  // 8 created not an integer
-                #"{"id":"evt_5","type":"x.y","created":1700000000,"data":{"object":{"name":"no id"}}}"#,  // 9 appended in event:evt_5: an object without id is still an event
+                // 8 created not an integer
+                #"{"id":"evt_4","type":"x.y","created":"yesterday","data":{"object":{"id":"sub_1"}}}"#,
+                // 9 appended in event:evt_5: an object without id is still an event
+                #"{"id":"evt_5","type":"x.y","created":1700000000,"data":{"object":{"name":"no id"}}}"#,
                 line("evt_6", type: "customer.created", object: "cus_1"),  // 10 appended: unprojected types are kept
                 #"{"id": "evt_7", "type": "x.y", "created": 17"#,  // 11 truncated at end of input
             ]

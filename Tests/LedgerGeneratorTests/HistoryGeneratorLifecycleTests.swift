@@ -47,10 +47,14 @@ struct HistoryGeneratorLifecycleTests {
                 if let metadata = object["metadata"] as? [String: Any] {
                     plans.insert(metadata["plan_type"] as? String ?? "")
                 }
-                currencies.insert(((object["items"] as? [String: Any])?["data"] as? [[String: Any]])?
-                    .first.flatMap { ($0["price"] as? [String: Any])?["currency"] as? String } ?? "")
-                intervals.insert(((object["items"] as? [String: Any])?["data"] as? [[String: Any]])?
-                    .first.flatMap { (($0["price"] as? [String: Any])?["recurring"] as? [String: Any])?["interval"] as? String } ?? "")
+                currencies.insert(
+                    ((object["items"] as? [String: Any])?["data"] as? [[String: Any]])?
+                        .first.flatMap { ($0["price"] as? [String: Any])?["currency"] as? String } ?? "")
+                intervals.insert(
+                    ((object["items"] as? [String: Any])?["data"] as? [[String: Any]])?
+                        .first.flatMap {
+                            (($0["price"] as? [String: Any])?["recurring"] as? [String: Any])?["interval"] as? String
+                        } ?? "")
                 if object["cancel_at_period_end"] as? Bool == true { cancelAtPeriodEnd = true }
                 if object["pause_collection"] is [String: Any] { pauseCollection = true }
             case "charge" where type == "charge.refunded":
@@ -90,13 +94,18 @@ struct HistoryGeneratorLifecycleTests {
         } else {
             #expect(!census.types.contains("invoice_payment.paid"))
         }
-        for status in ["incomplete", "incomplete_expired", "trialing", "active", "past_due", "canceled", "unpaid", "paused"] {
+        for status in [
+            "incomplete", "incomplete_expired", "trialing", "active", "past_due", "canceled", "unpaid", "paused",
+        ] {
             #expect(census.statuses.contains(status), "missing status \(status)")
         }
         #expect(census.plans == ["free", "starter", "pro", "enterprise"])
         #expect(census.intervals == ["month", "year"])
         #expect(census.currencies == ["usd", "eur", "gbp"])
-        #expect(census.previousKeys.isSuperset(of: ["items", "status", "cancel_at_period_end", "pause_collection", "metadata"]))
+        #expect(
+            census.previousKeys.isSuperset(of: [
+                "items", "status", "cancel_at_period_end", "pause_collection", "metadata",
+            ]))
         #expect(census.cancelAtPeriodEnd)
         #expect(census.pauseCollection)
         #expect(census.partialRefund)

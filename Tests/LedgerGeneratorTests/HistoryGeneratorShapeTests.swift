@@ -12,7 +12,8 @@ struct HistoryGeneratorShapeTests {
         var envelope: [String: Any] = [:]
 
         init(apiVersion: HistoryGenerator.APIVersion) throws {
-            let events = try GeneratedHistory.events(.init(customers: 120, months: 12, seed: 31, apiVersion: apiVersion))
+            let events = try GeneratedHistory.events(
+                .init(customers: 120, months: 12, seed: 31, apiVersion: apiVersion))
             for event in events {
                 let envelope = try GeneratedHistory.decode(event)
                 if self.envelope.isEmpty { self.envelope = envelope }
@@ -47,21 +48,29 @@ struct HistoryGeneratorShapeTests {
         let item = Self.firstListItem(subscription, "items")
         let fixtureItem = Self.firstListItem(fixtureSubscription, "items")
         Self.expectKeys(item, include: fixtureItem, "subscription item")
-        Self.expectKeys(item["price"] as? [String: Any] ?? [:], include: fixtureItem["price"] as? [String: Any] ?? [:], "price")
-        Self.expectKeys(item["plan"] as? [String: Any] ?? [:], include: fixtureItem["plan"] as? [String: Any] ?? [:], "plan")
+        Self.expectKeys(
+            item["price"] as? [String: Any] ?? [:], include: fixtureItem["price"] as? [String: Any] ?? [:], "price")
+        Self.expectKeys(
+            item["plan"] as? [String: Any] ?? [:], include: fixtureItem["plan"] as? [String: Any] ?? [:], "plan")
 
-        let fixtureInvoice = GeneratedHistory.dataObject(try GeneratedHistory.fixtureJSON(folder + "invoice.created.json"))
+        let fixtureInvoice = GeneratedHistory.dataObject(
+            try GeneratedHistory.fixtureJSON(folder + "invoice.created.json"))
         let invoice = try samples.object("invoice")
         Self.expectKeys(invoice, include: fixtureInvoice, "invoice")
-        Self.expectKeys(Self.firstListItem(invoice, "lines"), include: Self.firstListItem(fixtureInvoice, "lines"), "invoice line")
-
-        let fixtureIntent = GeneratedHistory.dataObject(try GeneratedHistory.fixtureJSON(folder + "payment_intent.succeeded.json"))
-        Self.expectKeys(try samples.object("payment_intent"), include: fixtureIntent, "payment intent")
-        let fixtureCharge = GeneratedHistory.dataObject(try GeneratedHistory.fixtureJSON(folder + "charge.succeeded.json"))
-        Self.expectKeys(try samples.object("charge"), include: fixtureCharge, "charge")
-        let fixtureRefunded = GeneratedHistory.dataObject(try GeneratedHistory.fixtureJSON(folder + "charge.refunded.json"))
         Self.expectKeys(
-            Self.firstListItem(samples.refunded, "refunds"), include: Self.firstListItem(fixtureRefunded, "refunds"), "refund")
+            Self.firstListItem(invoice, "lines"), include: Self.firstListItem(fixtureInvoice, "lines"), "invoice line")
+
+        let fixtureIntent = GeneratedHistory.dataObject(
+            try GeneratedHistory.fixtureJSON(folder + "payment_intent.succeeded.json"))
+        Self.expectKeys(try samples.object("payment_intent"), include: fixtureIntent, "payment intent")
+        let fixtureCharge = GeneratedHistory.dataObject(
+            try GeneratedHistory.fixtureJSON(folder + "charge.succeeded.json"))
+        Self.expectKeys(try samples.object("charge"), include: fixtureCharge, "charge")
+        let fixtureRefunded = GeneratedHistory.dataObject(
+            try GeneratedHistory.fixtureJSON(folder + "charge.refunded.json"))
+        Self.expectKeys(
+            Self.firstListItem(samples.refunded, "refunds"), include: Self.firstListItem(fixtureRefunded, "refunds"),
+            "refund")
     }
 
     @Test func currentShapesCarryTheFixtureKeys() throws {
@@ -71,7 +80,8 @@ struct HistoryGeneratorShapeTests {
         func fixture(_ name: String) throws -> [String: Any] {
             try #require(resources[name] as? [String: Any], "fixture \(name) missing")
         }
-        Self.expectKeys(samples.envelope, include: try fixture("event").filter { $0.key != "context" }, "event envelope")
+        Self.expectKeys(
+            samples.envelope, include: try fixture("event").filter { $0.key != "context" }, "event envelope")
         let subscription = try samples.object("subscription")
         Self.expectKeys(subscription, include: try fixture("subscription"), "subscription")
         let item = Self.firstListItem(subscription, "items")
@@ -81,8 +91,10 @@ struct HistoryGeneratorShapeTests {
         let invoice = try samples.object("invoice")
         Self.expectKeys(invoice, include: try fixture("invoice"), "invoice")
         Self.expectKeys(
-            Self.firstListItem(invoice, "lines"), include: Self.firstListItem(try fixture("invoice"), "lines"), "invoice line")
-        Self.expectKeys(try samples.object("invoice_payment"), include: try fixture("invoice_payment"), "invoice payment")
+            Self.firstListItem(invoice, "lines"), include: Self.firstListItem(try fixture("invoice"), "lines"),
+            "invoice line")
+        Self.expectKeys(
+            try samples.object("invoice_payment"), include: try fixture("invoice_payment"), "invoice payment")
         Self.expectKeys(try samples.object("payment_intent"), include: try fixture("payment_intent"), "payment intent")
         Self.expectKeys(try samples.object("charge"), include: try fixture("charge"), "charge")
         Self.expectKeys(Self.firstListItem(samples.refunded, "refunds"), include: try fixture("refund"), "refund")
@@ -96,7 +108,8 @@ struct HistoryGeneratorShapeTests {
         #expect(Self.firstListItem(subscription, "items")["current_period_start"] == nil)
         let invoice = try samples.object("invoice")
         #expect((invoice["subscription"] as? String)?.hasPrefix("sub_") == true)
-        #expect(invoice.keys.contains("payment_intent") && invoice.keys.contains("charge") && invoice.keys.contains("paid"))
+        #expect(
+            invoice.keys.contains("payment_intent") && invoice.keys.contains("charge") && invoice.keys.contains("paid"))
         #expect(invoice["parent"] == nil)
         #expect(samples.objects["invoice_payment"] == nil)
     }

@@ -25,7 +25,8 @@ struct HistoryGeneratorTests {
 
     @Test(arguments: HistoryGenerator.APIVersion.allCases)
     func everyLineIsAValidEnvelope(apiVersion: HistoryGenerator.APIVersion) throws {
-        let events = try GeneratedHistory.events(Configuration(customers: 40, months: 6, seed: 3, apiVersion: apiVersion))
+        let events = try GeneratedHistory.events(
+            Configuration(customers: 40, months: 6, seed: 3, apiVersion: apiVersion))
         #expect(events.count > 200)
         for event in events {
             #expect(!event.json.contains(0x0A), "a JSONL line must not contain a newline")

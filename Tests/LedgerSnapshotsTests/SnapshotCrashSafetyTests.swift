@@ -18,7 +18,8 @@ struct SnapshotCrashSafetyTests {
                 FileManager.default.createFile(
                     atPath: blocker.appendingPathComponent("keep").path, contents: Data("x".utf8)))
             #expect(throws: (any Error).self) { try SnapshotFixture.write(directory) }
-            #expect(try SnapshotFixture.names(directory) == [previous.url.lastPathComponent, blocker.lastPathComponent])
+            #expect(
+                try SnapshotFixture.names(directory) == [previous.url.lastPathComponent, blocker.lastPathComponent])
             #expect(try Data(contentsOf: previous.url) == before)
             try SnapshotFile.open(previous.url).verifyContent()
         }
@@ -40,7 +41,8 @@ struct SnapshotCrashSafetyTests {
             #expect(try directory.files(of: SnapshotFixture.databaseID).map(\.url) == [previous.url])
             #expect(try directory.removeAbandonedTemporaryFiles() == [abandoned])
             #expect(
-                try SnapshotFixture.names(directory) == [live.lastPathComponent, previous.url.lastPathComponent].sorted())
+                try SnapshotFixture.names(directory)
+                    == [live.lastPathComponent, previous.url.lastPathComponent].sorted())
             try SnapshotFile.open(previous.url).verifyContent()
         }
     }

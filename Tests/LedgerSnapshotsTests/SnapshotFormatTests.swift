@@ -30,12 +30,14 @@ struct SnapshotFormatTests {
             let file = try SnapshotFixture.write(directory)
             let database = try SQLiteDatabase(path: file.url.path, readOnly: true)
             defer { database.close() }
-            let tables = try database.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").rows()
+            let tables = try database.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+                .rows()
             #expect(
-                tables.map { $0.first } == [
-                    "mrr_movements", "parked", "payment_transactions", "reducer_state", "snapshot_meta",
-                    "subscriptions",
-                ].map { .text($0) })
+                tables.map { $0.first }
+                    == [
+                        "mrr_movements", "parked", "payment_transactions", "reducer_state", "snapshot_meta",
+                        "subscriptions",
+                    ].map { .text($0) })
             let meta = try database.prepare(
                 "SELECT format_version, database_id, position, chain_hash, projector_version, created_at FROM snapshot_meta"
             ).rows()
@@ -57,7 +59,8 @@ struct SnapshotFormatTests {
                 #expect(count > 0, "\(table) is empty: the fixture should exercise it")
             }
             let parked = try database.prepare("SELECT object_key, position, event_type FROM parked").rows()
-            #expect(parked == [[.text("subscription:sub_weekly"), .integer(3), .text("customer.subscription.created")]])
+            #expect(
+                parked == [[.text("subscription:sub_weekly"), .integer(3), .text("customer.subscription.created")]])
         }
     }
 

@@ -22,7 +22,8 @@ struct SnapshotVerificationTests {
         try SnapshotFixture.withDirectory { directory in
             let file = try SnapshotFixture.write(directory)
             #expect(problem(file.url) == nil)
-            try file.verifyOrigin(databaseID: SnapshotFixture.databaseID, chainHashAtPosition: SnapshotFixture.chainHash(4))
+            try file.verifyOrigin(
+                databaseID: SnapshotFixture.databaseID, chainHashAtPosition: SnapshotFixture.chainHash(4))
             try file.verifyRecorded(in: [(position: 5, record: file.meta.record)])
         }
     }
@@ -94,7 +95,8 @@ struct SnapshotVerificationTests {
             #expect(problem(file.url) == .formatVersion(found: 3))
             // Format 1 had no mrr_movements count; docs/snapshots.md says such a file is named by its version.
             try SnapshotFixture.edit(
-                file, "ALTER TABLE snapshot_meta DROP COLUMN mrr_movements; UPDATE snapshot_meta SET format_version = 1")
+                file, "ALTER TABLE snapshot_meta DROP COLUMN mrr_movements; UPDATE snapshot_meta SET format_version = 1"
+            )
             #expect(problem(file.url) == .formatVersion(found: 1))
         }
     }

@@ -54,7 +54,8 @@ struct ReadAPIController<Context: RequestContext> {
     func subscription(_ request: Request, reference text: String, logger: Logger) async throws -> Response {
         let reference = try Self.subscriptionReference(text)
         let query = try QueryParameters(
-            request.uri, accepted: [
+            request.uri,
+            accepted: [
                 "as_of": "an ISO 8601 time with a zone (2025-03-01T12:00:00Z, +01:00) or a date (midnight UTC)",
                 "at_position": "a position from 0 to the log's head",
             ],

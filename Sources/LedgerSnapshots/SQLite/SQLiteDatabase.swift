@@ -129,7 +129,8 @@ public final class SQLiteStatement {
                 status = text.withUTF8 { bytes in
                     bytes.withMemoryRebound(to: CChar.self) {
                         // An empty buffer may have no address; SQLite would read a null pointer as NULL.
-                        sqlite3_bind_text(handle, index, $0.baseAddress ?? Self.empty, Int32($0.count), SQLITE_TRANSIENT)
+                        sqlite3_bind_text(
+                            handle, index, $0.baseAddress ?? Self.empty, Int32($0.count), SQLITE_TRANSIENT)
                     }
                 }
             case .blob(let bytes):
