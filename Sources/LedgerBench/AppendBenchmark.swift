@@ -89,17 +89,32 @@ struct AppendBenchmark: AsyncParsableCommand {
     }
 
     func verifyRate() throws {
-        guard var components = URLComponents(string: clusterURL) else { return }
+        guard var components = URLComponents(string: clusterURL) else { throw ValidationError("bad --cluster-url") }
         components.path = "/bench_ingest"
         let target = components.string ?? clusterURL
         let ((output, status, _), seconds) = try timed {
             try runProgram(ledger, ["verify", "--json", "--no-drift"], environment: ["DATABASE_URL": target])
         }
-        let verification = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
-        let checked = (verification?["chain"] as? [String: Any])?["eventsChecked"] as? Int ?? 0
+        let checked = try VerifiedChain.eventsChecked(inVerifyJSON: output)
         report(
             "ledger verify", Double(checked) / seconds, "events/s", "status \(status), \(checked) events, goal ≥ 150k/s"
         )
+    }
+
+    /// The part of `ledger verify --json`'s report the rate needs, read with the decoder of the printing encoder
+    /// (snake_case keys: `chain.events_checked`), so a renamed key fails here instead of reading as 0 events.
+    struct VerifiedChain: Decodable {
+        struct Chain: Decodable { var eventsChecked: Int64 }
+        var chain: Chain
+
+        static func eventsChecked(inVerifyJSON output: String) throws -> Int64 {
+            do {
+                return try LedgerJSON.decoder().decode(Self.self, from: Data(output.utf8)).chain.eventsChecked
+            } catch {
+                throw ValidationError(
+                    "cannot read chain.events_checked from `ledger verify --json` (\(error)): \(output)")
+            }
+        }
     }
 
     /// One appender, one transaction per event, vs many callers through group commit,

@@ -17,4 +17,12 @@ public enum LedgerJSON {
         encoder.dateEncodingStrategy = .iso8601
         return encoder
     }
+
+    /// A decoder for what ``encoder(pretty:)`` printed: snake_case keys to property names, ISO 8601 dates.
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
 }
