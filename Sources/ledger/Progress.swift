@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LedgerPostgres
+import Synchronization
 
 /// `--progress`: show progress on standard error even when it is not a terminal (a CI log, a file).
 struct ProgressOptions: ParsableArguments {
@@ -15,15 +16,19 @@ struct ProgressOptions: ParsableArguments {
 /// Shown on a terminal (redrawn in place at most every 200 ms, so reporting from a hot loop costs little), or with
 /// `--progress` as a plain line a second. Never on standard output, so it cannot mix into `--json` output.
 /// Safe to call from several threads (segments of `verify` report concurrently).
-final class ProgressLine: @unchecked Sendable {
+final class ProgressLine: Sendable {
+    /// What the redraws share, changed under one lock.
+    struct Drawing {
+        var lastDraw = ContinuousClock.now
+        var drawn = false
+        /// The first count reported and when: the rate is measured from there, not from zero.
+        var first: (count: Int64, at: ContinuousClock.Instant)?
+    }
+
     private let activity: String
     private let isTerminal = isatty(STDERR_FILENO) == 1
     private let isShown: Bool
-    private let lock = NSLock()
-    private var lastDraw = ContinuousClock.now
-    private var drawn = false
-    /// The first count reported and when: the rate is measured from there, not from zero.
-    private var first: (count: Int64, at: ContinuousClock.Instant)?
+    private let drawing = Mutex(Drawing())
 
     init(_ activity: String = "", forced: Bool = false) {
         self.activity = activity
@@ -36,9 +41,9 @@ final class ProgressLine: @unchecked Sendable {
         let total = total.map { max($0, done) }
         guard isShown else { return }
         let now = ContinuousClock.now
-        let started = lock.withLock {
-            if first == nil { first = (done, now) }
-            return first ?? (done, now)
+        let started = drawing.withLock { drawing in
+            if drawing.first == nil { drawing.first = (done, now) }
+            return drawing.first ?? (done, now)
         }
         let seconds = (now - started.at) / .seconds(1)
         let rate = seconds > 0.5 ? Double(done - started.count) / seconds : nil
@@ -49,21 +54,21 @@ final class ProgressLine: @unchecked Sendable {
     func update(_ text: @autoclosure () -> String) {
         guard isShown else { return }
         let now = ContinuousClock.now
-        lock.lock()
-        defer { lock.unlock() }
-        guard now - lastDraw >= (isTerminal ? .milliseconds(200) : .seconds(1)) else { return }
-        lastDraw = now
-        drawn = true
-        let line = isTerminal ? "\r\u{1B}[K\(text())" : "\(text())\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        drawing.withLock { drawing in
+            guard now - drawing.lastDraw >= (isTerminal ? .milliseconds(200) : .seconds(1)) else { return }
+            drawing.lastDraw = now
+            drawing.drawn = true
+            let line = isTerminal ? "\r\u{1B}[K\(text())" : "\(text())\n"
+            FileHandle.standardError.write(Data(line.utf8))
+        }
     }
 
     /// Clears the line before the final report.
     func finish() {
-        lock.lock()
-        defer { lock.unlock() }
-        guard isTerminal, drawn else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        drawing.withLock { drawing in
+            guard isTerminal, drawing.drawn else { return }
+            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        }
     }
 
     /// `projecting 1,000 of 68,611 events (1.5 %), 12,000/s, ETA 0:05`; parts not known yet are left out.

@@ -10,6 +10,9 @@ import Logging
 /// ``Limits/appendBatchEventsMax`` events), appends it in one transaction, and
 /// answers each caller only after the commit that holds its events. With
 /// `synchronous_commit=on` many callers then share one WAL flush.
+///
+/// `@unchecked Sendable`: `machine` is read and written only with `condition` held; the writer and
+/// `shutdown()` wait on that condition, which ``Locked`` cannot do.
 public final class GroupCommitAppender: @unchecked Sendable {
     /// Appends cannot be taken right now; the caller should retry later (HTTP 503).
     public struct Unavailable: Error, CustomStringConvertible, Sendable {
@@ -52,9 +55,8 @@ public final class GroupCommitAppender: @unchecked Sendable {
         self.clock = clock
         self.logger = logger
         self.onCommit = onCommit
-        let thread = Thread { [self] in writerLoop() }
-        thread.name = "ledger.group-commit"
-        thread.start()
+        // Not joined: `shutdown()` waits for the state machine to say the writer stopped.
+        _ = WorkerThread(name: "ledger.group-commit") { [self] in writerLoop() }
     }
 
     /// Appends `batch` atomically and returns once it is committed.

@@ -69,7 +69,7 @@ public struct ChainVerifier: Sendable {
             from: trusted, through: head.position, requested: requested, minimum: segmentEventsMin, store)
         let ends = starts.dropFirst().map(\.position) + [head.position]
         let counter = ProgressCounter(report: progress)
-        let outcomes = try runConcurrently(Array(zip(starts, ends))) { start, end in
+        let outcomes = try WorkerThread.map(Array(zip(starts, ends)), name: "ledger.verify") { start, end in
             try Segment(store: EventStore(connection: try connect()), start: start, end: end, recomputingAt: target)
                 .verify(counter)
         }
@@ -182,50 +182,18 @@ struct Segment {
     }
 }
 
-/// Sums events checked across segments and reports the total.
-final class ProgressCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var total: Int64 = 0
+/// Sums events checked across segments and reports the running total (once per read, not per event).
+struct ProgressCounter: Sendable {
+    private let total = Locked<Int64>(0)
     private let report: @Sendable (Int64) -> Void
 
     init(report: @escaping @Sendable (Int64) -> Void) { self.report = report }
 
     func add(_ count: Int64) {
-        let now = lock.withLock {
-            total += count
-            return total
+        let now = total.withLock {
+            $0 += count
+            return $0
         }
         report(now)
-    }
-}
-
-/// Runs `body` for each input on its own thread and returns the results in input order.
-func runConcurrently<Input: Sendable, Output: Sendable>(
-    _ inputs: [Input], _ body: @escaping @Sendable (Input) throws -> Output
-) throws -> [Output] {
-    if inputs.count == 1, let only = inputs.first { return [try body(only)] }
-    let results = ResultSlots<Output>(count: inputs.count)
-    let group = DispatchGroup()
-    for (index, input) in inputs.enumerated() {
-        group.enter()
-        Thread {
-            results.set(index, Result { try body(input) })
-            group.leave()
-        }.start()
-    }
-    group.wait()
-    return try results.values()
-}
-
-final class ResultSlots<Output: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [Result<Output, any Error>?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ result: Result<Output, any Error>) { lock.withLock { slots[index] = result } }
-
-    func values() throws -> [Output] {
-        try lock.withLock { try slots.map { try ($0 ?? .failure(CancellationError())).get() } }
     }
 }

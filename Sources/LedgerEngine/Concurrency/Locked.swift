@@ -1,22 +1,21 @@
-import Foundation
+import Synchronization
 
 /// A value shared between threads, read and changed only under its lock.
 ///
-/// For the little state a worker thread and its caller both see (counts for a progress line)
-/// beside a ``BoundedQueue`` that carries the work itself.
-///
-/// `@unchecked Sendable`: `value` is touched only inside ``withLock(_:)``.
-public final class Locked<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
+/// For the little state a worker thread and its caller both see (counts for a progress line, a
+/// thread's result) beside a ``BoundedQueue`` that carries the work itself. A class around
+/// Synchronization's `Mutex`, so one lock can be shared by reference and the compiler checks that
+/// it is `Sendable`.
+public final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
 
-    public init(_ value: Value) { self.value = value }
+    public init(_ value: Value) { mutex = Mutex(value) }
 
     /// Runs `body` with the value, holding the lock; `body` must be quick and must not block.
-    public func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
+    public func withLock<Result: Sendable, Failure: Error>(
+        _ body: (inout sending Value) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        try mutex.withLock { (value: inout sending Value) throws(Failure) -> Result in try body(&value) }
     }
 
     /// A copy of the value.

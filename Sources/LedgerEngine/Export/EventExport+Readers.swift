@@ -22,7 +22,7 @@ extension EventExport {
         encoder.appendHeader(to: &header)
         try output.write(header)
         let pipeline = PagePipeline(range: range, pageEvents: pageEvents, readers: readers.count)
-        let threads = readers.map { PageReader($0, pipeline, encoder).start() }
+        let threads = readers.map { PageReader.start(reading: $0, pipeline, encoder) }
         // Returns once every reader thread has ended (their connections are closed with them).
         func waitForReaders() { for thread in threads { _ = thread.result() } }
         do {
@@ -50,6 +50,13 @@ extension EventExport {
 }
 
 /// The pages of an export in flight between its readers and its writer.
+///
+/// Not a ``BoundedQueue``: pages arrive out of order and are written in order, the bound is in
+/// bytes rather than elements, and the reader of the page being written must never wait for room
+/// (the writer waits on that page, so it waiting would deadlock). Those three waits share one
+/// condition over one reorder buffer, so the lock is hand-rolled here.
+///
+/// `@unchecked Sendable`: every `var` below is read and written only with `condition` held.
 final class PagePipeline: @unchecked Sendable {
     let range: EventRange
     let pageEvents: Int64
@@ -147,22 +154,22 @@ final class PagePipeline: @unchecked Sendable {
     }
 }
 
-/// One reader thread of a ``PagePipeline``: owns its connection from ``start()`` on.
-final class PageReader: @unchecked Sendable {
-    private let store: EventStore
-    private let pipeline: PagePipeline
-    private let encoder: EventRecordEncoder
+/// One reader thread of a ``PagePipeline``: claims pages, formats them, hands the chunks over.
+struct PageReader {
+    let store: EventStore
+    let pipeline: PagePipeline
+    let encoder: EventRecordEncoder
 
-    init(_ connection: PostgresConnection, _ pipeline: PagePipeline, _ encoder: EventRecordEncoder) {
-        self.store = EventStore(connection: connection)
-        self.pipeline = pipeline
-        self.encoder = encoder
-    }
-
-    func start() -> WorkerThread {
-        WorkerThread(name: "ledger.export-reader") { [self] in
+    /// Starts a reader thread that owns `connection` from here on.
+    static func start(
+        reading connection: PostgresConnection, _ pipeline: PagePipeline, _ encoder: EventRecordEncoder
+    ) -> WorkerThread {
+        // The export hands each connection to one reader and uses it again only after joining that thread.
+        let store = Handover(EventStore(connection: connection))
+        return WorkerThread(name: "ledger.export-reader") {
+            let reader = PageReader(store: store.value, pipeline: pipeline, encoder: encoder)
             do {
-                while let page = pipeline.claim() { try read(page) }
+                while let page = pipeline.claim() { try reader.read(page) }
             } catch {
                 pipeline.stop(error)
             }

@@ -153,7 +153,7 @@ private struct ClosingService: Service {
         // Wait for shutdown (graceful or cancelled) without holding a thread.
         try? await gracefulShutdown()
         await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
+            _ = WorkerThread(name: "ledger.closing") {
                 appender.shutdown()
                 for pool in pools { pool.shutdown() }
                 continuation.resume()

@@ -4,6 +4,7 @@ import LedgerEngine
 import LedgerPostgres
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// The catch-up projector of `ledger serve`: ``Projector/follow`` on a thread of its own, woken by
 /// every append's NOTIFY, for the life of the server.
@@ -15,7 +16,7 @@ import ServiceLifecycle
 /// it stands by until the rebuild is done and resumes from the rebuild's checkpoint. Its state is
 /// shown at `/v1/status` and `/metrics`. On graceful shutdown it stops at a batch boundary
 /// (everything committed so far is kept).
-public final class LiveProjector: Service, @unchecked Sendable {
+public final class LiveProjector: Service, Sendable {
     /// What the projector is doing.
     public enum State: String, Sendable, Codable {
         /// Restoring its state or catching up, then waiting for appends.
@@ -43,9 +44,8 @@ public final class LiveProjector: Service, @unchecked Sendable {
         public var rebuildPauses: Int = 0
     }
 
-    /// Guarded by `lock`: fed by the projector's thread, read by `/v1/status`, `/readyz` and `/metrics`.
-    private let lock = NSLock()
-    private var machine = LiveProjectorStateMachine(startedAt: .now)
+    /// Fed by the projector's thread, read by `/v1/status`, `/readyz` and `/metrics`.
+    private let machine = Mutex(LiveProjectorStateMachine(startedAt: .now))
 
     private let connect: @Sendable () throws -> PostgresConnection
     private let snapshots: SnapshotPolicy?
@@ -63,7 +63,7 @@ public final class LiveProjector: Service, @unchecked Sendable {
         self.logger = logger
     }
 
-    public var status: Status { lock.withLock { machine.status } }
+    public var status: Status { machine.withLock { $0.status } }
 
     /// How long the projection has not moved while this projector keeps failing and events wait
     /// (nil when it is moving, waiting for the writer lock, or has nothing to do), given the
@@ -71,19 +71,17 @@ public final class LiveProjector: Service, @unchecked Sendable {
     func stall(checkpoint: Int64, head: Int64, bound: Duration = .seconds(Limits.projectorStallSecondsMax))
         -> Duration?
     {
-        lock.withLock { machine.stall(checkpoint: checkpoint, head: head, now: .now, bound: bound) }
+        machine.withLock { $0.stall(checkpoint: checkpoint, head: head, now: .now, bound: bound) }
     }
 
     /// Runs the projector thread until graceful shutdown or cancellation, then waits for it to stop.
     public func run() async throws {
         let finished = DispatchGroup()
         finished.enter()
-        let thread = Thread { [self] in
+        _ = WorkerThread(name: "ledger.projector") { [self] in
             loop()
             finished.leave()
         }
-        thread.name = "ledger.projector"
-        thread.start()
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 await withCheckedContinuation { continuation in
@@ -97,13 +95,13 @@ public final class LiveProjector: Service, @unchecked Sendable {
         }
     }
 
-    private func requestStop() { lock.withLock { machine.stopRequested() } }
+    private func requestStop() { machine.withLock { $0.stopRequested() } }
 
-    private var isStopping: Bool { lock.withLock { machine.isStopping } }
+    private var isStopping: Bool { machine.withLock { $0.isStopping } }
 
     /// Feeds the state machine one input, then shows its status in the metrics.
-    private func transition<Action>(_ input: (inout LiveProjectorStateMachine) -> Action) -> Action {
-        let (action, status) = lock.withLock { (input(&machine), machine.status) }
+    private func transition<Action: Sendable>(_ input: (inout LiveProjectorStateMachine) -> Action) -> Action {
+        let (action, status) = machine.withLock { machine in (input(&machine), machine.status) }
         metrics.projectorRunning.record(status.state == .following ? 1 : 0)
         if let checkpoint = status.checkpoint { metrics.projectorCheckpoint.record(checkpoint) }
         return action

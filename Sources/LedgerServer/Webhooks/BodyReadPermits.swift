@@ -1,13 +1,12 @@
-import Foundation
+import Synchronization
 
 /// Counts webhook bodies being read, up to a bound: a permit is taken before a body is read and
 /// given back once it is read (or its read failed), so at most `limit` unauthenticated bodies are
 /// held in memory at once (``Limits/webhookBodyReadsInFlightMax``).
-final class BodyReadPermits: @unchecked Sendable {
+final class BodyReadPermits: Sendable {
     let limit: Int
-    // Guarded by `lock`.
-    private let lock = NSLock()
-    private var taken = 0
+    /// Permits taken.
+    private let taken = Mutex(0)
     /// Told the count after every change, under the lock, so a gauge fed by it never ends on a
     /// stale value when permits are given back concurrently.
     private let onChange: @Sendable (Int) -> Void
@@ -20,7 +19,7 @@ final class BodyReadPermits: @unchecked Sendable {
 
     /// Takes a permit when one is free; false when `limit` reads are already in flight.
     func acquire() -> Bool {
-        lock.withLock {
+        taken.withLock { taken in
             guard taken < limit else { return false }
             taken += 1
             onChange(taken)
@@ -29,7 +28,7 @@ final class BodyReadPermits: @unchecked Sendable {
     }
 
     func release() {
-        lock.withLock {
+        taken.withLock { taken in
             precondition(taken > 0, "a body read permit was given back twice")
             taken -= 1
             onChange(taken)
@@ -37,5 +36,5 @@ final class BodyReadPermits: @unchecked Sendable {
     }
 
     /// Reads in flight now.
-    var inFlight: Int { lock.withLock { taken } }
+    var inFlight: Int { taken.withLock { $0 } }
 }
