@@ -14,23 +14,14 @@ struct AuditBenchmark: ParsableCommand {
     @Option(help: "The ledger binary, to time whole commands.") var ledger: String
     @Option(help: "Subscriptions to sample.") var samples = 50
 
-    /// `$1` how many, `$2` the prefix of subscription streams (``StreamID``); random subscription streams.
-    static let selectSample = """
-        SELECT stream_id FROM ledger.events
-        WHERE starts_with(stream_id, $2) AND stream_version = 1 ORDER BY random() LIMIT $1
-        """
-    static let selectRange = "SELECT min(recorded_at), max(recorded_at), max(position) FROM ledger.events"
-
     func run() throws {
         let connection = try PostgresConnection(url: databaseURL)
         let prefix = StreamID.subscription("").description
-        let subscriptions = try connection.query(Self.selectSample, [samples, prefix]).compactMap {
-            StreamID.key(of: try $0.decode(String.self, at: 0), in: .subscription)
+        let reads = BenchmarkReads(connection: connection)
+        let subscriptions = try reads.randomStreams(prefix: prefix, count: samples).compactMap {
+            StreamID.key(of: $0, in: .subscription)
         }
-        let range = try connection.query(Self.selectRange, resultFormat: .binary)[0]
-        let (first, last, head): (EventTime, EventTime, Int64) = (
-            try range.decode(at: 0), try range.decode(at: 1), try range.decode(at: 2)
-        )
+        let (first, last, head) = try reads.logExtent()
         print("log of \(head) events; \(subscriptions.count) random subscriptions")
         var generator = SystemRandomNumberGenerator()
         var events: [Int] = []

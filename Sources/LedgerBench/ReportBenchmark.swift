@@ -15,25 +15,16 @@ struct ReportBenchmark: ParsableCommand {
     @Option(help: "Months to report, ending with the newest day in mrr_daily.") var months = 24
     @Option(help: "Runs per measurement.") var runs = 20
 
-    /// `$1`-free: the newest day with MRR data, the number of daily rows and of movements.
-    static let selectExtent = """
-        SELECT (max(day) - DATE '1970-01-01'), (SELECT count(*) FROM mrr_daily), (SELECT count(*) FROM mrr_movements)
-        FROM mrr_daily
-        """
-
     func run() throws {
         let connection = try PostgresConnection(url: databaseURL)
-        let extent = try connection.query(Self.selectExtent)[0]
-        guard let newest = try extent.decode(Int64?.self, at: 0) else {
-            throw ValidationError("mrr_daily is empty: project the log first")
-        }
+        let extent = try BenchmarkReads(connection: connection).mrrExtent()
+        guard let to = extent.newest else { throw ValidationError("mrr_daily is empty: project the log first") }
         let head = try EventStore(connection: connection).head().position
-        let to = UTCDay(daysSinceEpoch: newest)
         // The first day of the month `months - 1` months before the newest day's.
         let start = (1..<max(months, 1)).reduce(to.firstOfMonth) { day, _ in day.adding(days: -1).firstOfMonth }
         print(
-            "log of \(head) events; \(try extent.decode(Int64.self, at: 2)) movements, "
-                + "\(try extent.decode(Int64.self, at: 1)) daily rows; report \(start) to \(to)")
+            "log of \(head) events; \(extent.movements) movements, \(extent.dailyRows) daily rows; "
+                + "report \(start) to \(to)")
         let reader = MRRReportReader(connection: connection)
         let currency = try reader.currencies(through: to).first?.currency ?? "USD"
         for grouping in MRRReportGrouping.allCases {

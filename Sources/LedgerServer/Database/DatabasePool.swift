@@ -124,8 +124,8 @@ public final class DatabasePool: Sendable {
     {
         let connection = try connect()
         // Bounded statements: a slow audit query must not hold a pool thread without end.
-        try connection.execute("SET statement_timeout = '\(Limits.readStatementTimeoutSecondsMax)s'")
-        if readOnly { try connection.execute("SET default_transaction_read_only = on") }
+        try connection.set(.statementTimeout, to: "\(Limits.readStatementTimeoutSecondsMax)s")
+        if readOnly { try connection.set(.defaultTransactionReadOnly, to: "on") }
         return connection
     }
 

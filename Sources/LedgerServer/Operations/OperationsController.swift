@@ -109,7 +109,7 @@ struct OperationsController<Context: RequestContext> {
     /// The database answers and the migrations of this binary are applied, unchanged.
     private func schemaReadiness() async throws -> Readiness {
         try await pool.withConnection { [migrations, logger] connection -> Readiness in
-            try connection.query("SELECT 1")
+            try connection.ping()
             guard let migrations else {
                 return Readiness(
                     status: "ready", database: "ok", pendingMigrations: [], changedMigrations: [],
