@@ -29,7 +29,8 @@ struct Ledger: AsyncParsableCommand {
         version: LedgerVersion.current,
         subcommands: [
             MigrateCommand.self, IngestCommand.self, AppendCommand.self, HeadCommand.self, VerifyCommand.self,
-            ProjectCommand.self, RebuildCommand.self, SnapshotCommand.self, StatusCommand.self, DigestCommand.self,
+            ProjectCommand.self, RebuildCommand.self, SnapshotCommand.self, StatusCommand.self, ParkedCommand.self,
+            RejectedCommand.self, DigestCommand.self,
             HistoryCommand.self, StateCommand.self, ReportCommand.self, ExportCommand.self, ConsumeCommand.self,
             ConsumersCommand.self, ServeCommand.self,
             GenerateCommand.self,

@@ -11,7 +11,7 @@ import LedgerPostgres
 /// and the same parked set whatever the batch boundaries.
 struct LicenseParking {
     /// `ledger.parked.event_type` of a subscription parked for its license.
-    static let eventType = "license"
+    static let eventType = ParkedReasonKind.licenseEventType
 
     /// The rows whose license exists, in the order given.
     private(set) var licensed: [SubscriptionRow] = []

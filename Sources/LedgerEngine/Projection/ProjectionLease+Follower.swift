@@ -1,3 +1,5 @@
+import LedgerPostgres
+
 extension ProjectionLease {
     /// What a following projector does about the lease, as a value: fed what it received and observed,
     /// it says what to do next; ``Projector/follow(pollInterval:shouldStop:onCatchUp:onLease:)`` performs it.
@@ -28,6 +30,8 @@ extension ProjectionLease {
         public private(set) var pauseAsked = false
         /// An append was announced since the last ``takeAppended()``.
         public private(set) var appended = false
+        /// `licenses` announced a change since the last ``takeLicensesChanged()``.
+        public private(set) var licensesChanged = false
 
         public init() {}
 
@@ -35,6 +39,8 @@ extension ProjectionLease {
         public mutating func received(channel: String, payload: String) {
             if channel == ProjectionLease.channel {
                 if payload == ProjectionLease.pausePayload, phase == .writing { pauseAsked = true }
+            } else if channel == LicenseLookup.notificationChannel {
+                licensesChanged = true
             } else {
                 appended = true
             }
@@ -44,6 +50,12 @@ extension ProjectionLease {
         public mutating func takeAppended() -> Bool {
             defer { appended = false }
             return appended
+        }
+
+        /// True when `licenses` announced a change since the last call.
+        public mutating func takeLicensesChanged() -> Bool {
+            defer { licensesChanged = false }
+            return licensesChanged
         }
 
         /// What to do given whether a rebuild holds the rebuild lock (asked after a pause request while

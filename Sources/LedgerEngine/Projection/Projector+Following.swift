@@ -1,3 +1,4 @@
+import LedgerCore
 import LedgerPostgres
 
 /// What happened to a following projector's lease, for its owner's status and logs.
@@ -12,25 +13,49 @@ extension Projector {
     /// Catches up, then waits for new events (LISTEN/NOTIFY, polled every `pollInterval`) until
     /// `shouldStop` says so; `onCatchUp` gets each catch-up that applied or replayed events.
     ///
+    /// Subscriptions parked for their license are rechecked when `licenses` notifies a change, and at
+    /// least every `recheckInterval` while any wait (a NOTIFY can be missed); `onParkedRecheck` hears of
+    /// each such recheck.
+    ///
     /// When a `ledger rebuild` asks for the projection (``ProjectionLease``), it finishes the batch in
     /// flight, gives the writer lock back, waits until the rebuild is done and resumes from the
     /// checkpoint the rebuild left; `onLease` hears of both.
     public func follow(
-        pollInterval: Duration = .milliseconds(250), shouldStop: () -> Bool,
-        onCatchUp: (CatchUpReport) -> Void, onLease: (LeaseChange) -> Void = { _ in }
+        pollInterval: Duration = .milliseconds(250),
+        recheckInterval: Duration = .seconds(Limits.parkedRecheckSecondsMax), shouldStop: () -> Bool,
+        onCatchUp: (CatchUpReport) -> Void, onLease: (LeaseChange) -> Void = { _ in },
+        onParkedRecheck: (ParkedRecheck) -> Void = { _ in }
     ) throws {
-        let channels = [EventStore.notificationChannel, ProjectionLease.channel]
+        let channels = [EventStore.notificationChannel, ProjectionLease.channel, LicenseLookup.notificationChannel]
         for channel in channels { try connection.listen(channel) }
         defer { for channel in channels { try? connection.unlisten(channel) } }
         var follower = ProjectionLease.Follower()
+        var recheck: ParkedRecheck.Trigger?
         while !shouldStop() {
+            let waitingBefore = subscriptionsWaitingForLicense
             let report = try catchUp(shouldStop: {
                 // A broken connection here fails the next batch's read, which reports it.
                 _ = try? receive(into: &follower, timeout: .zero)
                 return shouldStop() || follower.pauseAsked
             })
             if report.eventsApplied > 0 || report.eventsReplayed > 0 { onCatchUp(report) }
+            if let trigger = recheck, waitingBefore > 0 {
+                onParkedRecheck(
+                    ParkedRecheck(
+                        trigger: trigger, waitingBefore: waitingBefore, waitingAfter: subscriptionsWaitingForLicense))
+            }
+            recheck = nil
+            // A license committed while the catch-up ran notified after its lookup: its flag is still set.
+            let recheckDue = ContinuousClock.now + recheckInterval
             while !shouldStop(), !follower.pauseAsked, !follower.takeAppended() {
+                if follower.takeLicensesChanged() {
+                    recheck = .licensesChanged
+                    break
+                }
+                if subscriptionsWaitingForLicense > 0, ContinuousClock.now >= recheckDue {
+                    recheck = .poll
+                    break
+                }
                 try receive(into: &follower, timeout: pollInterval)
             }
             if follower.pauseAsked {

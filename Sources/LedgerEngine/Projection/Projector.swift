@@ -117,6 +117,9 @@ public final class Projector {
     /// The checkpoint the live tables are at (valid after the first catch-up).
     public var checkpoint: Int64 { position }
 
+    /// Subscriptions without a row because their license does not exist yet (rechecked on every catch-up).
+    public var subscriptionsWaitingForLicense: Int { waitingForLicense.count }
+
     /// Applies every event up to the log's head as of the call.
     ///
     /// `progress` gets the checkpoint after each batch; `shouldStop` is asked between batches, so a
@@ -356,8 +359,8 @@ public final class Projector {
 /// `ledger.parked` records of rows PostgreSQL refused.
 enum RefusedRow {
     /// `ledger.parked.event_type` of a subscription or payment whose row PostgreSQL refused.
-    static let subscriptionEventType = "refused:subscription"
-    static let paymentEventType = "refused:payment"
+    static let subscriptionEventType = ParkedReasonKind.refusedSubscriptionEventType
+    static let paymentEventType = ParkedReasonKind.refusedPaymentEventType
 
     static func record(_ objectID: String, subscription: Bool, message: String, at position: Int64) -> ParkedRecord {
         ParkedRecord(

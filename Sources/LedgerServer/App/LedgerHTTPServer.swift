@@ -135,6 +135,8 @@ public final class LedgerHTTPServer: Sendable {
         ReadAPIController<BasicRequestContext>(
             pool: readPool, projector: projector, appender: appender, configuration: configuration
         ).addRoutes(to: router)
+        ParkedRejectedController<BasicRequestContext>(pool: readPool, apiTokens: configuration.apiTokens)
+            .addRoutes(to: router)
         operations.addRoutes(to: router)
         if configuration.metricsAddress == nil {
             operations.addMetricsRoute(to: router, tokens: configuration.metricsTokens)

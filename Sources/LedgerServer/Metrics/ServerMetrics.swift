@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import LedgerCore
+import LedgerEngine
 import Metrics
 import Prometheus
 
@@ -45,6 +46,8 @@ public final class ServerMetrics: Sendable {
     let projectorStalled: CoreMetrics.Gauge
     /// Snapshots the live projector could not write (or read back) while projection went on.
     let snapshotWriteFailures: CoreMetrics.Counter
+    /// Rechecks of subscriptions parked for their license without a new event, by what woke the projector.
+    private let parkedRechecks: [ParkedRecheck.Trigger: CoreMetrics.Counter]
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -80,7 +83,15 @@ public final class ServerMetrics: Sendable {
         webhookBodyReadsInFlight = CoreMetrics.Gauge(label: "ledger_webhook_body_reads_in_flight", factory: factory)
         projectorStalled = CoreMetrics.Gauge(label: "ledger_projector_stalled", factory: factory)
         snapshotWriteFailures = CoreMetrics.Counter(label: "ledger_snapshot_write_failures_total", factory: factory)
+        var parkedRechecks: [ParkedRecheck.Trigger: CoreMetrics.Counter] = [:]
+        for trigger in ParkedRecheck.Trigger.allCases {
+            parkedRechecks[trigger] = CoreMetrics.Counter(
+                label: "ledger_parked_rechecks_total", dimensions: [("trigger", trigger.rawValue)], factory: factory)
+        }
+        self.parkedRechecks = parkedRechecks
     }
+
+    func recordParkedRecheck(_ trigger: ParkedRecheck.Trigger) { parkedRechecks[trigger]?.increment() }
 
     func recordWebhook(_ outcome: WebhookOutcome) { webhooks[outcome]?.increment() }
 

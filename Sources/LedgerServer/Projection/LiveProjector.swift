@@ -148,7 +148,22 @@ public final class LiveProjector: Service, Sendable {
         case .none:
             break
         }
-        try projector.follow(shouldStop: { isStopping }, onCatchUp: { _ = record($0) }, onLease: leaseChanged)
+        try projector.follow(
+            shouldStop: { isStopping }, onCatchUp: { _ = record($0) }, onLease: leaseChanged,
+            onParkedRecheck: parkedRechecked)
+    }
+
+    /// A late license (or the bounded poll) let the projector recheck its parked subscriptions.
+    private func parkedRechecked(_ recheck: ParkedRecheck) {
+        metrics.recordParkedRecheck(recheck.trigger)
+        guard recheck.waitingAfter < recheck.waitingBefore else { return }
+        logger.info(
+            "parked subscriptions got their license",
+            metadata: [
+                "projected": "\(recheck.waitingBefore - recheck.waitingAfter)",
+                "still_parked": "\(recheck.waitingAfter)",
+                "trigger": "\(recheck.trigger.rawValue)",
+            ])
     }
 
     private func leaseChanged(_ change: LeaseChange) {

@@ -59,6 +59,15 @@ struct QueryParameters {
         }
     }
 
+    /// Text of at most ``valueBytesMax`` bytes; nil when absent.
+    func text(_ name: String) throws(APIError) -> String? {
+        guard let text = values[name[...]] else { return nil }
+        guard text.utf8.count <= Self.valueBytesMax else {
+            throw refuse("\(name) must be at most \(Self.valueBytesMax) bytes", name)
+        }
+        return String(text)
+    }
+
     /// An instant in the ledger's window; nil when absent.
     func time(_ name: String) throws(APIError) -> EventTime? {
         guard let text = values[name[...]] else { return nil }
