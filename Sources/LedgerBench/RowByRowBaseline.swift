@@ -20,8 +20,8 @@ struct RowByRowBaseline: ParsableCommand {
     func run() throws {
         let connection = try PostgresConnection(url: databaseURL)
         try connection.execute("DELETE FROM public.payment_transactions; DELETE FROM public.subscriptions")
-        let upsertSubscription = try connection.prepare(Self.upsert(ProjectionWriter.subscriptionColumns))
-        let upsertPayment = try connection.prepare(Self.upsert(ProjectionWriter.paymentColumns))
+        let upsertSubscription = try connection.prepare(Self.upsert(.subscriptions))
+        let upsertPayment = try connection.prepare(Self.upsert(.paymentTransactions))
         let store = EventStore(connection: try PostgresConnection(url: databaseURL))
         var state = ProjectionState()
         var events = 0
@@ -59,9 +59,12 @@ struct RowByRowBaseline: ParsableCommand {
         )
     }
 
-    static func upsert(_ columns: [String]) -> String {
+    /// The statement being measured, so it stays here rather than in LedgerPostgres: an upsert of one
+    /// `table` row, `$1`… its columns in ``ProjectedTable`` order (the path the ledger does not take).
+    static func upsert(_ projected: ProjectedTable) -> String {
+        let columns = projected.columns.map(\.name)
         let placeholders = (1...columns.count).map { "$\($0)" }.joined(separator: ", ")
-        let table = columns.contains("stripe_payment_intent_id") ? "payment_transactions" : "subscriptions"
+        let table = projected.rawValue
         let assignments = columns.dropFirst().map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
         return """
             INSERT INTO public.\(table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))

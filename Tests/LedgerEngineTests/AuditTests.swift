@@ -180,8 +180,9 @@ struct LiveRows: Equatable {
     ]
 
     init(_ connection: PostgresConnection) throws {
-        subscriptions = try Self.read("subscriptions", ProjectionWriter.subscriptionColumns, connection)
-        payments = try Self.read("payment_transactions", ProjectionWriter.paymentColumns, connection)
+        subscriptions = try Self.read("subscriptions", ProjectedTable.subscriptions.columns.map(\.name), connection)
+        payments = try Self.read(
+            "payment_transactions", ProjectedTable.paymentTransactions.columns.map(\.name), connection)
     }
 
     static func read(_ table: String, _ columns: [String], _ connection: PostgresConnection) throws -> [String: Row] {

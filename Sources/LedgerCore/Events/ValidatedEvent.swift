@@ -24,12 +24,18 @@ public struct ValidatedEvent: Sendable, Equatable {
                 (1...Limits.sourceEventIDBytesMax).contains(sourceEventID.utf8.count),
                 "source event id must be 1…\(Limits.sourceEventIDBytesMax) bytes")
         }
-        for text in [event.streamID, event.type, event.metadata]
-            + [event.sourceEventID, event.customerID].compactMap({ $0 })
-        {
-            try check(!text.utf8.contains(0), "text fields cannot contain NUL bytes")
-        }
+        try check(
+            Self.hasNoNUL(event.streamID) && Self.hasNoNUL(event.type) && Self.hasNoNUL(event.metadata)
+                && Self.hasNoNUL(event.sourceEventID) && Self.hasNoNUL(event.customerID),
+            "text fields cannot contain NUL bytes")
         self.event = event
+    }
+
+    /// Whether `text` (if any) has no NUL byte, which PostgreSQL's `text` cannot hold; scans the
+    /// string's UTF-8 in place, as this runs for every event.
+    static func hasNoNUL(_ text: String?) -> Bool {
+        guard let text else { return true }
+        return !text.utf8.contains(0)
     }
 
     /// `^[a-z][a-z0-9_]{0,31}$`, as the schema checks it; by hand because this runs for every event.

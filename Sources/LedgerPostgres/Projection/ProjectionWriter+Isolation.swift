@@ -79,8 +79,11 @@ extension ProjectionWriter {
         CREATE TEMP TABLE probe_payment_transactions (LIKE public.payment_transactions INCLUDING CONSTRAINTS)
             ON COMMIT DROP;
         """
-    static let subscriptionsProbe =
-        "COPY probe_subscriptions (\(subscriptionColumns.joined(separator: ", "))) FROM STDIN (FORMAT binary)"
-    static let paymentsProbe =
-        "COPY probe_payment_transactions (\(paymentColumns.joined(separator: ", "))) FROM STDIN (FORMAT binary)"
+    static let subscriptionsProbe = probeCopy(.subscriptions)
+    static let paymentsProbe = probeCopy(.paymentTransactions)
+
+    /// `COPY probe_<table>` with the columns in the order rows are copied (``ProjectedTable``'s).
+    static func probeCopy(_ table: LedgerCore.ProjectedTable) -> String {
+        "COPY probe_\(table.rawValue) (\(table.columns.map(\.name).joined(separator: ", "))) FROM STDIN (FORMAT binary)"
+    }
 }

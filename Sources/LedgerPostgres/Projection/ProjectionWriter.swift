@@ -157,12 +157,6 @@ struct ProjectedTableSQL {
 }
 
 extension ProjectionWriter {
-    /// The columns of `subscriptions`, in the order rows are copied: the schema's own order (``ProjectedTable``),
-    /// which `(l.*) IS DISTINCT FROM (s.*)` relies on staging having.
-    public static let subscriptionColumns = LedgerCore.ProjectedTable.subscriptions.columns.map(\.name)
-    /// The columns of `payment_transactions`, in the order rows are copied.
-    public static let paymentColumns = LedgerCore.ProjectedTable.paymentTransactions.columns.map(\.name)
-
     static let subscriptions = ProjectedTableSQL(.subscriptions)
     static let payments = ProjectedTableSQL(.paymentTransactions)
 
