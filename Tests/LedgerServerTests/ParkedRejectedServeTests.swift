@@ -1,5 +1,6 @@
 import Foundation
 import LedgerCore
+import LedgerEngine
 import LedgerPostgres
 import LedgerTestSupport
 import Testing
@@ -102,6 +103,55 @@ struct ParkedRejectedServeTests {
             #expect(metrics.contains(#"ledger_parked_rechecks_total{trigger="licenses_changed"} 1"#), "\(metrics)")
             let stopped = await server.stop()
             #expect(stopped.status == 0, "\(stopped.standardError)")
+        }
+    }
+}
+
+/// The follower's fallback and its notification handling, without a server.
+@Suite("following projector: parked rechecks")
+struct ParkedRecheckFollowerTests {
+    @Test func aLicensesNotificationIsTakenOnceAndIsNotAnAppend() {
+        var follower = ProjectionLease.Follower()
+        follower.received(channel: LicenseLookup.notificationChannel, payload: "")
+        let appended = follower.takeAppended()
+        let changed = (follower.takeLicensesChanged(), follower.takeLicensesChanged())
+        #expect(!appended && changed == (true, false))
+        follower.received(channel: EventStore.notificationChannel, payload: "7")
+        let afterAppend = (follower.takeLicensesChanged(), follower.takeAppended())
+        #expect(afterAppend == (false, true))
+    }
+
+    /// A license whose insert notifies nothing (the trigger disabled, as rows applied by logical replication
+    /// are) still makes the row: the bounded poll rechecks.
+    @Test func withoutANotificationTheBoundedPollRechecks() async throws {
+        try await TestDatabase.withMigrated { database in
+            let license = UUID()
+            let body = lateLicenseEvent("evt_poll", "sub_poll", license: license)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("poll-\(UUID()).jsonl")
+            try Data(body + Array("\n".utf8)).write(to: file)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let ingested = try runLedger(["ingest", "stripe", file.path], environment: ["DATABASE_URL": database.url])
+            #expect(ingested.status == 0, "\(ingested.standardError)")
+            let stop = Locked(false)
+            let rechecks = Locked<[ParkedRecheck]>([])
+            let following = BackgroundThread("test.follow") {
+                let projector = try Projector(connect: database.connect)
+                try projector.follow(
+                    recheckInterval: .milliseconds(200), shouldStop: { stop.withLock { $0 } }, onCatchUp: { _ in },
+                    onParkedRecheck: { recheck in rechecks.withLock { $0.append(recheck) } })
+            }
+            try await Poll.until("the subscription is parked for its license") {
+                try ParkedReport.read(try database.connect(), reason: "missing_license").total == 1
+            }
+            let connection = try database.connect()
+            try connection.execute("ALTER TABLE public.licenses DISABLE TRIGGER licenses_notify_ledger")
+            try insertLicense(license, into: connection)
+            try await Poll.until("the poll made the subscription a row") { try subscriptionRows(database) == 1 }
+            stop.withLock { $0 = true }
+            try await following.value
+            let seen = rechecks.withLock { $0 }
+            #expect(seen.contains { $0.trigger == .poll && $0.waitingAfter == 0 }, "\(seen)")
+            #expect(!seen.contains { $0.trigger == .licensesChanged }, "\(seen)")
         }
     }
 }
