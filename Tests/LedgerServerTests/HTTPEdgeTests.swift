@@ -35,10 +35,13 @@ struct HTTPEdgeTests {
     }
 
     /// A body trickled one byte at a time resets every idle timer; the body deadline still ends it:
-    /// 408, then the connection is closed, and the server goes on serving.
+    /// 408, then the connection is closed, and the server goes on serving. The deadline is set to 2 s
+    /// (the default is 10 s): any deadline shorter than the whole trickle proves the same.
     @Test func aTrickledBodyIsAnswered408AndItsConnectionClosed() async throws {
         try await TestDatabase.withMigrated { database in
-            try await InProcessLedger.with(database, transport: .live) { server in
+            try await InProcessLedger.with(
+                database, transport: .live, configure: { $0.requestBodyReadSeconds = 2 }
+            ) { server in
                 let connection = try LoopbackHTTPConnection(port: try server.port, timeoutSeconds: 60)
                 let body = subscriptionEvent("evt_trickled")
                 let head =
