@@ -143,9 +143,9 @@ struct ProjectionRebuildTests {
     @Test func aSecondWriterIsRefusedWhileOneHoldsTheProjection() async throws {
         try await TestDatabase.withMigrated { database in
             let holder = try database.connect()
-            try holder.query("SELECT pg_advisory_lock($1)", [ProjectionLease.writerLockKey])
+            try AdvisoryLock(key: ProjectionLease.writerLockKey).lock(on: holder)
             #expect(throws: ProjectionBusy.self) { try rebuild(database) }
-            try holder.query("SELECT pg_advisory_unlock($1)", [ProjectionLease.writerLockKey])
+            try AdvisoryLock(key: ProjectionLease.writerLockKey).unlock(on: holder)
             #expect(try rebuild(database).eventsRead == 0)
         }
     }

@@ -16,25 +16,11 @@ struct HostileWebhookPropertyTests {
     static let casesPerRound = 25
 
     @Test func signedPoisonNeverTakesTheServerOrItsProjectorDown() async throws {
-        let generator = HostileGenerator(templates: try HostileFixtures.templates())
-        var executed = 0
-        print("hostile webhooks: \(Self.budget)")
-        try await Self.budget.forEachRound(rounds: Self.boundedRounds) { round, seed in
-            let seed = seed &+ 2
-            let cases = generator.cases(seed: seed, count: Self.casesPerRound)
-            print("hostile webhooks: round \(round), seed \(seed), \(cases.count) cases")
-            let problems = try await Self.check(cases)
-            executed += cases.count
-            guard !problems.isEmpty else { return }
-            let culprits = try await HostileMinimiser.reproducers(cases) { try await Self.check($0) }
-            Issue.record(
-                """
-                hostile webhooks: seed \(seed) (round \(round) of LEDGER_FUZZ_SEED=\(Self.budget.seed); reproduce this log alone as round 0 of LEDGER_FUZZ_SEED=\(seed &- 2)):
-                \(problems.joined(separator: "\n"))
-                \(culprits.joined(separator: "\n"))
-                """)
-        }
-        print("hostile webhooks: \(executed) cases (\(executed * 2) requests) checked, \(Self.budget)")
+        let failures = try await Self.budget.failures(
+            "hostile webhooks", seedOffset: 2, rounds: Self.boundedRounds, casesPerRound: Self.casesPerRound,
+            unit: "requests"
+        ) { try await Self.check($0) }
+        for failure in failures { Issue.record("\(failure)") }
     }
 
     /// Failures 2–4 on the webhook path: the issue's poison events, each followed by its genuine event.

@@ -40,7 +40,7 @@ struct RebuildWhileServeTests {
         try await TestDatabase.withMigrated { database in
             let holder = try database.connect()
             try holder.query("SELECT set_config('application_name', 'nightly-script', false)")
-            try holder.query("SELECT pg_advisory_lock($1)", [ProjectionLease.writerLockKey])
+            try AdvisoryLock(key: ProjectionLease.writerLockKey).lock(on: holder)
             let url = database.url
             let rebuild = try await BackgroundThread {
                 try runLedger(["rebuild", "--wait", "1"], environment: ["DATABASE_URL": url])
@@ -51,7 +51,7 @@ struct RebuildWhileServeTests {
             #expect(rebuild.standardError.contains("--no-projector"), "\(rebuild.standardError)")
 
             // Once it lets go, the rebuild goes through.
-            try holder.query("SELECT pg_advisory_unlock($1)", [ProjectionLease.writerLockKey])
+            try AdvisoryLock(key: ProjectionLease.writerLockKey).unlock(on: holder)
             let again = try await BackgroundThread {
                 try runLedger(["rebuild", "--wait", "1"], environment: ["DATABASE_URL": url])
             }.value
