@@ -134,10 +134,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
-            name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerGenerator", "LedgerTestRandom"],
+            name: "LedgerCoreTests",
+            dependencies: ["LedgerCore", "LedgerGenerator", "LedgerTestRandom", "LedgerTestSupport"],
             swiftSettings: strictSettings),
         .testTarget(
-            name: "LedgerGeneratorTests", dependencies: ["LedgerCore", "LedgerGenerator"],
+            name: "LedgerGeneratorTests", dependencies: ["LedgerCore", "LedgerGenerator", "LedgerTestSupport"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "LedgerPostgresTests",

@@ -1,6 +1,7 @@
 import Foundation
 import LedgerCore
 import LedgerGenerator
+import LedgerTestSupport
 
 /// Test helpers: generate a history and decode each line with Foundation, independently of the generator's writer.
 enum GeneratedHistory {
@@ -42,14 +43,8 @@ enum GeneratedHistory {
         case fixtureMissing(String)
     }
 
-    /// `Tests/Fixtures/stripe`, the checked-in Stripe payloads the generated shapes are compared with.
-    static let fixturesDirectory: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // LedgerGeneratorTests
-        .deletingLastPathComponent()  // Tests
-        .appendingPathComponent("Fixtures/stripe")
-
     static func fixtureJSON(_ relativePath: String) throws -> [String: Any] {
-        let url = fixturesDirectory.appendingPathComponent(relativePath)
+        let url = Repository.stripeFixtures.appendingPathComponent(relativePath)
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw DecodingFailure.fixtureMissing(url.path)
         }

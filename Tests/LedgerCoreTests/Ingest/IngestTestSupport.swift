@@ -1,10 +1,11 @@
 import Foundation
 import LedgerCore
+import LedgerTestSupport
 
 /// Fixtures and helpers shared by the ingest tests.
 enum IngestFixtures {
     /// The recorded 2020-08-27 webhook events.
-    static let eventsDirectory = StripeFixtures.directory.appendingPathComponent("webhook-events-2020-08-27")
+    static let eventsDirectory = Repository.stripeFixtures.appendingPathComponent("webhook-events-2020-08-27")
 
     static func eventNames() throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: eventsDirectory.path)

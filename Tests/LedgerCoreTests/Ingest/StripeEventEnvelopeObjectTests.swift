@@ -1,6 +1,7 @@
 import Foundation
 import LedgerCore
 import LedgerTestRandom
+import LedgerTestSupport
 import Testing
 
 /// Issue 13 point 5: a well-formed Stripe event is accepted whatever its `data.object` holds.
@@ -146,7 +147,7 @@ struct StripeEventEnvelopeObjectTests {
 
 /// Stripe's example objects from `Tests/Fixtures/stripe/openapi/fixtures3-2026-07-29.json`.
 enum OpenAPIFixture {
-    static let file = StripeFixtures.directory.appendingPathComponent("openapi/fixtures3-2026-07-29.json")
+    static let file = Repository.stripeFixtures.appendingPathComponent("openapi/fixtures3-2026-07-29.json")
 
     /// The example `name` as compact JSON text, without the keys in `removing`.
     static func resource(_ name: String, removing: String...) throws -> String {

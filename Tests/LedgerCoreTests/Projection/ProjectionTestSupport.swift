@@ -1,11 +1,12 @@
 import Foundation
 import LedgerCore
+import LedgerTestSupport
 
 /// Builds logged events from fixture shapes for the projection tests.
 enum ProjectionFixtures {
     static let licenseID = "6f1c2a9e-1b2c-4d3e-8f40-5a6b7c8d9e0f"
 
-    static var directory: URL { StripeFixtures.directory }
+    static var directory: URL { Repository.stripeFixtures }
 
     enum Failure: Error {
         case missing(String)
