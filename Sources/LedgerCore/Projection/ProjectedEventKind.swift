@@ -75,6 +75,12 @@ public enum IgnoreReason: Sendable, Hashable, CustomStringConvertible {
     case noPaymentIntent
     /// A type the projection does not read.
     case notProjected(String)
+    /// A Stripe event of the other mode than the ledger's (a test event in a live ledger, or the reverse).
+    case otherMode(event: LedgerMode, ledger: LedgerMode)
+    /// A `ledger mode set` for another mode than the one already fixed: a ledger's mode never changes.
+    case modeFixed(FixedMode)
+    /// A native setting the projection cannot read, with why.
+    case invalidSetting(String)
 
     /// Why the event did not change the projection, as `ledger history` shows it.
     public var description: String {
@@ -84,6 +90,11 @@ public enum IgnoreReason: Sendable, Hashable, CustomStringConvertible {
         case .objectDeleted: "the subscription was deleted; a later event does not resurrect it"
         case .noPaymentIntent: "names no PaymentIntent"
         case .notProjected(let type): "\(type) is not a type the projection reads"
+        case .otherMode(let event, let ledger):
+            "a \(event)-mode event in a \(ledger) ledger: kept in the log, never counted"
+        case .modeFixed(let fixed):
+            "the ledger's mode is already \(fixed.mode) (fixed at position \(fixed.position)); it never changes"
+        case .invalidSetting(let why): "not a setting the projection reads: \(why)"
         }
     }
 }

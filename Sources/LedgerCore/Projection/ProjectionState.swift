@@ -22,10 +22,13 @@ public struct ProjectionState: Sendable {
     ///
     /// Covers the MRR ledger the rows feed (``LedgerProjections``): 2 added `mrr_movements` and
     /// `mrr_daily`, which a checkpoint of version 1 never wrote; 3 parks values the tables cannot hold
-    /// (schema limits, times outside 1970–9999, `created` from the future) that 2 wrote or failed on.
-    public static let projectorVersion = 3
+    /// (schema limits, times outside 1970–9999, `created` from the future) that 2 wrote or failed on; 4 ignores
+    /// events of the other mode than the ledger's (``LedgerMode``), which 3 counted.
+    public static let projectorVersion = 4
 
     public let configuration: ProjectionConfiguration
+    /// The ledger's mode, once an event has stated one (``FixedMode/stated(by:)``); events of the other mode are ignored.
+    public internal(set) var mode: FixedMode?
     var subscriptions: [String: SubscriptionRecord] = [:]
     var payments: [String: PaymentRecord] = [:]
     /// The newest payment-bearing event per invoice (`invoice.paid`, `.payment_failed`, `.payment_succeeded`).
@@ -40,15 +43,23 @@ public struct ProjectionState: Sendable {
     /// The subscriptions whose row the last ``apply(_:)`` changed, for a reducer fed row by row (``LedgerProjections``).
     public internal(set) var subscriptionsChangedByLastEvent: [String] = []
 
-    /// An empty projection.
-    public init(configuration: ProjectionConfiguration = ProjectionConfiguration()) {
+    /// An empty projection; `mode` seeds the ledger's mode when replaying only part of the log (an audit).
+    public init(configuration: ProjectionConfiguration = ProjectionConfiguration(), mode: FixedMode? = nil) {
         self.configuration = configuration
+        self.mode = mode
     }
 
     /// Applies one logged event and says what it did; never throws, never stops on bad input.
     public mutating func apply(_ event: RecordedEvent) -> ApplyOutcome {
         subscriptionsChangedByLastEvent.removeAll(keepingCapacity: true)
-        guard let kind = ProjectedEventKind(type: event.type) else { return .ignored(.notProjected(event.type)) }
+        if ModeSetting.isSetting(event) { return applyModeSetting(event) }
+        guard let kind = ProjectedEventKind(type: event.type) else {
+            // Any Stripe event may fix the mode, but its body is read for that only until one has.
+            if mode == nil, let stated = FixedMode.stated(by: event) {
+                mode = FixedMode(mode: stated, position: event.position)
+            }
+            return .ignored(.notProjected(event.type))
+        }
         let tape: JSONTape
         do {
             tape = try JSONTape(parsing: event.body)
@@ -56,6 +67,27 @@ public struct ProjectionState: Sendable {
             return park(.event(event.position), event: event, reason: .malformedBody(error.description))
         }
         let root = tape.root
+        if let stated = FixedMode.stated(by: event, root: root) {
+            if let fixed = mode, stated != fixed.mode { return .ignored(.otherMode(event: stated, ledger: fixed.mode)) }
+            if mode == nil { mode = FixedMode(mode: stated, position: event.position) }
+        }
+        return apply(kind, event, root)
+    }
+
+    /// A `ledger mode set` event: fixes the mode if nothing has yet.
+    mutating func applyModeSetting(_ event: RecordedEvent) -> ApplyOutcome {
+        guard let setting = ModeSetting(body: event.body) else {
+            return .ignored(.invalidSetting("the body names no mode (live or test)"))
+        }
+        guard let fixed = mode else {
+            mode = FixedMode(mode: setting.mode, position: event.position)
+            return .applied
+        }
+        return .ignored(.modeFixed(fixed))
+    }
+
+    /// Applies a Stripe event of the ledger's mode (or of none stated) whose body parsed.
+    private mutating func apply(_ kind: ProjectedEventKind, _ event: RecordedEvent, _ root: JSONValue) -> ApplyOutcome {
         let created: Int64
         switch Self.created(root["created"], event: event) {
         case .success(let seconds): created = seconds

@@ -16,12 +16,18 @@ struct AuditEvents {
     var focus: AuditFocus
     var customerID: String?
     var events: [RecordedEvent]
+    /// The ledger's mode, which a replay of these events alone cannot know: its state starts from it.
+    var mode: FixedMode?
+
+    /// An empty reducer state for replaying ``events``, knowing the ledger's mode.
+    func initialState() -> ProjectionState { ProjectionState(mode: mode) }
 
     static func read(
         _ reference: AuditReference, includePayments: Bool, cut: AuditCut, connection: PostgresConnection
     ) throws -> AuditEvents {
         let store = EventStore(connection: connection)
         let focus = try AuditFocus(reference, includePayments: includePayments, connection: connection)
+        let mode = try store.fixedMode()
         let customerID: String?
         var streamEvents: [RecordedEvent] = []
         if case .customer(let id) = focus {
@@ -36,21 +42,22 @@ struct AuditEvents {
             customerID = nil
         }
         guard let customerID, focus.needsCustomerEvents else {
-            return AuditEvents(focus: focus, customerID: customerID, events: streamEvents)
+            return AuditEvents(focus: focus, customerID: customerID, events: streamEvents, mode: mode)
         }
         let customerEvents = try store.readCustomer(customerID, through: cut)
-        let invoicePayments = try Self.invoicePayments(linkedTo: customerEvents, store, cut)
+        let invoicePayments = try Self.invoicePayments(linkedTo: customerEvents, mode: mode, store, cut)
         return AuditEvents(
-            focus: focus, customerID: customerID, events: Self.merged([customerEvents, invoicePayments, streamEvents]))
+            focus: focus, customerID: customerID, events: Self.merged([customerEvents, invoicePayments, streamEvents]),
+            mode: mode)
     }
 
     /// The `invoice_payment.*` events of the invoices and PaymentIntents `events` know, and of those these
     /// reveal in turn (an invoice_payment names an invoice and an intent; either may be the customer's only
     /// link to the other), up to a fixed point.
-    static func invoicePayments(linkedTo events: [RecordedEvent], _ store: EventStore, _ cut: AuditCut) throws
-        -> [RecordedEvent]
-    {
-        var links = ProjectionState()
+    static func invoicePayments(
+        linkedTo events: [RecordedEvent], mode: FixedMode?, _ store: EventStore, _ cut: AuditCut
+    ) throws -> [RecordedEvent] {
+        var links = ProjectionState(mode: mode)
         for event in events { _ = links.apply(event) }
         var found: [Int64: RecordedEvent] = [:]
         var asked: (invoices: Set<String>, intents: Set<String>) = ([], [])

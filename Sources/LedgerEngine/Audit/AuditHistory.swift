@@ -18,7 +18,7 @@ public struct AuditHistory: Sendable, Codable {
     ) throws -> AuditHistory {
         let scope = try AuditEvents.read(
             reference, includePayments: includePayments, cut: .everything, connection: connection)
-        var state = ProjectionState()
+        var state = scope.initialState()
         var rows: [ProjectionObjectKey: [ColumnValue]] = [:]
         var replayed: [(event: RecordedEvent, outcome: ApplyOutcome, subject: EventSubject, changes: [RowChange])] = []
         for event in scope.events {

@@ -34,7 +34,7 @@ public struct AuditState: Sendable, Codable {
             guard cut.position <= head else { throw PositionBeyondHead(position: cut.position, head: head) }
         }
         let scope = try AuditEvents.read(reference, includePayments: true, cut: cut, connection: connection)
-        var state = ProjectionState()
+        var state = scope.initialState()
         for event in scope.events { _ = state.apply(event) }
         let all = state.subscriptionRows()
         let existing = try LicenseLookup(connection: connection).existing(Set(all.map(\.licenseID)))

@@ -20,6 +20,8 @@ public struct LedgerStatus: Sendable, Equatable, Codable {
     public var rejectedInputs: Int
     /// Of the rejected inputs, deliveries of a stored event id with a different body (migration 011).
     public var conflictingDuplicates: Int
+    /// The ledger's mode and the position of the event that fixed it; nil until an event states one.
+    public var mode: FixedMode?
 
     /// `$1`-free: each checkpoint with its count of parked events.
     static let selectProjections = """
@@ -45,6 +47,6 @@ public struct LedgerStatus: Sendable, Equatable, Codable {
         return LedgerStatus(
             headPosition: head.position, headHash: HexEncoding.encode(head.hash), projections: projections,
             parkedEvents: try counts.decode(at: 0), rejectedInputs: try counts.decode(at: 1),
-            conflictingDuplicates: try counts.decode(at: 2))
+            conflictingDuplicates: try counts.decode(at: 2), mode: try EventStore(connection: connection).fixedMode())
     }
 }

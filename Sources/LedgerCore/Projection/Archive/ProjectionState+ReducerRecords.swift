@@ -16,6 +16,9 @@ extension ProjectionState {
                 Self.append(invoices, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
             case .invoicesBySubscription:
                 Self.append(invoicesBySubscription, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
+            case .ledger:
+                let facts = mode.map { [FixedMode.recordKey: $0] } ?? [:]
+                Self.append(facts, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
             case .parked:
                 let byText = Dictionary(uniqueKeysWithValues: parked.map { ($0.key.archiveKey, $0.value) })
                 Self.append(byText, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
@@ -61,6 +64,13 @@ extension ProjectionState {
                 replaced = invoices.updateValue(try reader.read("invoice"), forKey: key) != nil
             case .invoicesBySubscription:
                 replaced = invoicesBySubscription.updateValue(try reader.read("invoices"), forKey: key) != nil
+            case .ledger:
+                guard key == FixedMode.recordKey else {
+                    throw ReducerArchiveError(.invalidKey, kind: record.kind, key: key)
+                }
+                replaced = mode != nil
+                let fixed: FixedMode = try reader.read("mode")
+                mode = fixed
             case .parked:
                 guard let objectKey = ProjectionObjectKey(archiveKey: key) else {
                     throw ReducerArchiveError(.invalidKey, kind: record.kind, key: key)
@@ -90,6 +100,7 @@ extension ProjectionState {
             switch kind {
             case .invoice: invoices.reserveCapacity(count)
             case .invoicesBySubscription: invoicesBySubscription.reserveCapacity(count)
+            case .ledger: break
             case .parked: parked.reserveCapacity(count)
             case .payment: payments.reserveCapacity(count)
             case .paymentsByInvoice: paymentsByInvoice.reserveCapacity(count)

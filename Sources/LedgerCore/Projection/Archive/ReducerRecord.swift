@@ -12,6 +12,8 @@ public struct ReducerRecord: Sendable, Hashable {
         case invoice = "invoice"
         /// The invoices billed to a subscription; the key is the subscription id.
         case invoicesBySubscription = "invoices_by_subscription"
+        /// A fact about the whole ledger; the key names it (`mode`: ``FixedMode``, once an event has fixed it).
+        case ledger = "ledger"
         /// An event that could not become a valid row; the key is its object: `subscription:<id>`, `payment:<id>`
         /// or `event:<position>`.
         case parked = "parked"

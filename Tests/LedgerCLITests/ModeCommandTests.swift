@@ -1,0 +1,87 @@
+import Foundation
+import LedgerPostgres
+import LedgerTestSupport
+import Testing
+
+/// `ledger mode` and one mode per ledger end to end (issue 15 point 4): the generated histories are
+/// test-mode data (`livemode: false`), so a ledger fixed live stores them all and counts none.
+@Suite struct ModeCommandTests {
+    func json(_ arguments: [String], _ environment: [String: String]) throws -> [String: Any] {
+        let output = try runLedger(arguments, environment: environment)
+        #expect(output.status == 0, "\(arguments): \(output.standardError)")
+        return try #require(
+            try JSONSerialization.jsonObject(with: Data(output.standardOutput.utf8)) as? [String: Any])
+    }
+
+    func rowCounts(_ database: TestDatabase) throws -> (subscriptions: Int64, payments: Int64) {
+        let row = try database.connect().query(
+            "SELECT (SELECT count(*) FROM subscriptions), (SELECT count(*) FROM payment_transactions)")[0]
+        return (try row.decode(at: 0), try row.decode(at: 1))
+    }
+
+    @Test func aLiveLedgerStoresTestEventsAndCountsNone() async throws {
+        try await TestDatabase.with { database in
+            let loaded = try loadGenerated(database, customers: 4, months: 3)
+            defer { loaded.remove() }
+            let environment = loaded.environment
+            #expect(try json(["mode", "--json"], environment).isEmpty)
+            let unset = try runLedger(["mode"], environment: environment)
+            #expect(unset.standardOutput.contains("mode not fixed yet"))
+
+            let missingReason = try runLedger(["mode", "set", "live"], environment: environment)
+            #expect(missingReason.status == 2)
+            let set = try json(["mode", "set", "live", "--reason", "production", "--json"], environment)
+            #expect(set["mode"] as? String == "live" && set["position"] as? Int == 1)
+            let again = try json(["mode", "set", "live", "--reason", "again", "--json"], environment)
+            #expect(again["position"] as? Int == 1)
+            let other = try runLedger(["mode", "set", "test", "--reason", "oops"], environment: environment)
+            #expect(other.status == 3)
+            #expect(other.standardError.contains("mode live (fixed at position 1)"))
+            #expect(other.standardError.contains("never changes"))
+
+            try ingest(loaded.files[0], environment)
+            #expect(try runLedger(["project"], environment: environment).status == 0)
+            #expect(try rowCounts(database) == (0, 0))
+            let status = try json(["status", "--json"], environment)
+            let mode = try #require(status["mode"] as? [String: Any])
+            #expect(mode["mode"] as? String == "live" && mode["position"] as? Int == 1)
+            let text = try runLedger(["status"], environment: environment).standardOutput
+            #expect(text.contains("mode             live (fixed at position 1)"))
+
+            let subscription = try #require(
+                try database.connect().query(
+                    "SELECT stream_id FROM ledger.events WHERE type = 'customer.subscription.created' LIMIT 1"
+                ).first?.decode(String.self, at: 0))
+            let history = try runLedger(
+                ["history", String(subscription.dropFirst("subscription:".count)), "--json"], environment: environment)
+            #expect(history.status == 0, "\(history.standardError)")
+            let entries = try history.standardOutput.split(separator: "\n").map {
+                try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
+            #expect(!entries.isEmpty)
+            for entry in entries {
+                #expect(entry["outcome"] as? String == "ignored")
+                #expect(
+                    entry["reason"] as? String == "a test-mode event in a live ledger: kept in the log, never counted")
+            }
+            let rebuild = try runLedger(["rebuild", "--from-scratch"], environment: environment)
+            #expect(rebuild.status == 0, "\(rebuild.standardError)")
+            #expect(try rowCounts(database) == (0, 0))
+        }
+    }
+
+    @Test func withoutASettingTheFirstStripeEventFixesTheMode() async throws {
+        try await TestDatabase.with { database in
+            let loaded = try loadGenerated(database, customers: 4, months: 3)
+            defer { loaded.remove() }
+            try ingest(loaded.files[0], loaded.environment)
+            let shown = try json(["mode", "show", "--json"], loaded.environment)
+            #expect(shown["mode"] as? String == "test" && shown["position"] as? Int == 1)
+            #expect(try runLedger(["project"], environment: loaded.environment).status == 0)
+            let counts = try rowCounts(database)
+            #expect(counts.subscriptions > 0 && counts.payments > 0)
+            let late = try runLedger(["mode", "set", "live", "--reason", "too late"], environment: loaded.environment)
+            #expect(late.status == 3)
+        }
+    }
+}
