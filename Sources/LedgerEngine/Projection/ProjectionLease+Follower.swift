@@ -2,7 +2,9 @@ import LedgerPostgres
 
 extension ProjectionLease {
     /// What a following projector does about the lease, as a value: fed what it received and observed,
-    /// it says what to do next; ``Projector/follow(pollInterval:shouldStop:onCatchUp:onLease:)`` performs it.
+    /// it says what to do next;
+    /// ``Projector/follow(pollInterval:recheckInterval:shouldStop:onCatchUp:onLease:onParkedRecheck:)``
+    /// performs it.
     ///
     /// Invariant: a follower gives the writer lock up only while a rebuild is waiting for it (a stray or
     /// stale pause request is ignored), and takes it back only once no rebuild is waiting.

@@ -38,6 +38,9 @@ public struct ParkedReport: Sendable, Equatable, Codable {
 
     /// Reads `ledger.parked`; with `reason`, only the objects whose kind is `reason` or whose reason text
     /// contains it (case-insensitive).
+    ///
+    /// Every row is read (one per parked object, each reason at most a few hundred bytes): the kind is
+    /// known only once the text is read, and the counts must be exact.
     public static func read(_ connection: PostgresConnection, reason filter: String? = nil) throws -> ParkedReport {
         let rows = try connection.query(selectParked)
         var groups: [ParkedReasonKind: Group] = [:]
