@@ -41,11 +41,7 @@ struct AppendBenchmark: AsyncParsableCommand {
     }
 
     func freshDatabase(_ name: String, migrate: Bool) throws -> String {
-        let admin = try PostgresConnection(url: clusterURL)
-        try admin.recreateDatabase(named: name)
-        guard var components = URLComponents(string: clusterURL) else { throw ValidationError("bad --cluster-url") }
-        components.path = "/" + name
-        let url = components.string ?? clusterURL
+        let url = try scratchDatabase(name, on: clusterURL)
         if migrate {
             let connection = try PostgresConnection(url: url)
             var logger = Logger(label: "bench")
@@ -89,9 +85,7 @@ struct AppendBenchmark: AsyncParsableCommand {
     }
 
     func verifyRate() throws {
-        guard var components = URLComponents(string: clusterURL) else { throw ValidationError("bad --cluster-url") }
-        components.path = "/bench_ingest"
-        let target = components.string ?? clusterURL
+        let target = try databaseURL("bench_ingest", on: clusterURL)
         let ((output, status, _), seconds) = try timed {
             try runProgram(ledger, ["verify", "--json", "--no-drift"], environment: ["DATABASE_URL": target])
         }

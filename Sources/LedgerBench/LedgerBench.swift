@@ -19,6 +19,19 @@ struct LedgerBench: AsyncParsableCommand {
         ])
 }
 
+/// The URL of the database `name` on the cluster `clusterURL` reaches.
+func databaseURL(_ name: String, on clusterURL: String) throws -> String {
+    guard var components = URLComponents(string: clusterURL) else { throw ValidationError("bad --cluster-url") }
+    components.path = "/" + name
+    return components.string ?? clusterURL
+}
+
+/// A new, empty database `name` on the cluster `clusterURL` reaches (dropped first if it exists); its URL.
+func scratchDatabase(_ name: String, on clusterURL: String) throws -> String {
+    try PostgresConnection(url: clusterURL).recreateDatabase(named: name)
+    return try databaseURL(name, on: clusterURL)
+}
+
 /// Prints one figure in a fixed, greppable form.
 func report(_ name: String, _ value: Double, _ unit: String, _ detail: String = "") {
     let figure = String(format: "%12.0f", value)

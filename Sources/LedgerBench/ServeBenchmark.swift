@@ -166,11 +166,7 @@ struct ServeBenchmark: AsyncParsableCommand {
     }
 
     func freshDatabase(_ name: String) throws -> String {
-        let admin = try PostgresConnection(url: clusterURL)
-        try admin.recreateDatabase(named: name)
-        guard var components = URLComponents(string: clusterURL) else { throw ValidationError("bad --cluster-url") }
-        components.path = "/" + name
-        let url = components.string ?? clusterURL
+        let url = try scratchDatabase(name, on: clusterURL)
         let migrated = try runProgram(ledger, ["migrate", "up"], environment: ["DATABASE_URL": url])
         guard migrated.status == 0 else { throw ValidationError("ledger migrate up failed on \(name)") }
         return url
