@@ -125,6 +125,50 @@ struct ParkedRejectedCommandTests {
     }
 }
 
+/// Hostile events (every mutation the hostile-input suites make) park for real reasons: `ledger parked`
+/// recognises each one, and its totals agree with `ledger status`.
+@Suite("ledger parked on hostile input")
+struct ParkedHostileInputTests {
+    @Test func everyReasonHostileEventsParkWithIsRecognisedAndCounted() async throws {
+        let seed = TestSeed.value(default: 15_53)
+        let generator = HostileGenerator(templates: try HostileFixtures.templates())
+        let cases = generator.cases(seed: seed, count: 120)
+        try await TestDatabase.withMigrated { database in
+            let environment = ["DATABASE_URL": database.url]
+            try database.connect().execute(HostileFixtures.licenseSQL)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-parked-\(UUID()).jsonl")
+            defer { try? FileManager.default.removeItem(at: file) }
+            try Data(cases.flatMap { $0.poison + [0x0A] }).write(to: file)
+            _ = try runLedger(["ingest", "stripe", file.path], environment: environment)
+            let projected = try runLedger(["project"], environment: environment)
+            #expect(projected.status == 0, "seed \(seed): \(projected.standardError)")
+
+            let report = try ParkingEvents.decoder.decode(
+                ParkedReport.self,
+                from: Data(try runLedger(["parked", "--json"], environment: environment).standardOutput.utf8))
+            let status = try LedgerStatus.read(try database.connect())
+            #expect(report.total > 0, "seed \(seed): hostile events park")
+            #expect(report.total == status.parkedEvents, "seed \(seed)")
+            #expect(report.groups.reduce(0) { $0 + $1.count } == report.total)
+            let unrecognised = report.groups.filter { $0.kind == .unrecognised }.flatMap(\.objects).map(\.reason)
+            #expect(
+                unrecognised.isEmpty, "seed \(seed): reasons not recognised:\n\(unrecognised.joined(separator: "\n"))")
+            for group in report.groups {
+                let only = try ParkingEvents.decoder.decode(
+                    ParkedReport.self,
+                    from: Data(
+                        try runLedger(["parked", "--reason", group.kind.rawValue, "--json"], environment: environment)
+                            .standardOutput.utf8))
+                #expect(only.groups == [group], "seed \(seed): --reason \(group.kind.rawValue)")
+            }
+            let rejected = try ParkingEvents.decoder.decode(
+                RejectedInputList.self,
+                from: Data(try runLedger(["rejected", "--json"], environment: environment).standardOutput.utf8))
+            #expect(rejected.total == status.rejectedInputs, "seed \(seed)")
+        }
+    }
+}
+
 /// Every reason the reducer can park with comes back from its stored text as its own kind, so the
 /// grouping and the fix cannot silently fall to `unrecognised` when a reason's words change.
 @Suite("parked reason kinds")
