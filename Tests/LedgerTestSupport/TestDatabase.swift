@@ -14,8 +14,17 @@ public struct TestDatabase: Sendable {
     public let name: String
 
     /// Creates a fresh, empty database, runs `body` with it, then drops it.
+    ///
+    /// `body` runs on ``BlockingWorkExecutor``, so a test that blocks holds none of Swift concurrency's few
+    /// threads.
     public static func with<T>(_ body: (TestDatabase) async throws -> T) async throws -> T {
-        let database = try create()
+        try await withTaskExecutorPreference(BlockingWorkExecutor.shared) {
+            try await creating(try create(), body)
+        }
+    }
+
+    /// Runs `body` with `database`, then drops it, whether `body` threw or not.
+    static func creating<T>(_ database: TestDatabase, _ body: (TestDatabase) async throws -> T) async throws -> T {
         do {
             let value = try await body(database)
             try database.drop()
@@ -76,16 +85,13 @@ extension TestDatabase {
     ///
     /// The database is a copy of ``MigratedTemplate`` (migrated once per test process) with a
     /// ledger identity of its own, as a freshly migrated database has.
+    /// Like ``with(_:)``, `body` runs on ``BlockingWorkExecutor``.
     public static func withMigrated<T>(_ body: (TestDatabase) async throws -> T) async throws -> T {
-        let database = try create(template: try MigratedTemplate.name.get())
-        do {
-            try MigratedTemplate.giveOwnIdentity(database)
-            let value = try await body(database)
-            try database.drop()
-            return value
-        } catch {
-            try? database.drop()
-            throw error
+        try await withTaskExecutorPreference(BlockingWorkExecutor.shared) {
+            try await creating(try create(template: try MigratedTemplate.name.get())) { database in
+                try MigratedTemplate.giveOwnIdentity(database)
+                return try await body(database)
+            }
         }
     }
 
