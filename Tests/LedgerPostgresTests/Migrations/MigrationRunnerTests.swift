@@ -30,20 +30,23 @@ struct MigrationRunnerTests {
 
     /// Rollbacks are tested, not trusted: down(N) must restore exactly the schema of up-to N-1.
     @Test func everyRollbackRestoresThePreviousSchemaExactly() async throws {
-        let migrations = try Repository.migrations().migrations
-        // Versions need not be contiguous (009 may land before 008): "the previous" is the one before in order.
-        for (migration, previous) in zip(migrations, [nil] + migrations.map(\.version)) {
-            try await TestDatabase.with { database in
-                let connection = try database.connect()
-                let runner = try database.migrationRunner(connection)
-                if let previous { try runner.up(to: previous) }
-                let before = try database.schemaDump()
+        // One database climbs the migrations in order (versions need not be contiguous: "the previous" is the
+        // one before in order): each is applied, rolled back, compared, and applied again; the re-applied
+        // schema must equal the first, so every step starts from the schema `up` alone would give.
+        try await TestDatabase.with { database in
+            let connection = try database.connect()
+            let runner = try database.migrationRunner(connection)
+            var before = try database.schemaDump()
+            for migration in try Repository.migrations().migrations {
                 try runner.up(to: migration.version)
                 let applied = try database.schemaDump()
                 #expect(applied != before, "\(migration.fileName) changed nothing")
                 try runner.down(steps: 1)
                 let after = try database.schemaDump()
                 #expect(after == before, "\(migration.fileName): down does not undo up")
+                try runner.up(to: migration.version)
+                #expect(try database.schemaDump() == applied, "\(migration.fileName): up after down differs")
+                before = applied
             }
         }
     }
