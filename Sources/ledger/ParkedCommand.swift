@@ -22,6 +22,8 @@ struct ParkedCommand: ParsableCommand {
             order (at most \(Limits.parkedObjectsListedMax) per group; the count is exact). The \
             same JSON is served at GET /v1/parked.
 
+            Kinds: \(ParkedReasonKind.allCases.map(\.rawValue).joined(separator: ", ")).
+
             Examples:
               ledger parked
               ledger parked --reason missing_license

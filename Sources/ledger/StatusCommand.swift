@@ -14,7 +14,8 @@ struct StatusCommand: ParsableCommand {
             they are kept with their raw bytes in ledger.rejected_inputs. Conflicting \
             duplicates, counted among them, are deliveries of an event id the log already \
             holds with a different body: not appended, kept with the stored event's position \
-            (conflicts_with_position).
+            (conflicts_with_position). `ledger parked` lists the parked objects by reason \
+            with what fixes each; `ledger rejected` lists the rejected inputs.
 
             Examples:
               ledger status
