@@ -98,7 +98,7 @@ struct InterfaceConsistencyTests {
             for path in [
                 "/v1/status", "/v1/events?limit=20", "/v1/subscriptions/\(subscription)",
                 "/v1/subscriptions/\(subscription)/history?include_payments=true",
-                "/v1/subscriptions/\(subscription)?at_position=\(loaded.head)",
+                "/v1/subscriptions/\(subscription)?at_position=\(loaded.head)", "/v1/parked", "/v1/rejected",
             ] {
                 let response = try await server.get(path)
                 #expect(response.status == 200, "\(path): \(response.text)")
@@ -192,6 +192,7 @@ struct SmallLedger {
                 "--json",
             ],
             ["consume", "--group", "interface", "--reset-to", "3", "--json"], ["consumers", "--json"],
+            ["parked", "--json"], ["rejected", "--json"],
         ]
     }
 }
