@@ -13,14 +13,18 @@ public enum MRRContribution {
         }
     }
 
-    /// The row's monthly recurring revenue in minor units: 0 unless paying and on a paid plan; a
-    /// yearly amount counts as amount / 12 rounded to the nearest unit, halves up.
-    public static func monthlyCents(of row: SubscriptionRow) -> Int64 {
+    /// The row's monthly recurring revenue in minor units: 0 unless paying and on a paid plan; else the
+    /// period's amount (Σ unit amount × quantity) less the `discounts` that apply as of the row's event,
+    /// in their order, divided by the cycle's months and rounded to the nearest unit, halves up.
+    public static func monthlyCents(of row: SubscriptionRow, discounts: [SubscriptionDiscount] = []) -> Int64 {
         guard countsAsPaid(row.status), row.planType != .free else { return 0 }
-        let amount = max(Int64(row.amountCents), 0)
-        switch row.billingCycle {
-        case .monthly: return amount
-        case .yearly: return (amount + 6) / 12
+        let time = row.updatedAt.microsecondsSinceEpoch / 1_000_000
+        let periodStart = row.currentPeriodStart.map { $0.microsecondsSinceEpoch / 1_000_000 }
+        var amount = max(Int64(row.amountCents), 0)
+        for discount in discounts where discount.applies(at: time, periodStart: periodStart) {
+            amount = discount.discounted(amount, currency: row.currency)
         }
+        let months = row.billingCycle.months
+        return (2 * amount + months) / (2 * months)
     }
 }

@@ -56,10 +56,11 @@ public struct MRRLedger: Sendable {
     /// An empty ledger.
     public init() {}
 
-    /// Takes note of `row` as it is after the event at `position`; records the movements its change implies.
-    public mutating func observe(_ row: SubscriptionRow, position: Int64) {
+    /// Takes note of `row` (with the `discounts` of the event it derives from) as it is after the event at
+    /// `position`; records the movements its change implies.
+    public mutating func observe(_ row: SubscriptionRow, discounts: [SubscriptionDiscount] = [], position: Int64) {
         let id = row.stripeSubscriptionID
-        let cents = MRRContribution.monthlyCents(of: row)
+        let cents = MRRContribution.monthlyCents(of: row, discounts: discounts)
         let account = Account(
             customer: CustomerKey(customerID: row.stripeCustomerID, subscriptionID: id), currency: row.currency)
         let old = contributions[id]

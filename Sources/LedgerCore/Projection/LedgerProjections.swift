@@ -28,7 +28,7 @@ public struct LedgerProjections: Sendable {
         let outcome = billing.apply(event)
         for id in billing.subscriptionsChangedByLastEvent {
             guard let row = billing.subscriptionRow(stripeID: id) else { continue }
-            mrr.observe(row, position: event.position)
+            mrr.observe(row, discounts: billing.subscriptionDiscounts(stripeID: id), position: event.position)
         }
         return outcome
     }

@@ -122,6 +122,11 @@ extension ProjectionState {
             updatedAt: EventTime(secondsSinceEpoch: entry.created), metadata: s.metadata)
     }
 
+    /// The discounts on the event the subscription's row derives from (MRR values them; the row does not).
+    public func subscriptionDiscounts(stripeID: String) -> [SubscriptionDiscount] {
+        subscriptions[stripeID]?.latestValid?.snapshot.discounts ?? []
+    }
+
     /// Every subscription row, ordered by Stripe id.
     public func subscriptionRows() -> [SubscriptionRow] {
         subscriptions.keys.sorted().compactMap { subscriptionRow(stripeID: $0) }

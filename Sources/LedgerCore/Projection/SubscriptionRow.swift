@@ -26,16 +26,35 @@ public enum PlanType: String, Sendable, Hashable, CaseIterable {
     case free, starter, pro, enterprise
 }
 
-/// The billing cycle stored in `subscriptions.billing_cycle`, from the price's recurring interval.
+/// The billing cycle stored in `subscriptions.billing_cycle`, from the price's recurring interval and
+/// `interval_count`. The seed's CHECK held monthly and yearly; migration 013 adds the other three.
 public enum BillingCycle: String, Sendable, Hashable, CaseIterable {
-    case monthly, yearly
+    case monthly, quarterly, semiannual, yearly, biennial
 
-    /// The cycle for a Stripe recurring interval; nil for intervals the table cannot hold (`week`, `day`).
-    public init?(stripeInterval: String) {
+    /// The cycle for a Stripe recurring interval billed every `count` of them; nil for what the
+    /// table cannot hold (`week`, `day`, and counts that are not 1, 3, 6, 12 or 24 months).
+    public init?(stripeInterval: String, count: Int64 = 1) {
+        let months: Int64
         switch stripeInterval {
-        case "month": self = .monthly
-        case "year": self = .yearly
+        case "month": months = count
+        case "year":
+            let (product, overflow) = count.multipliedReportingOverflow(by: 12)
+            guard !overflow else { return nil }
+            months = product
         default: return nil
+        }
+        guard let cycle = Self.allCases.first(where: { $0.months == months }) else { return nil }
+        self = cycle
+    }
+
+    /// How many months one period of this cycle lasts; MRR divides the period's amount by it.
+    public var months: Int64 {
+        switch self {
+        case .monthly: 1
+        case .quarterly: 3
+        case .semiannual: 6
+        case .yearly: 12
+        case .biennial: 24
         }
     }
 }

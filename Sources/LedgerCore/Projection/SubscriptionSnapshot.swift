@@ -26,6 +26,8 @@ struct SubscriptionSnapshot: Sendable, Hashable {
     var metadata: String
     var licenseID: String?
     var planType: String?
+    /// The subscription-level discounts the event carries, in Stripe's order; only MRR reads them.
+    var discounts: [SubscriptionDiscount]
     /// Canonical values of the ``chainKeys`` in this object, to match another event's `previous_attributes`.
     var chainValues: [String: String]
     /// Canonical values of the ``chainKeys`` in this event's `data.previous_attributes`.
@@ -70,6 +72,7 @@ struct SubscriptionSnapshot: Sendable, Hashable {
         self.metadata = metadata.isObject ? metadata.canonicalJSON : "{}"
         licenseID = metadata["license_id"].string
         planType = metadata["plan_type"].string
+        discounts = Self.discounts(object)
         var chainValues: [String: String] = [:]
         var previousValues: [String: String] = [:]
         if previous.isObject {
@@ -101,6 +104,21 @@ struct SubscriptionSnapshot: Sendable, Hashable {
             currency: price["currency"].string ?? plan["currency"].string)
     }
 
+    /// `discount` (before 2025-03-31) then `discounts` (ids or objects), each discount once by id.
+    ///
+    /// A discount that cannot be read (an id alone, a coupon id, a value of the wrong shape) is kept without
+    /// a value: it never parks the subscription, whose row does not depend on it; MRR ignores it.
+    private static func discounts(_ object: JSONValue) -> [SubscriptionDiscount] {
+        var discounts: [SubscriptionDiscount] = []
+        for value in [object["discount"]] + object["discounts"].elements {
+            guard let discount = SubscriptionDiscount(value),
+                !discounts.contains(where: { $0.id == discount.id })
+            else { continue }
+            discounts.append(discount)
+        }
+        return discounts
+    }
+
     /// True when this event's `previous_attributes` describe exactly `earlier`'s state:
     /// this event is the change that followed it.
     func follows(_ earlier: SubscriptionSnapshot) -> Bool {
@@ -130,5 +148,56 @@ struct SubscriptionSnapshot: Sendable, Hashable {
         case "metadata": return metadata
         default: return nil
         }
+    }
+}
+
+extension SubscriptionDiscount {
+    /// Reads a discount object, or a discount id alone; nil for null, absent or any other shape.
+    init?(_ value: JSONValue) {
+        if let id = value.string {
+            self.init(id: id, value: nil, duration: nil)
+            return
+        }
+        guard value.isObject else { return nil }
+        // Before 2025-03-31 the coupon sits on the discount; from then on under `source`.
+        let coupon = value["coupon"].isObject ? value["coupon"] : value["source"]["coupon"]
+        guard let id = value["id"].string ?? coupon["id"].string ?? coupon.string else { return nil }
+        var couponValue: Value?
+        if let partsPerMillion = coupon["percent_off"].percentPartsPerMillion {
+            couponValue = .percentOff(partsPerMillion: partsPerMillion)
+        } else if let cents = coupon["amount_off"].int64, cents >= 0, let currency = coupon["currency"].string {
+            couponValue = .amountOff(cents: cents, currency: currency)
+        }
+        self.init(
+            id: id, value: couponValue, duration: coupon["duration"].string.flatMap(Duration.init(rawValue:)),
+            start: value["start"].int64, end: value["end"].int64)
+    }
+}
+
+extension JSONValue {
+    /// A percentage `0 < p ≤ 100` with at most four decimals (Stripe's `percent_off`), in parts per million.
+    var percentPartsPerMillion: Int64? {
+        guard let node, node.kind == .number else { return nil }
+        let text = tape.bytes.withUnsafeBufferPointer {
+            Array(UnsafeBufferPointer(rebasing: $0[Int(node.start)..<Int(node.end)]))
+        }
+        var value: Int64 = 0
+        var fractionDigits: Int?
+        for byte in text {
+            if byte == UInt8(ascii: "."), fractionDigits == nil {
+                fractionDigits = 0
+                continue
+            }
+            let digit = byte &- UInt8(ascii: "0")
+            guard digit < 10, value < SubscriptionDiscount.wholePartsPerMillion else { return nil }
+            value = value * 10 + Int64(digit)
+            if let digits = fractionDigits {
+                guard digits < 4 else { return nil }
+                fractionDigits = digits + 1
+            }
+        }
+        for _ in (fractionDigits ?? 0)..<4 { value *= 10 }
+        guard value > 0, value <= SubscriptionDiscount.wholePartsPerMillion else { return nil }
+        return value
     }
 }

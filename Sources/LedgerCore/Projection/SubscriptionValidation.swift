@@ -68,7 +68,7 @@ enum SubscriptionValidation {
         let reason: ParkReason
     }
 
-    /// The one interval all items bill on; `interval_count` other than 1 is not monthly or yearly.
+    /// The one interval all items bill on, with its `interval_count` (absent means 1).
     static func billingCycle(_ items: [SubscriptionSnapshot.Item]) -> Result<BillingCycle, Failure> {
         guard let first = items.first else { return .failure(Failure(reason: .missingField("items.data"))) }
         guard items.allSatisfy({ $0.interval == first.interval && $0.intervalCount == first.intervalCount }) else {
@@ -77,7 +77,7 @@ enum SubscriptionValidation {
         guard let interval = first.interval else {
             return .failure(Failure(reason: .missingField("items.data[].price.recurring.interval")))
         }
-        guard let cycle = BillingCycle(stripeInterval: interval), (first.intervalCount ?? 1) == 1 else {
+        guard let cycle = BillingCycle(stripeInterval: interval, count: first.intervalCount ?? 1) else {
             let count = first.intervalCount.map { $0 == 1 ? "" : " × \($0)" } ?? ""
             return .failure(Failure(reason: .unsupportedInterval(interval + count)))
         }

@@ -68,6 +68,7 @@ extension SubscriptionSnapshot {
         writer.write(metadata)
         writer.write(licenseID)
         writer.write(planType)
+        writer.write(discounts)
         writer.write(chainValues)
         writer.write(previousValues)
         writer.write(problem)
@@ -88,6 +89,7 @@ extension SubscriptionSnapshot {
         metadata = try reader.read("snapshot.metadata")
         licenseID = try reader.read("snapshot.licenseID")
         planType = try reader.read("snapshot.planType")
+        discounts = try reader.read("snapshot.discounts")
         chainValues = try reader.read("snapshot.chainValues")
         previousValues = try reader.read("snapshot.previousValues")
         problem = try reader.read("snapshot.problem")
@@ -111,5 +113,56 @@ extension SubscriptionSnapshot.Item: ArchiveCodable {
         interval = try reader.read("item.interval")
         intervalCount = try reader.read("item.intervalCount")
         currency = try reader.read("item.currency")
+    }
+}
+
+extension SubscriptionDiscount: ArchiveCodable {
+    /// How ``value`` is stored: a tag, then its fields.
+    private enum ValueTag: UInt8 {
+        case absent = 0
+        case percentOff = 1
+        case amountOff = 2
+    }
+
+    func write(to writer: inout ArchiveWriter) {
+        writer.write(id)
+        switch value {
+        case nil:
+            writer.writeByte(ValueTag.absent.rawValue)
+        case .percentOff(let partsPerMillion)?:
+            writer.writeByte(ValueTag.percentOff.rawValue)
+            writer.write(partsPerMillion)
+        case .amountOff(let cents, let currency)?:
+            writer.writeByte(ValueTag.amountOff.rawValue)
+            writer.write(cents)
+            writer.write(currency)
+        }
+        writer.write(duration?.rawValue)
+        writer.write(start)
+        writer.write(end)
+    }
+
+    init(from reader: inout ArchiveReader) throws(ReducerArchiveError) {
+        id = try reader.read("discount.id")
+        let tag: UInt8 = try reader.read("discount.value")
+        switch ValueTag(rawValue: tag) {
+        case .absent?: value = nil
+        case .percentOff?: value = .percentOff(partsPerMillion: try reader.read("discount.percentOff"))
+        case .amountOff?:
+            value = .amountOff(
+                cents: try reader.read("discount.amountOff"), currency: try reader.read("discount.currency"))
+        case nil: throw reader.invalid("discount value tag \(tag) is not 0, 1 or 2")
+        }
+        let durationText: String? = try reader.read("discount.duration")
+        if let durationText {
+            guard let known = Duration(rawValue: durationText) else {
+                throw reader.invalid("discount duration '\(durationText)' is not once, repeating or forever")
+            }
+            duration = known
+        } else {
+            duration = nil
+        }
+        start = try reader.read("discount.start")
+        end = try reader.read("discount.end")
     }
 }
