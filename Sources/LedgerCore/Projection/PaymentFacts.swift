@@ -4,13 +4,12 @@ struct PaymentIntentFact: Sendable, Hashable {
     var currency: String?
     var status: PaymentStatus
     var failureMessage: String?
-    var cancellationReason: String?
     /// Pre-2025 shape only: the invoice the intent pays.
     var invoiceID: String?
-    /// The only entry of `payment_method_types`, or the type of the failed payment method.
+    /// The type of the intent's own payment method (expanded `payment_method`, else `latest_charge`'s, else the
+    /// failed one), or the only entry of `payment_method_types`.
     var methodType: String?
     var metadata: String
-
 }
 
 extension PaymentIntentFact {
@@ -30,14 +29,16 @@ extension PaymentIntentFact {
         default: status = .pending
         }
         let types = object["payment_method_types"].elements.compactMap(\.string)
+        let methodType =
+            object["payment_method"]["type"].string ?? object["latest_charge"]["payment_method_details"]["type"].string
+            ?? error["payment_method"]["type"].string ?? (types.count == 1 ? types[0] : nil)
         if let problem = object["metadata"].jsonbProblem {
             reading.record(.valueDoesNotFit(column: "metadata", problem + ", which jsonb cannot hold"))
         }
         let fact = PaymentIntentFact(
             amount: reading.integer(object["amount"], "amount"), currency: object["currency"].string, status: status,
-            failureMessage: error["message"].string, cancellationReason: object["cancellation_reason"].string,
-            invoiceID: object["invoice"].string ?? object["invoice"]["id"].string,
-            methodType: error["payment_method"]["type"].string ?? (types.count == 1 ? types[0] : nil),
+            failureMessage: error["message"].string,
+            invoiceID: object["invoice"].string ?? object["invoice"]["id"].string, methodType: methodType,
             metadata: object["metadata"].isObject ? object["metadata"].canonicalJSON : "{}")
         return (id, fact)
     }
@@ -45,6 +46,8 @@ extension PaymentIntentFact {
 
 /// What a `charge.*` event says about the latest charge of a PaymentIntent.
 struct ChargeFact: Sendable, Hashable {
+    /// The charge's own id, which refunds and disputes that name no PaymentIntent are found by.
+    var chargeID: String?
     var amount: Int64?
     var currency: String?
     var amountRefunded: Int64
@@ -70,7 +73,8 @@ struct ChargeFact: Sendable, Hashable {
         default: status = .pending
         }
         let fact = ChargeFact(
-            amount: amount, currency: object["currency"].string, amountRefunded: refunded, fullyRefunded: full,
+            chargeID: object["id"].string, amount: amount, currency: object["currency"].string,
+            amountRefunded: refunded, fullyRefunded: full,
             status: status, methodType: object["payment_method_details"]["type"].string,
             failureMessage: object["failure_message"].string,
             invoiceID: object["invoice"].string ?? object["invoice"]["id"].string)
@@ -82,7 +86,9 @@ struct ChargeFact: Sendable, Hashable {
 struct InvoiceFact: Sendable, Hashable {
     var subscriptionID: String?
     var paymentIntentID: String?
-    /// The payment status the event reports for `paymentIntentID`.
+    /// The intents of the invoice's expanded `payments` list (2025+ shape): links only, never a status.
+    var paymentListIntentIDs: [String]
+    /// The payment status the event reports for `paymentIntentID` (only events that report payment have one).
     var status: PaymentStatus
     var amountDue: Int64?
     var currency: String?
@@ -94,10 +100,14 @@ struct InvoiceFact: Sendable, Hashable {
             object["subscription"].string ?? object["subscription"]["id"].string
             ?? object["parent"]["subscription_details"]["subscription"].string
             ?? object["parent"]["subscription_details"]["subscription"]["id"].string
+        let listed = object["payments"]["data"].elements.compactMap {
+            $0["payment"]["payment_intent"].string ?? $0["payment"]["payment_intent"]["id"].string
+        }
         let fact = InvoiceFact(
             subscriptionID: subscription,
             paymentIntentID: object["payment_intent"].string ?? object["payment_intent"]["id"].string,
-            status: status, amountDue: reading.integer(object["amount_due"], "amount_due"),
+            paymentListIntentIDs: listed, status: status,
+            amountDue: reading.integer(object["amount_due"], "amount_due"),
             currency: object["currency"].string)
         return (id, fact)
     }
@@ -121,6 +131,66 @@ struct InvoicePaymentFact: Sendable, Hashable {
                 ?? reading.integer(object["amount_requested"], "amount_requested"),
             currency: object["currency"].string)
         return (paymentIntentID, fact)
+    }
+}
+
+/// What a Refund object says (`refund.*`, `charge.refund.updated`): how much of which payment came back.
+struct RefundFact: Sendable, Hashable {
+    var paymentIntentID: String?
+    var chargeID: String?
+    var amount: Int64?
+    /// Only a succeeded refund returned money; a pending, failed or canceled one counts nothing.
+    var succeeded: Bool
+    /// Same-second tie order: a refund settles (succeeded) and may fail or be canceled after that.
+    var rank: Int
+
+    /// Reads `object` as a Refund; returns its id and fact, or nil without an `id`.
+    static func read(_ object: JSONValue, reading: inout FieldReading) -> (String, Self)? {
+        guard let id = object["id"].string else { return nil }
+        let status = object["status"].string
+        let rank =
+            switch status {
+            case "succeeded": 1
+            case "failed", "canceled": 2
+            default: 0
+            }
+        let fact = RefundFact(
+            paymentIntentID: object["payment_intent"].string ?? object["payment_intent"]["id"].string,
+            chargeID: object["charge"].string ?? object["charge"]["id"].string,
+            amount: reading.integer(object["amount"], "amount"), succeeded: status == "succeeded", rank: rank)
+        return (id, fact)
+    }
+}
+
+/// What a Dispute object says (`charge.dispute.*`): whether the disputed amount went back to the customer.
+struct DisputeFact: Sendable, Hashable {
+    /// How a dispute bears on its payment: only a lost one returned money.
+    enum Outcome: Sendable, Hashable {
+        case open, won, lost
+    }
+
+    var paymentIntentID: String?
+    var chargeID: String?
+    var amount: Int64?
+    var outcome: Outcome
+
+    /// Same-second tie order: a closed dispute outranks an open one.
+    var rank: Int { outcome == .open ? 0 : 1 }
+
+    /// Reads `object` as a Dispute; returns its id and fact, or nil without an `id`.
+    static func read(_ object: JSONValue, reading: inout FieldReading) -> (String, Self)? {
+        guard let id = object["id"].string else { return nil }
+        let outcome: Outcome =
+            switch object["status"].string {
+            case "won": .won
+            case "lost": .lost
+            default: .open
+            }
+        let fact = DisputeFact(
+            paymentIntentID: object["payment_intent"].string ?? object["payment_intent"]["id"].string,
+            chargeID: object["charge"].string ?? object["charge"]["id"].string,
+            amount: reading.integer(object["amount"], "amount"), outcome: outcome)
+        return (id, fact)
     }
 }
 

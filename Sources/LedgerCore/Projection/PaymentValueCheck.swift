@@ -14,7 +14,6 @@ enum PaymentValueCheck {
             ?? Column.stripeInvoiceID.problem(storing: fact.invoiceID)
             ?? Column.paymentMethod.problem(storing: fact.methodType)
             ?? Column.failureReason.problem(storing: fact.failureMessage)
-            ?? Column.failureReason.problem(storing: fact.cancellationReason)
     }
 
     static func problem(_ fact: ChargeFact) -> ParkReason? {
@@ -27,13 +26,29 @@ enum PaymentValueCheck {
     /// An invoice's id becomes its payments' `stripe_invoice_id`; its amount and currency their fallbacks.
     static func problem(_ fact: InvoiceFact, invoiceID: String) -> ParkReason? {
         Column.stripeInvoiceID.problem(storing: invoiceID)
-            ?? fact.paymentIntentID.flatMap(identifier)
+            ?? fact.paymentIntentID.flatMap(identifier) ?? fact.paymentListIntentIDs.lazy.compactMap(identifier).first
             ?? amount(fact.amountDue, Column.amountCents) ?? currency(fact.currency)
+    }
+
+    /// An event that gives an invoice's links only: its id and the intents it names must fit their columns.
+    static func linkProblem(_ fact: InvoiceFact, invoiceID: String) -> ParkReason? {
+        Column.stripeInvoiceID.problem(storing: invoiceID) ?? fact.paymentIntentID.flatMap(identifier)
+            ?? fact.paymentListIntentIDs.lazy.compactMap(identifier).first
     }
 
     static func problem(_ fact: InvoicePaymentFact) -> ParkReason? {
         Column.stripeInvoiceID.problem(storing: fact.invoiceID) ?? amount(fact.amount, Column.amountCents)
             ?? currency(fact.currency)
+    }
+
+    /// A refund's amount adds to `refunded_amount_cents`; the intent it names becomes a row's key.
+    static func problem(_ fact: RefundFact) -> ParkReason? {
+        fact.paymentIntentID.flatMap(identifier) ?? amount(fact.amount, Column.refundedAmountCents)
+    }
+
+    /// A lost dispute's amount adds to `refunded_amount_cents`; the intent it names becomes a row's key.
+    static func problem(_ fact: DisputeFact) -> ParkReason? {
+        fact.paymentIntentID.flatMap(identifier) ?? amount(fact.amount, Column.refundedAmountCents)
     }
 
     /// An amount the INTEGER column and its `>= 0` CHECK hold.

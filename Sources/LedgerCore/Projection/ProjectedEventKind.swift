@@ -5,8 +5,14 @@ public enum ProjectedEventKind: Sendable, Hashable {
     /// Any `payment_intent.*` event: each carries the whole PaymentIntent.
     case paymentIntent(PaymentIntentEvent)
     case invoicePaid, invoicePaymentFailed, invoicePaymentSucceeded
+    /// Any other `invoice.*` event (`created`, `finalized`, `updated`, `voided`, …): read for its links only.
+    case invoiceLinked
     case invoicePaymentPaid
     case chargeSucceeded, chargeFailed, chargeRefunded
+    /// `refund.created`, `refund.updated`, `refund.failed`, `charge.refund.updated`: a Refund object.
+    case refund
+    /// Any `charge.dispute.*` event: a Dispute object.
+    case dispute
 
     /// The `payment_intent.*` event names that decide a status beyond the object's own `status`.
     public enum PaymentIntentEvent: Sendable, Hashable {
@@ -33,9 +39,17 @@ public enum ProjectedEventKind: Sendable, Hashable {
         case "charge.succeeded": self = .chargeSucceeded
         case "charge.failed": self = .chargeFailed
         case "charge.refunded": self = .chargeRefunded
+        case "refund.created", "refund.updated", "refund.failed", "charge.refund.updated": self = .refund
         default:
-            guard type.hasPrefix("payment_intent.") else { return nil }
-            self = .paymentIntent(.other)
+            if type.hasPrefix("payment_intent.") {
+                self = .paymentIntent(.other)
+            } else if type.hasPrefix("invoice.") {
+                self = .invoiceLinked
+            } else if type.hasPrefix("charge.dispute.") {
+                self = .dispute
+            } else {
+                return nil
+            }
         }
     }
 
@@ -46,8 +60,8 @@ public enum ProjectedEventKind: Sendable, Hashable {
             .subscriptionResumed, .subscriptionTrialWillEnd, .subscriptionPendingUpdateApplied,
             .subscriptionPendingUpdateExpired:
             true
-        case .paymentIntent, .invoicePaid, .invoicePaymentFailed, .invoicePaymentSucceeded, .invoicePaymentPaid,
-            .chargeSucceeded, .chargeFailed, .chargeRefunded:
+        case .paymentIntent, .invoicePaid, .invoicePaymentFailed, .invoicePaymentSucceeded, .invoiceLinked,
+            .invoicePaymentPaid, .chargeSucceeded, .chargeFailed, .chargeRefunded, .refund, .dispute:
             false
         }
     }
@@ -73,6 +87,10 @@ public enum IgnoreReason: Sendable, Hashable, CustomStringConvertible {
     case objectDeleted
     /// A payment event that names no PaymentIntent (e.g. a charge made with the legacy Charges API).
     case noPaymentIntent
+    /// An invoice event whose invoice has no id (`invoice.upcoming` previews one): it links nothing.
+    case noInvoiceID
+    /// An invoice event that reports no payment and whose links were all known already.
+    case linksKnown
     /// A type the projection does not read.
     case notProjected(String)
     /// A Stripe event of the other mode than the ledger's (a test event in a live ledger, or the reverse).
@@ -89,6 +107,8 @@ public enum IgnoreReason: Sendable, Hashable, CustomStringConvertible {
         case .duplicate: "duplicate: the same Stripe event was already applied"
         case .objectDeleted: "the subscription was deleted; a later event does not resurrect it"
         case .noPaymentIntent: "names no PaymentIntent"
+        case .noInvoiceID: "names no invoice id: links nothing"
+        case .linksKnown: "reports no payment and links nothing new"
         case .notProjected(let type): "\(type) is not a type the projection reads"
         case .otherMode(let event, let ledger):
             "a \(event)-mode event in a \(ledger) ledger: kept in the log, never counted"

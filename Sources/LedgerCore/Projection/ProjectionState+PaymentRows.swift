@@ -8,9 +8,9 @@ extension ProjectionState {
         var rank: Int
     }
 
-    /// The row for a PaymentIntent id, or nil when no event named it.
+    /// The row for a PaymentIntent id, or nil until an event reports on the payment (links and refunds alone do not).
     public func paymentRow(paymentIntentID id: String) -> PaymentTransactionRow? {
-        guard let record = payments[id] else { return nil }
+        guard let record = payments[id], record.firstEventAt != PaymentRecord.untimed else { return nil }
         let intent = record.paymentIntent?.value
         let charge = record.charge?.value
         let invoiceID = record.invoiceID
@@ -31,9 +31,15 @@ extension ProjectionState {
         // Invariant: the newest claim wins, a same-second tie goes to the later stage of a payment.
         let winner = claims.max { ($0.created, $0.rank) < ($1.created, $1.rank) }
         var status = winner?.status ?? .pending
-        let refunded = charge?.amountRefunded ?? 0
-        if let charge, refunded > 0, status == .succeeded || status == .refunded {
-            status = charge.fullyRefunded ? .refunded : .succeeded
+        let amount =
+            intent?.amount ?? charge?.amount ?? record.invoicePayment?.value.amount ?? invoiceClaim?.value.amountDue
+            ?? 0
+        let refunded = record.adjustments.returnedAmount(chargeRefunded: charge?.amountRefunded ?? 0)
+        // Invariant: money returned (refunds, lost disputes) makes a settled payment `refunded` only once all of
+        // it came back; an open or won dispute returns nothing and leaves the row as it is.
+        if refunded > 0, status == .succeeded || status == .refunded {
+            let full = charge?.fullyRefunded == true || (amount > 0 && refunded >= amount)
+            status = full ? .refunded : .succeeded
         }
         let processedAt: Int64? =
             switch status {
@@ -44,19 +50,18 @@ extension ProjectionState {
         let failureReason: String? =
             switch status {
             case .failed: intent?.failureMessage ?? charge?.failureMessage
-            case .canceled: intent?.cancellationReason
-            case .pending, .succeeded, .refunded: nil
+            // A cancellation (`void_invoice`, `abandoned`, …) is not a failure: nothing failed.
+            case .pending, .succeeded, .refunded, .canceled: nil
             }
-        let amount =
-            intent?.amount ?? charge?.amount ?? record.invoicePayment?.value.amount ?? invoiceClaim?.value.amountDue
-            ?? 0
         let currency =
             intent?.currency ?? charge?.currency ?? record.invoicePayment?.value.currency ?? invoice?.value.currency
             ?? "usd"
-        let subscription = invoice?.value.subscriptionID.flatMap { hasSubscriptionRow($0) ? $0 : nil }
+        let billed = invoice?.value.subscriptionID ?? invoiceID.flatMap { subscriptionByInvoice[$0] }
+        let subscription = billed.flatMap { hasSubscriptionRow($0) ? $0 : nil }
         let updated =
             [
                 record.paymentIntent?.created, record.charge?.created, record.invoicePayment?.created, invoice?.created,
+                record.adjustments.newestCreated,
             ].compactMap { $0 }.max() ?? record.firstEventAt
         return PaymentTransactionRow(
             id: UUID(version5Name: id), subscriptionID: subscription.map { UUID(version5Name: $0) },

@@ -7,10 +7,18 @@ struct PaymentRecord: Sendable, Hashable {
     var invoicePayment: Versioned<InvoicePaymentFact>?
     /// An invoice that named this intent (pre-2025 `invoice.payment_intent`); the smallest id if several did.
     var invoiceLink: String?
-    /// Earliest event time seen for the intent, applied or stale.
+    /// Earliest time of an event that reports on the payment, applied or stale; ``untimed`` until one has.
     var firstEventAt: Int64
     /// Earliest time any event reported the payment succeeded, applied or stale.
     var succeededAt: Int64?
+    /// The refunds and disputes of the intent's charges.
+    var adjustments = PaymentAdjustments()
+
+    /// The ``firstEventAt`` of a record only links and adjustments made: it has no row until a payment event comes.
+    ///
+    /// Invariant: links and refunds say nothing about when the payment began, so they never move its times; a
+    /// time taken from them would depend on which arrived first.
+    static let untimed = Int64.max
 
     init(firstEventAt: Int64) {
         self.firstEventAt = firstEventAt
@@ -28,7 +36,9 @@ extension ProjectionState {
     }
 
     mutating func applyCharge(_ id: String, _ fact: ChargeFact, _ context: EventContext) -> ApplyOutcome {
-        updatePayment(id, context, fact: fact, rank: fact.status.tieRank, at: \.charge)
+        let outcome = updatePayment(id, context, fact: fact, rank: fact.status.tieRank, at: \.charge)
+        if let chargeID = fact.chargeID { linkCharge(chargeID, toPayment: id) }
+        return outcome
     }
 
     mutating func applyInvoicePayment(_ id: String, _ fact: InvoicePaymentFact, _ context: EventContext) -> ApplyOutcome
@@ -36,22 +46,10 @@ extension ProjectionState {
         updatePayment(id, context, fact: fact, rank: PaymentStatus.succeeded.tieRank, at: \.invoicePayment)
     }
 
-    /// An invoice event: keeps the newest fact per invoice, links it to its subscription and (pre-2025) its intent.
+    /// An invoice event that reports a payment (`invoice.paid`, `.payment_failed`, `.payment_succeeded`): keeps the
+    /// newest fact per invoice and links it to its subscription and (pre-2025) its intent.
     mutating func applyInvoice(_ id: String, _ fact: InvoiceFact, _ context: EventContext) -> ApplyOutcome {
-        if let subscription = fact.subscriptionID { invoicesBySubscription[subscription, default: []].insert(id) }
-        if let paymentIntentID = fact.paymentIntentID {
-            let existing = payments[paymentIntentID]
-            var record = existing ?? PaymentRecord(firstEventAt: context.created)
-            record.firstEventAt = min(record.firstEventAt, context.created)
-            record.invoiceLink = [record.invoiceLink, id].compactMap { $0 }.min()
-            if fact.status == .succeeded {
-                record.succeededAt = [record.succeededAt, context.created].compactMap { $0 }.min()
-            }
-            // The row's times and invoice link may move even when this invoice event is stale.
-            if record != existing { changed.insert(.payment(paymentIntentID)) }
-            payments[paymentIntentID] = record
-            paymentsByInvoice[id, default: []].insert(paymentIntentID)
-        }
+        linkInvoice(id, fact, timedAt: context.created)
         let versioned = Versioned(
             value: fact, created: context.created, rank: fact.status.tieRank, position: context.position,
             eventID: context.eventID)
@@ -69,6 +67,57 @@ extension ProjectionState {
             for payment in paymentsByInvoice[id] ?? [] { changed.insert(.payment(payment)) }
             return .applied
         }
+    }
+
+    /// Any other invoice event (`invoice.created`, `.finalized`, `.updated`, `.voided`, …): its links only.
+    ///
+    /// Invariant: only the events that report payment give a payment's status or times, so a draft's
+    /// `invoice.created` or a `invoice.voided` can neither fail nor settle the intent it names.
+    mutating func applyInvoiceLinks(_ id: String, _ fact: InvoiceFact, _ context: EventContext) -> ApplyOutcome {
+        linkInvoice(id, fact, timedAt: nil) ? .applied : .ignored(.linksKnown)
+    }
+
+    /// Records the links an invoice event names: invoice → subscription, invoice ↔ intents; `timedAt` is the
+    /// event's time when it reports the payment (then it counts in the intents' times), nil for links only.
+    /// Returns whether a link or time changed.
+    @discardableResult
+    private mutating func linkInvoice(_ id: String, _ fact: InvoiceFact, timedAt created: Int64?) -> Bool {
+        var linked = false
+        if let subscription = fact.subscriptionID {
+            linked = invoicesBySubscription[subscription, default: []].insert(id).inserted
+            if subscriptionByInvoice[id].map({ subscription < $0 }) ?? true {
+                subscriptionByInvoice[id] = subscription
+                linked = true
+                for payment in paymentsByInvoice[id] ?? [] { changed.insert(.payment(payment)) }
+            }
+        }
+        if let paymentIntentID = fact.paymentIntentID {
+            let succeeded = fact.status == .succeeded
+            linked = linkPayment(paymentIntentID, toInvoice: id, timedAt: created, succeeded: succeeded) || linked
+        }
+        // The 2025+ expanded `payments` list names the intents without reporting on them: links only.
+        for paymentIntentID in fact.paymentListIntentIDs {
+            linked = linkPayment(paymentIntentID, toInvoice: id, timedAt: nil, succeeded: false) || linked
+        }
+        return linked
+    }
+
+    /// Links an intent to an invoice; returns whether its record or the invoice's payments changed.
+    private mutating func linkPayment(
+        _ paymentIntentID: String, toInvoice id: String, timedAt: Int64?, succeeded: Bool
+    ) -> Bool {
+        let existing = payments[paymentIntentID]
+        var record = existing ?? PaymentRecord(firstEventAt: timedAt ?? PaymentRecord.untimed)
+        if let timedAt {
+            record.firstEventAt = min(record.firstEventAt, timedAt)
+            if succeeded { record.succeededAt = [record.succeededAt, timedAt].compactMap { $0 }.min() }
+        }
+        record.invoiceLink = [record.invoiceLink, id].compactMap { $0 }.min()
+        // The row's times and invoice link may move even when this invoice event is stale.
+        if record != existing { changed.insert(.payment(paymentIntentID)) }
+        payments[paymentIntentID] = record
+        let inserted = paymentsByInvoice[id, default: []].insert(paymentIntentID).inserted
+        return record != existing || inserted
     }
 
     /// Shared bookkeeping for the facts keyed by PaymentIntent: keeps the newest per source, times, parking, change marks.

@@ -23,8 +23,9 @@ public struct ProjectionState: Sendable {
     /// Covers the MRR ledger the rows feed (``LedgerProjections``): 2 added `mrr_movements` and
     /// `mrr_daily`, which a checkpoint of version 1 never wrote; 3 parks values the tables cannot hold
     /// (schema limits, times outside 1970–9999, `created` from the future) that 2 wrote or failed on; 4 ignores
-    /// events of the other mode than the ledger's (``LedgerMode``), which 3 counted.
-    public static let projectorVersion = 4
+    /// events of the other mode than the ledger's (``LedgerMode``), which 3 counted; 5 reads every `invoice.*` event
+    /// for links, refund and dispute objects, and gives a canceled PaymentIntent no failure reason (docs/0003).
+    public static let projectorVersion = 5
 
     public let configuration: ProjectionConfiguration
     /// The ledger's mode, once an event has stated one (``FixedMode/stated(by:)``); events of the other mode are ignored.
@@ -36,6 +37,12 @@ public struct ProjectionState: Sendable {
     /// Reverse links, insert-only, so a subscription or invoice change finds the payments whose rows it alters.
     var paymentsByInvoice: [String: Set<String>] = [:]
     var invoicesBySubscription: [String: Set<String>] = [:]
+    /// The subscription each invoice bills, from any `invoice.*` event (the smallest id should two differ).
+    var subscriptionByInvoice: [String: String] = [:]
+    /// The PaymentIntent of each charge an event tied to one: refunds and disputes naming only a charge follow it.
+    var paymentByCharge: [String: String] = [:]
+    /// Refunds and disputes whose charge no event has tied to a PaymentIntent yet, by charge id.
+    var adjustmentsByCharge: [String: PaymentAdjustments] = [:]
     /// Events that could not become valid rows, one per object; a later valid event for the object clears it.
     public internal(set) var parked: [ProjectionObjectKey: ParkedEvent] = [:]
     /// Objects whose rows may have changed since the last ``takeChangedObjects()``.
@@ -130,6 +137,31 @@ public struct ProjectionState: Sendable {
                 return park(.event(event.position), event: event, reason: problem)
             }
             return applyInvoice(id, fact, context)
+        case .invoiceLinked:
+            // Reports no payment: the links only, so values the links do not use are not checked.
+            guard let (id, fact) = InvoiceFact.read(object, status: .pending, reading: &reading) else {
+                return .ignored(.noInvoiceID)
+            }
+            if let problem = PaymentValueCheck.linkProblem(fact, invoiceID: id) {
+                return park(.event(event.position), event: event, reason: problem)
+            }
+            return applyInvoiceLinks(id, fact, context)
+        case .refund:
+            guard let (id, fact) = RefundFact.read(object, reading: &reading) else {
+                return park(.event(event.position), event: event, reason: .missingField("data.object.id"))
+            }
+            if let problem = reading.problem ?? PaymentValueCheck.problem(fact) {
+                return park(.event(event.position), event: event, reason: problem)
+            }
+            return applyRefund(id, fact, context)
+        case .dispute:
+            guard let (id, fact) = DisputeFact.read(object, reading: &reading) else {
+                return park(.event(event.position), event: event, reason: .missingField("data.object.id"))
+            }
+            if let problem = reading.problem ?? PaymentValueCheck.problem(fact) {
+                return park(.event(event.position), event: event, reason: problem)
+            }
+            return applyDispute(id, fact, context)
         case .invoicePaymentPaid:
             guard let (id, fact) = InvoicePaymentFact.read(object, reading: &reading) else {
                 return .ignored(.noPaymentIntent)

@@ -29,6 +29,11 @@ import Testing
                 append(body, event.type, event.created)
             }
         }
+        // A refund naming only a charge no event ties to an intent: it waits on the charge (charge_adjustments).
+        let refund =
+            #"{"id":"evt_re_waiting","created":1700000000,"type":"refund.created","data":{"object":"#
+            + #"{"id":"re_waiting","object":"refund","charge":"ch_waiting","amount":100,"status":"succeeded"}}}"#
+        append(Array(refund.utf8), "refund.created", 1_700_000_000)
         return events
     }
 

@@ -1,4 +1,5 @@
-/// The archive forms of a PaymentIntent's record, the invoice facts and the payment statuses they carry.
+/// The archive forms of a PaymentIntent's record, its refunds and disputes, the invoice facts and the payment
+/// statuses they carry.
 extension PaymentRecord: ArchiveCodable {
     func write(to writer: inout ArchiveWriter) {
         writer.write(paymentIntent)
@@ -7,6 +8,7 @@ extension PaymentRecord: ArchiveCodable {
         writer.write(invoiceLink)
         writer.write(firstEventAt)
         writer.write(succeededAt)
+        adjustments.write(to: &writer)
     }
 
     init(from reader: inout ArchiveReader) throws(ReducerArchiveError) {
@@ -16,6 +18,7 @@ extension PaymentRecord: ArchiveCodable {
         invoiceLink = try reader.read("payment.invoiceLink")
         firstEventAt = try reader.read("payment.firstEventAt")
         succeededAt = try reader.read("payment.succeededAt")
+        adjustments = try reader.read("payment.adjustments")
     }
 }
 
@@ -43,7 +46,6 @@ extension PaymentIntentFact: ArchiveCodable {
         writer.write(currency)
         writer.write(status)
         writer.write(failureMessage)
-        writer.write(cancellationReason)
         writer.write(invoiceID)
         writer.write(methodType)
         writer.write(metadata)
@@ -54,7 +56,6 @@ extension PaymentIntentFact: ArchiveCodable {
         currency = try reader.read("paymentIntent.currency")
         status = try reader.read("paymentIntent.status")
         failureMessage = try reader.read("paymentIntent.failureMessage")
-        cancellationReason = try reader.read("paymentIntent.cancellationReason")
         invoiceID = try reader.read("paymentIntent.invoiceID")
         methodType = try reader.read("paymentIntent.methodType")
         metadata = try reader.read("paymentIntent.metadata")
@@ -63,6 +64,7 @@ extension PaymentIntentFact: ArchiveCodable {
 
 extension ChargeFact: ArchiveCodable {
     func write(to writer: inout ArchiveWriter) {
+        writer.write(chargeID)
         writer.write(amount)
         writer.write(currency)
         writer.write(amountRefunded)
@@ -74,6 +76,7 @@ extension ChargeFact: ArchiveCodable {
     }
 
     init(from reader: inout ArchiveReader) throws(ReducerArchiveError) {
+        chargeID = try reader.read("charge.chargeID")
         amount = try reader.read("charge.amount")
         currency = try reader.read("charge.currency")
         amountRefunded = try reader.read("charge.amountRefunded")
@@ -103,6 +106,7 @@ extension InvoiceFact: ArchiveCodable {
     func write(to writer: inout ArchiveWriter) {
         writer.write(subscriptionID)
         writer.write(paymentIntentID)
+        writer.write(paymentListIntentIDs)
         writer.write(status)
         writer.write(amountDue)
         writer.write(currency)
@@ -111,9 +115,69 @@ extension InvoiceFact: ArchiveCodable {
     init(from reader: inout ArchiveReader) throws(ReducerArchiveError) {
         subscriptionID = try reader.read("invoice.subscriptionID")
         paymentIntentID = try reader.read("invoice.paymentIntentID")
+        paymentListIntentIDs = try reader.read("invoice.paymentListIntentIDs")
         status = try reader.read("invoice.status")
         amountDue = try reader.read("invoice.amountDue")
         currency = try reader.read("invoice.currency")
+    }
+}
+
+extension PaymentAdjustments: ArchiveCodable {
+    func write(to writer: inout ArchiveWriter) {
+        writer.write(refunds)
+        writer.write(disputes)
+    }
+
+    init(from reader: inout ArchiveReader) throws(ReducerArchiveError) {
+        self.init()
+        refunds = try reader.read("adjustments.refunds")
+        disputes = try reader.read("adjustments.disputes")
+    }
+}
+
+extension RefundFact: ArchiveCodable {
+    func write(to writer: inout ArchiveWriter) {
+        writer.write(paymentIntentID)
+        writer.write(chargeID)
+        writer.write(amount)
+        writer.write(succeeded)
+        writer.write(rank)
+    }
+
+    init(from reader: inout ArchiveReader) throws(ReducerArchiveError) {
+        paymentIntentID = try reader.read("refund.paymentIntentID")
+        chargeID = try reader.read("refund.chargeID")
+        amount = try reader.read("refund.amount")
+        succeeded = try reader.read("refund.succeeded")
+        rank = try reader.read("refund.rank")
+    }
+}
+
+extension DisputeFact: ArchiveCodable {
+    func write(to writer: inout ArchiveWriter) {
+        writer.write(paymentIntentID)
+        writer.write(chargeID)
+        writer.write(amount)
+        let outcome: UInt8 =
+            switch self.outcome {
+            case .open: 0
+            case .won: 1
+            case .lost: 2
+            }
+        writer.writeByte(outcome)
+    }
+
+    init(from reader: inout ArchiveReader) throws(ReducerArchiveError) {
+        paymentIntentID = try reader.read("dispute.paymentIntentID")
+        chargeID = try reader.read("dispute.chargeID")
+        amount = try reader.read("dispute.amount")
+        let tag: UInt8 = try reader.read("dispute.outcome")
+        switch tag {
+        case 0: outcome = .open
+        case 1: outcome = .won
+        case 2: outcome = .lost
+        default: throw reader.invalid("dispute outcome tag \(tag) is unknown")
+        }
     }
 }
 

@@ -6,12 +6,14 @@ extension ProjectionState {
     public func reducerRecords() -> [ReducerRecord] {
         var records: [ReducerRecord] = []
         records.reserveCapacity(
-            invoices.count + invoicesBySubscription.count + parked.count + payments.count + paymentsByInvoice.count
-                + subscriptions.count)
+            adjustmentsByCharge.count + invoices.count + invoicesBySubscription.count + parked.count + payments.count
+                + paymentByCharge.count + paymentsByInvoice.count + subscriptions.count + subscriptionByInvoice.count)
         var writer = ArchiveWriter(capacity: 4096)
         // All cases in declaration order, which is raw-value order; a new kind fails to compile until written here.
         for kind in ReducerRecord.Kind.allCases {
             switch kind {
+            case .chargeAdjustments:
+                Self.append(adjustmentsByCharge, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
             case .invoice:
                 Self.append(invoices, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
             case .invoicesBySubscription:
@@ -24,10 +26,14 @@ extension ProjectionState {
                 Self.append(byText, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
             case .payment:
                 Self.append(payments, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
+            case .paymentByCharge:
+                Self.append(paymentByCharge, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
             case .paymentsByInvoice:
                 Self.append(paymentsByInvoice, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
             case .subscription:
                 Self.append(subscriptions, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
+            case .subscriptionByInvoice:
+                Self.append(subscriptionByInvoice, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
             }
         }
         return records
@@ -60,6 +66,8 @@ extension ProjectionState {
             let key = record.key
             let replaced: Bool
             switch record.kind {
+            case .chargeAdjustments:
+                replaced = adjustmentsByCharge.updateValue(try reader.read("adjustments"), forKey: key) != nil
             case .invoice:
                 replaced = invoices.updateValue(try reader.read("invoice"), forKey: key) != nil
             case .invoicesBySubscription:
@@ -78,11 +86,15 @@ extension ProjectionState {
                 replaced = parked.updateValue(try reader.read("parked"), forKey: objectKey) != nil
             case .payment:
                 replaced = payments.updateValue(try reader.read("payment"), forKey: key) != nil
+            case .paymentByCharge:
+                replaced = paymentByCharge.updateValue(try reader.read("paymentIntent"), forKey: key) != nil
             case .paymentsByInvoice:
                 replaced = paymentsByInvoice.updateValue(try reader.read("payments"), forKey: key) != nil
             case .subscription:
                 let subscription = try SubscriptionRecord(from: &reader, id: key)
                 replaced = subscriptions.updateValue(subscription, forKey: key) != nil
+            case .subscriptionByInvoice:
+                replaced = subscriptionByInvoice.updateValue(try reader.read("subscription"), forKey: key) != nil
             }
             try reader.finish()
             guard !replaced else { throw ReducerArchiveError(.duplicateRecord, kind: record.kind, key: key) }
@@ -98,13 +110,16 @@ extension ProjectionState {
     private mutating func reserveCapacity(_ counts: [ReducerRecord.Kind: Int]) {
         for (kind, count) in counts {
             switch kind {
+            case .chargeAdjustments: adjustmentsByCharge.reserveCapacity(count)
             case .invoice: invoices.reserveCapacity(count)
             case .invoicesBySubscription: invoicesBySubscription.reserveCapacity(count)
             case .ledger: break
             case .parked: parked.reserveCapacity(count)
             case .payment: payments.reserveCapacity(count)
+            case .paymentByCharge: paymentByCharge.reserveCapacity(count)
             case .paymentsByInvoice: paymentsByInvoice.reserveCapacity(count)
             case .subscription: subscriptions.reserveCapacity(count)
+            case .subscriptionByInvoice: subscriptionByInvoice.reserveCapacity(count)
             }
         }
     }

@@ -8,6 +8,8 @@ public struct ReducerRecord: Sendable, Hashable {
     ///
     /// Declared in raw-value order, which is the order ``ProjectionState/reducerRecords()`` emits.
     public enum Kind: String, Sendable, CaseIterable {
+        /// Refunds and disputes whose charge no event has tied to a PaymentIntent yet; the key is the charge id.
+        case chargeAdjustments = "charge_adjustments"
         /// The newest payment-bearing event of an invoice; the key is the invoice id.
         case invoice = "invoice"
         /// The invoices billed to a subscription; the key is the subscription id.
@@ -19,14 +21,21 @@ public struct ReducerRecord: Sendable, Hashable {
         case parked = "parked"
         /// Everything kept for one PaymentIntent; the key is its id.
         case payment = "payment"
+        /// The PaymentIntent a charge belongs to; the key is the charge id.
+        case paymentByCharge = "payment_by_charge"
         /// The PaymentIntents linked to an invoice; the key is the invoice id.
         case paymentsByInvoice = "payments_by_invoice"
         /// The newest event and the newest valid event of a subscription; the key is its id.
         case subscription = "subscription"
+        /// The subscription an invoice bills; the key is the invoice id.
+        case subscriptionByInvoice = "subscription_by_invoice"
     }
 
     /// The version byte every ``state`` starts with; bumped whenever the encoding changes.
-    public static let formatVersion: UInt8 = 1
+    ///
+    /// 2: a payment keeps its refunds and disputes, a charge its id, an invoice its listed intents; a
+    /// PaymentIntent no longer keeps its cancellation reason.
+    public static let formatVersion: UInt8 = 2
 
     /// Which part of the state the record holds.
     public var kind: Kind

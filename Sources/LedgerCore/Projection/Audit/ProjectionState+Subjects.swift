@@ -33,17 +33,24 @@ extension ProjectionState {
             return EventSubject(subscriptionID: object["id"].string)
         case .paymentIntent(let paymentEvent):
             return paymentSubject(PaymentIntentFact.read(object, event: paymentEvent, reading: &reading)?.0)
-        case .invoicePaid, .invoicePaymentSucceeded, .invoicePaymentFailed:
+        case .invoicePaid, .invoicePaymentSucceeded, .invoicePaymentFailed, .invoiceLinked:
             guard let (invoice, fact) = InvoiceFact.read(object, status: .succeeded, reading: &reading) else {
                 return EventSubject()
             }
             let payments = (paymentsByInvoice[invoice] ?? []).union([fact.paymentIntentID].compactMap { $0 })
+                .union(fact.paymentListIntentIDs)
             return EventSubject(
                 subscriptionID: fact.subscriptionID ?? subscriptionID(ofInvoice: invoice), paymentIntentIDs: payments)
         case .invoicePaymentPaid:
             return paymentSubject(InvoicePaymentFact.read(object, reading: &reading)?.0)
         case .chargeSucceeded, .chargeFailed, .chargeRefunded:
             return paymentSubject(ChargeFact.read(object, reading: &reading)?.0)
+        case .refund:
+            let fact = RefundFact.read(object, reading: &reading)?.1
+            return paymentSubject(fact?.paymentIntentID ?? fact?.chargeID.flatMap { paymentByCharge[$0] })
+        case .dispute:
+            let fact = DisputeFact.read(object, reading: &reading)?.1
+            return paymentSubject(fact?.paymentIntentID ?? fact?.chargeID.flatMap { paymentByCharge[$0] })
         }
     }
 
@@ -57,7 +64,9 @@ extension ProjectionState {
 
     /// The subscription an invoice bills, from its newest event or from the subscription → invoices links.
     func subscriptionID(ofInvoice invoice: String) -> String? {
-        if let subscription = invoices[invoice]?.value.subscriptionID { return subscription }
+        if let subscription = invoices[invoice]?.value.subscriptionID ?? subscriptionByInvoice[invoice] {
+            return subscription
+        }
         return invoicesBySubscription.first { $0.value.contains(invoice) }?.key
     }
 
