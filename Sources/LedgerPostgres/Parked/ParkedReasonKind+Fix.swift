@@ -23,8 +23,9 @@ extension ParkedReasonKind {
             ]
         case .unsupportedInterval, .mixedIntervals, .mixedCurrencies, .missingUnitAmount:
             [
-                "the subscription's prices cannot be billed as one monthly or yearly amount in one currency: "
-                    + "change its items in Stripe; the next event for it projects it"
+                "the subscription's prices cannot be billed as one amount in one currency every 1, 3, 6, 12 or 24 "
+                    + "months (billing_cycle monthly, quarterly, semiannual, yearly, biennial): change its items in "
+                    + "Stripe; the next event for it projects it"
             ]
         case .negativeAmount, .amountOutOfRange, .invalidCurrency, .invalidStatus, .valueDoesNotFit,
             .timeOutOfRange, .notAnInteger, .createdInTheFuture, .missingField, .malformedBody:
