@@ -24,7 +24,8 @@ public struct ProjectionState: Sendable {
     /// `mrr_daily`, which a checkpoint of version 1 never wrote; 3 parks values the tables cannot hold
     /// (schema limits, times outside 1970–9999, `created` from the future) that 2 wrote or failed on; 4 ignores
     /// events of the other mode than the ledger's (``LedgerMode``), which 3 counted; 5 reads every `invoice.*` event
-    /// for links, refund and dispute objects, and gives a canceled PaymentIntent no failure reason (docs/0003).
+    /// for links, refund and dispute objects, and gives a canceled PaymentIntent no failure reason (docs/0003);
+    /// 5 also takes coupons off MRR and projects quarterly, semi-annual and two-yearly prices (docs/0006).
     public static let projectorVersion = 5
 
     public let configuration: ProjectionConfiguration

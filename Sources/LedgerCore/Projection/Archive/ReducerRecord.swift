@@ -34,7 +34,7 @@ public struct ReducerRecord: Sendable, Hashable {
     /// The version byte every ``state`` starts with; bumped whenever the encoding changes.
     ///
     /// 2: a payment keeps its refunds and disputes, a charge its id, an invoice its listed intents; a
-    /// PaymentIntent no longer keeps its cancellation reason.
+    /// PaymentIntent no longer keeps its cancellation reason; a subscription snapshot keeps its discounts.
     public static let formatVersion: UInt8 = 2
 
     /// Which part of the state the record holds.
