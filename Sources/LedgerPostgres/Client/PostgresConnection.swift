@@ -36,6 +36,7 @@ public final class PostgresConnection {
                 .connectionFailed, message: "could not connect to PostgreSQL\(target): \(reason)",
                 hint: url == nil ? "set DATABASE_URL or pass --database-url" : nil)
         }
+        Self.routeNotices(of: connection)
         handle = connection
     }
 
