@@ -81,7 +81,7 @@ struct SnapshotFormatTests {
         }
     }
 
-    static let fixtureDigest = "6eca9445e7035b5681a933c98d5098c3083417a96707a1468e49d19476824e96"
+    static let fixtureDigest = "6f25bd35c3058e4c08db2347de639781d24482c8ec1ec897420925f8edae64a0"
 
     @Test func loadingGivesBackTheStateThatWasWritten() throws {
         try SnapshotFixture.withDirectory { directory in

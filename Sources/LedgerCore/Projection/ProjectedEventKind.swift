@@ -89,8 +89,6 @@ public enum IgnoreReason: Sendable, Hashable, CustomStringConvertible {
     case noPaymentIntent
     /// An invoice event whose invoice has no id (`invoice.upcoming` previews one): it links nothing.
     case noInvoiceID
-    /// An invoice event that reports no payment and whose links were all known already.
-    case linksKnown
     /// A type the projection does not read.
     case notProjected(String)
     /// A Stripe event of the other mode than the ledger's (a test event in a live ledger, or the reverse).
@@ -108,7 +106,6 @@ public enum IgnoreReason: Sendable, Hashable, CustomStringConvertible {
         case .objectDeleted: "the subscription was deleted; a later event does not resurrect it"
         case .noPaymentIntent: "names no PaymentIntent"
         case .noInvoiceID: "names no invoice id: links nothing"
-        case .linksKnown: "reports no payment and links nothing new"
         case .notProjected(let type): "\(type) is not a type the projection reads"
         case .otherMode(let event, let ledger):
             "a \(event)-mode event in a \(ledger) ledger: kept in the log, never counted"
@@ -154,7 +151,8 @@ public enum ParkReason: Sendable, Hashable, CustomStringConvertible {
         case .invalidLicenseID(let value): "metadata license_id '\(shown(value))' is not a UUID"
         case .missingPlanType: "no plan_type in metadata and no price → plan mapping for the price"
         case .invalidPlanType(let value): "plan_type '\(shown(value))' is not one of free, starter, pro, enterprise"
-        case .unsupportedInterval(let value): "recurring interval '\(shown(value))' is neither month nor year"
+        case .unsupportedInterval(let value):
+            "recurring interval '\(shown(value))' is not a billing_cycle (every 1, 3, 6, 12 or 24 months)"
         case .mixedIntervals: "subscription items bill on different intervals"
         case .mixedCurrencies: "subscription items are priced in different currencies"
         case .missingUnitAmount: "an item's price has no unit_amount (tiered or custom pricing)"

@@ -73,8 +73,18 @@ extension ProjectionState {
     ///
     /// Invariant: only the events that report payment give a payment's status or times, so a draft's
     /// `invoice.created` or a `invoice.voided` can neither fail nor settle the intent it names.
+    /// Its links always count; its outcome is decided as for any object: the newest link event of the invoice
+    /// is applied, a redelivery is a duplicate, an older one that links nothing new is stale.
     mutating func applyInvoiceLinks(_ id: String, _ fact: InvoiceFact, _ context: EventContext) -> ApplyOutcome {
-        linkInvoice(id, fact, timedAt: nil) ? .applied : .ignored(.linksKnown)
+        let linked = linkInvoice(id, fact, timedAt: nil)
+        let entry = Versioned(
+            value: context.type, created: context.created, rank: 0, position: context.position,
+            eventID: context.eventID)
+        switch invoiceLinkEvents.keepNewer(entry, for: id) {
+        case .newer: return .applied
+        case .duplicate: return .ignored(.duplicate)
+        case .stale: return linked ? .applied : .ignored(.stale)
+        }
     }
 
     /// Records the links an invoice event names: invoice → subscription, invoice ↔ intents; `timedAt` is the

@@ -38,6 +38,8 @@ public struct ProjectionState: Sendable {
     /// Reverse links, insert-only, so a subscription or invoice change finds the payments whose rows it alters.
     var paymentsByInvoice: [String: Set<String>] = [:]
     var invoicesBySubscription: [String: Set<String>] = [:]
+    /// The newest `invoice.*` event that reports no payment, per invoice (its type): it decides their outcomes.
+    var invoiceLinkEvents: [String: Versioned<String>] = [:]
     /// The subscription each invoice bills, from any `invoice.*` event (the smallest id should two differ).
     var subscriptionByInvoice: [String: String] = [:]
     /// The PaymentIntent of each charge an event tied to one: refunds and disputes naming only a charge follow it.

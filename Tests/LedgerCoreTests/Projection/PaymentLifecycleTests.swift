@@ -159,8 +159,14 @@ import Testing
         let again = try Self.old(
             "invoice.created", "invoice.updated", at: Self.t0 + 9,
             ["payment_intent": Self.pi, "subscription": Self.sub])
-        #expect(state.apply(try F.recorded(again, position: 3)) == .ignored(.linksKnown))
-        #expect(state.apply(try F.recorded(created, position: 1)) == .ignored(.linksKnown))
+        // A newer link event is applied, a redelivery is a duplicate, an older one linking nothing new is stale.
+        #expect(state.apply(try F.recorded(again, position: 3)) == .applied)
+        #expect(state.apply(try F.recorded(again, position: 3)) == .ignored(.duplicate))
+        #expect(state.apply(try F.recorded(created, position: 1)) == .ignored(.stale))
+        let older = try Self.old(
+            "invoice.created", "invoice.updated", at: Self.t0 - 9,
+            ["payment_intent": Self.pi, "subscription": Self.sub])
+        #expect(state.apply(try F.recorded(older, position: 5)) == .ignored(.stale))
         var upcoming = try Self.old("invoice.created", "invoice.upcoming", at: Self.t0, [:])
         upcoming = F.setting(upcoming, ["id": NSNull()])
         #expect(state.apply(try F.recorded(upcoming, position: 4)) == .ignored(.noInvoiceID))

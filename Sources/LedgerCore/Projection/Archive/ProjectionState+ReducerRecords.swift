@@ -6,7 +6,8 @@ extension ProjectionState {
     public func reducerRecords() -> [ReducerRecord] {
         var records: [ReducerRecord] = []
         records.reserveCapacity(
-            adjustmentsByCharge.count + invoices.count + invoicesBySubscription.count + parked.count + payments.count
+            adjustmentsByCharge.count + invoices.count + invoiceLinkEvents.count + invoicesBySubscription.count
+                + parked.count + payments.count
                 + paymentByCharge.count + paymentsByInvoice.count + subscriptions.count + subscriptionByInvoice.count)
         var writer = ArchiveWriter(capacity: 4096)
         // All cases in declaration order, which is raw-value order; a new kind fails to compile until written here.
@@ -16,6 +17,8 @@ extension ProjectionState {
                 Self.append(adjustmentsByCharge, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
             case .invoice:
                 Self.append(invoices, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
+            case .invoiceLink:
+                Self.append(invoiceLinkEvents, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
             case .invoicesBySubscription:
                 Self.append(invoicesBySubscription, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
             case .ledger:
@@ -70,6 +73,8 @@ extension ProjectionState {
                 replaced = adjustmentsByCharge.updateValue(try reader.read("adjustments"), forKey: key) != nil
             case .invoice:
                 replaced = invoices.updateValue(try reader.read("invoice"), forKey: key) != nil
+            case .invoiceLink:
+                replaced = invoiceLinkEvents.updateValue(try reader.read("invoiceLink"), forKey: key) != nil
             case .invoicesBySubscription:
                 replaced = invoicesBySubscription.updateValue(try reader.read("invoices"), forKey: key) != nil
             case .ledger:
@@ -112,6 +117,7 @@ extension ProjectionState {
             switch kind {
             case .chargeAdjustments: adjustmentsByCharge.reserveCapacity(count)
             case .invoice: invoices.reserveCapacity(count)
+            case .invoiceLink: invoiceLinkEvents.reserveCapacity(count)
             case .invoicesBySubscription: invoicesBySubscription.reserveCapacity(count)
             case .ledger: break
             case .parked: parked.reserveCapacity(count)

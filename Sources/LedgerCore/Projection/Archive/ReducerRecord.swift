@@ -12,6 +12,8 @@ public struct ReducerRecord: Sendable, Hashable {
         case chargeAdjustments = "charge_adjustments"
         /// The newest payment-bearing event of an invoice; the key is the invoice id.
         case invoice = "invoice"
+        /// The newest `invoice.*` event reporting no payment (its type); the key is the invoice id.
+        case invoiceLink = "invoice_link"
         /// The invoices billed to a subscription; the key is the subscription id.
         case invoicesBySubscription = "invoices_by_subscription"
         /// A fact about the whole ledger; the key names it (`mode`: ``FixedMode``, once an event has fixed it).
