@@ -30,10 +30,12 @@ extension Limits {
     /// Longest wait between two attempts of the live projector to resume after an error.
     public static let projectorRetrySecondsMax = 5
     /// How long the live projector may keep failing, with events waiting and its checkpoint not
-    /// moving, before `/readyz` answers 503: six retries at the longest retry interval, so one lost
+    /// moving, before `/readyz` answers 503, unless `--projector-stall-seconds` says otherwise: six retries at the longest retry interval, so one lost
     /// connection or a failover does not flap readiness, and a projection that is truly stuck is
     /// reported within a minute.
-    public static let projectorStallSecondsMax = 30
+    public static let projectorStallSecondsDefault = 30
+    /// The longest stall bound `--projector-stall-seconds` takes.
+    public static let projectorStallSecondsMax = 3_600
 }
 
 extension Limits {

@@ -90,6 +90,11 @@ struct ServeCommand: AsyncParsableCommand {
             "Most webhook bodies read at once, before their signature can be checked (more: 503, Retry-After).",
             valueName: "count"))
     var webhookBodyReads = Limits.webhookBodyReadsInFlightMax
+    @Option(
+        help: ArgumentHelp(
+            "Seconds the projector may keep failing with events waiting before /readyz answers 503 (1…3600).",
+            valueName: "seconds"))
+    var projectorStallSeconds = Limits.projectorStallSecondsDefault
     @Option(help: "Database connections (each a thread) for the read API, /readyz and /metrics.")
     var databaseConnections = Limits.databasePoolConnectionsDefault
     @Flag(
@@ -161,6 +166,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.webhookBodyReadsInFlight = webhookBodyReads
         configuration.databaseConnections = databaseConnections
         configuration.projector = !noProjector
+        configuration.projectorStallSeconds = projectorStallSeconds
         configuration.snapshots = snapshots.policy(replayFromSnapshots: true)
         configuration.groupCommit = !noGroupCommit
         do {

@@ -45,7 +45,9 @@ struct ProjectorStallTests {
     /// says it; once the disk "frees up" the projector catches up and both recover.
     @Test func aProjectorThatKeepsFailingMakesReadyz503UntilItMovesAgain() async throws {
         try await TestDatabase.withMigrated { database in
-            let server = try await ServedLedger.start(databaseURL: database.url)
+            // A short bound (the default is 30 s): what is tested is the 503 and the recovery, not the default.
+            let server = try await ServedLedger.start(
+                databaseURL: database.url, arguments: ["--projector-stall-seconds", "3"])
             let first = subscriptionEvent("evt_stall_1", subscription: "sub_stall")
             #expect(try await server.postWebhook(first, signature: sign(first)).status == 200)
             try await waitUntil("the projector applied the first event") {

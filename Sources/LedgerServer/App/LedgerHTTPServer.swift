@@ -79,7 +79,8 @@ public final class LedgerHTTPServer: Sendable {
         let projector =
             configuration.projector
             ? LiveProjector(
-                connect: connect, snapshots: configuration.snapshots, metrics: metrics,
+                connect: connect, snapshots: configuration.snapshots,
+                stallBound: .seconds(configuration.projectorStallSeconds), metrics: metrics,
                 logger: logger.with(component: "ledger.serve.projector"))
             : nil
         let operations = OperationsController<BasicRequestContext>(

@@ -34,6 +34,8 @@ public struct ServerConfiguration: Sendable {
     public var groupCommit = true
     /// Run the catch-up projector in this process.
     public var projector = true
+    /// How long the projector may keep failing with events waiting before `/readyz` answers 503.
+    public var projectorStallSeconds = Limits.projectorStallSecondsDefault
     /// Where the projector restores its state from on start (and writes snapshots, if asked); nil
     /// replays from event 1.
     public var snapshots: SnapshotPolicy?
@@ -61,6 +63,9 @@ public struct ServerConfiguration: Sendable {
         }
         if !(1...Limits.webhookBodyReadsInFlightMax).contains(webhookBodyReadsInFlight) {
             problems.append("webhook body reads in flight must be 1…\(Limits.webhookBodyReadsInFlightMax)")
+        }
+        if !(1...Limits.projectorStallSecondsMax).contains(projectorStallSeconds) {
+            problems.append("--projector-stall-seconds must be 1…\(Limits.projectorStallSecondsMax)")
         }
         if !(1...Limits.databasePoolConnectionsMax).contains(databaseConnections) {
             problems.append("--database-connections must be 1…\(Limits.databasePoolConnectionsMax)")

@@ -49,15 +49,19 @@ public final class LiveProjector: Service, Sendable {
 
     private let connect: @Sendable () throws -> PostgresConnection
     private let snapshots: SnapshotPolicy?
+    private let stallBound: Duration
     private let metrics: ServerMetrics
     private let logger: Logger
 
-    /// - Parameter snapshots: where the state is restored from on each (re)start, as `ledger project` does.
+    /// - Parameters:
+    ///   - snapshots: where the state is restored from on each (re)start, as `ledger project` does.
+    ///   - stallBound: how long it may keep failing with events waiting before it counts as stalled.
     public init(
         connect: @escaping @Sendable () throws -> PostgresConnection, snapshots: SnapshotPolicy?,
-        metrics: ServerMetrics, logger: Logger
+        stallBound: Duration = .seconds(Limits.projectorStallSecondsDefault), metrics: ServerMetrics, logger: Logger
     ) {
         self.connect = connect
+        self.stallBound = stallBound
         self.snapshots = snapshots
         self.metrics = metrics
         self.logger = logger
@@ -68,10 +72,8 @@ public final class LiveProjector: Service, Sendable {
     /// How long the projection has not moved while this projector keeps failing and events wait
     /// (nil when it is moving, waiting for the writer lock, or has nothing to do), given the
     /// checkpoint and head the database shows now; see ``ProjectorProgress``.
-    func stall(checkpoint: Int64, head: Int64, bound: Duration = .seconds(Limits.projectorStallSecondsMax))
-        -> Duration?
-    {
-        machine.withLock { $0.stall(checkpoint: checkpoint, head: head, now: .now, bound: bound) }
+    func stall(checkpoint: Int64, head: Int64) -> Duration? {
+        machine.withLock { $0.stall(checkpoint: checkpoint, head: head, now: .now, bound: stallBound) }
     }
 
     /// Runs the projector thread until graceful shutdown or cancellation, then waits for it to stop.
