@@ -96,7 +96,7 @@ struct ParkedRejectedCommandTests {
             #expect(licenseOnly.standardOutput.contains("fix: insert the missing row into licenses"))
             #expect(!licenseOnly.standardOutput.contains("sub_weekly"))
             let bySubstring = try runLedger(
-                ["parked", "--reason", "NEITHER MONTH", "--json"], environment: environment)
+                ["parked", "--reason", "NOT A BILLING_CYCLE", "--json"], environment: environment)
             let weekly = try ParkingEvents.decoder.decode(
                 ParkedReport.self, from: Data(bySubstring.standardOutput.utf8))
             #expect(weekly.groups.map(\.kind) == [.unsupportedInterval] && weekly.total == 1)

@@ -60,7 +60,12 @@ public enum ParkedReasonKind: String, Sendable, Codable, CaseIterable, Comparabl
         if between("metadata license_id '", "' is not a UUID") { return .invalidLicenseID }
         if reason.hasPrefix("no plan_type in metadata") { return .missingPlanType }
         if between("plan_type '", "' is not one of free, starter, pro, enterprise") { return .invalidPlanType }
-        if between("recurring interval '", "' is neither month nor year") { return .unsupportedInterval }
+        // The second form is what ledgers before migration 013 stored.
+        if between("recurring interval '", "' is not a billing_cycle (every 1, 3, 6, 12 or 24 months)")
+            || between("recurring interval '", "' is neither month nor year")
+        {
+            return .unsupportedInterval
+        }
         if reason == "subscription items bill on different intervals" { return .mixedIntervals }
         if reason == "subscription items are priced in different currencies" { return .mixedCurrencies }
         if reason.hasPrefix("an item's price has no unit_amount") { return .missingUnitAmount }
