@@ -75,10 +75,13 @@ struct SecretsServeTests {
 
     @Test func metricsOnTheirOwnAddressAreServedThereOnly() async throws {
         try await TestDatabase.withMigrated { database in
-            let metricsPort = try LoopbackHTTP.freePort()
-            let server = try await ServedLedger.start(
-                databaseURL: database.url, arguments: ["--metrics-address", "127.0.0.1:\(metricsPort)"],
-                environment: ["LEDGER_METRICS_TOKENS": Self.metricsTokens[0]])
+            var metricsPort = 0
+            let server = try await ServedLedger.retryingPortClashes {
+                metricsPort = try LoopbackHTTP.freePort()
+                return try await ServedLedger.start(
+                    databaseURL: database.url, arguments: ["--metrics-address", "127.0.0.1:\(metricsPort)"],
+                    environment: ["LEDGER_METRICS_TOKENS": Self.metricsTokens[0]])
+            }
             let authorization = [("Authorization", "Bearer \(Self.metricsTokens[0])")]
             #expect(try await server.request("GET", "/metrics", headers: authorization).status == 404)
             var scraped: LoopbackHTTPResponse?

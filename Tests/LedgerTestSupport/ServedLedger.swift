@@ -23,6 +23,38 @@ public final class ServedLedger: @unchecked Sendable {
         databaseURL: String, arguments: [String] = [], environment: [String: String] = [:], port: Int? = nil,
         executable: URL? = nil, workingDirectory: URL? = nil
     ) async throws -> ServedLedger {
+        guard port == nil else {
+            return try await startOnce(
+                databaseURL: databaseURL, arguments: arguments, environment: environment, port: port,
+                executable: executable, workingDirectory: workingDirectory)
+        }
+        return try await retryingPortClashes {
+            try await startOnce(
+                databaseURL: databaseURL, arguments: arguments, environment: environment, port: nil,
+                executable: executable, workingDirectory: workingDirectory)
+        }
+    }
+
+    /// Runs `start` again while the server it starts exits because a port it was given was taken in the
+    /// meantime: a free port is only free when it is picked, and other tests pick ports at the same time.
+    /// `start` must pick its ports anew on each call.
+    public static func retryingPortClashes(
+        attempts: Int = 5, _ start: () async throws -> ServedLedger
+    ) async throws -> ServedLedger {
+        for _ in 1..<attempts {
+            do {
+                return try await start()
+            } catch let error as TestSupportError where error.description.contains("is already in use") {
+                continue
+            }
+        }
+        return try await start()
+    }
+
+    private static func startOnce(
+        databaseURL: String, arguments: [String], environment: [String: String], port: Int?,
+        executable: URL?, workingDirectory: URL?
+    ) async throws -> ServedLedger {
         let port = try port ?? LoopbackHTTP.freePort()
         var merged = [
             "DATABASE_URL": databaseURL, "STRIPE_WEBHOOK_SECRETS": secret, "LEDGER_API_TOKENS": token,
