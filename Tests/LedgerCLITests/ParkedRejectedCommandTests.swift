@@ -40,16 +40,6 @@ enum ParkingEvents {
         init?(intValue: Int) { nil }
     }
 
-    /// Inserts a user and the license `id` (what the application does when it creates one).
-    static func insertLicense(_ id: UUID, into connection: PostgresConnection) throws {
-        let user = UUID()
-        try connection.query(
-            "INSERT INTO public.users (id, email, password_hash) VALUES ($1::uuid, $2, 'x')",
-            [user.uuidString, "\(user.uuidString.lowercased())@example.com"])
-        try connection.query(
-            "INSERT INTO public.licenses (id, user_id, license_key, plan_type) VALUES ($1::uuid, $2::uuid, $3, 'pro')",
-            [id.uuidString, user.uuidString, "key-\(id.uuidString.lowercased())"])
-    }
 }
 
 @Suite("ledger parked, ledger rejected")
@@ -117,7 +107,7 @@ struct ParkedRejectedCommandTests {
             #expect(unzoned.status == 2, "a time without a zone is a usage error: \(unzoned)")
 
             // The fix the report names works: the license inserted, the next run projects the subscriptions.
-            try ParkingEvents.insertLicense(missing, into: try database.connect())
+            try insertLicense(missing, into: try database.connect())
             #expect(try runLedger(["project"], environment: environment).status == 0)
             let after = try runLedger(["parked", "--reason", "missing_license"], environment: environment)
             #expect(after.standardOutput.contains("nothing parked matches 'missing_license'"), "\(after)")

@@ -164,17 +164,6 @@ private func lateLicenseEvent(_ event: String, _ subscription: String, license: 
             .utf8)
 }
 
-/// Inserts a user and the license `id`, as the application does.
-private func insertLicense(_ id: UUID, into connection: PostgresConnection) throws {
-    let user = UUID()
-    try connection.query(
-        "INSERT INTO public.users (id, email, password_hash) VALUES ($1::uuid, $2, 'x')",
-        [user.uuidString, "\(user.uuidString.lowercased())@example.com"])
-    try connection.query(
-        "INSERT INTO public.licenses (id, user_id, license_key, plan_type) VALUES ($1::uuid, $2::uuid, $3, 'pro')",
-        [id.uuidString, user.uuidString, "key-\(id.uuidString.lowercased())"])
-}
-
 private func subscriptionRows(_ database: TestDatabase) throws -> Int {
     try database.connect().query("SELECT count(*) FROM public.subscriptions")[0].decode(at: 0)
 }
