@@ -156,7 +156,7 @@ struct AppendBenchmark: AsyncParsableCommand {
 
     static func event(_ stream: String, _ index: Int) -> NewEvent {
         NewEvent(
-            eventID: UUID(), streamID: "bench:\(stream)", type: "bench.appended", source: "ledger",
+            eventID: UUID(), streamID: "bench:\(stream)", type: "bench.appended", source: EventSource.ledger,
             occurredAt: EventTime(Date()), body: Array(#"{"index":\#(index)}"#.utf8))
     }
 }

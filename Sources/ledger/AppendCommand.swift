@@ -69,7 +69,8 @@ struct AppendCommand: ParsableCommand {
     func run() throws {
         let now = EventTime(Date())
         let event = NewEvent(
-            eventID: eventID.flatMap(UUID.init(uuidString:)) ?? UUID(), streamID: stream, type: type, source: "ledger",
+            eventID: eventID.flatMap(UUID.init(uuidString:)) ?? UUID(), streamID: stream, type: type,
+            source: EventSource.ledger,
             occurredAt: occurredAt?.time ?? now,
             body: Array(data.utf8), metadata: metadata)
         let store = EventStore(connection: try database.connect())

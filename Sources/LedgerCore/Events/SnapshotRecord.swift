@@ -12,7 +12,7 @@ public struct SnapshotRecord: Sendable, Equatable {
     /// The stored type string of a record.
     public static let type = "snapshot.recorded"
     /// The source of a record (a native event).
-    public static let source = "ledger"
+    public static let source = EventSource.ledger
 
     /// The log position the snapshot's state is at.
     public var position: Int64

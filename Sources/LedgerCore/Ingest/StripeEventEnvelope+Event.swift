@@ -6,7 +6,8 @@ extension NewEvent {
     public init(stripe envelope: StripeEventEnvelope, body: [UInt8]) {
         self.init(
             eventID: UUID(version5Name: "stripe:\(envelope.id)"), streamID: envelope.streamID, type: envelope.type,
-            source: "stripe", sourceEventID: envelope.id, occurredAt: EventTime(secondsSinceEpoch: envelope.created),
+            source: EventSource.stripe, sourceEventID: envelope.id,
+            occurredAt: EventTime(secondsSinceEpoch: envelope.created),
             customerID: envelope.customerID, body: body)
     }
 }

@@ -87,7 +87,8 @@ extension AppendWorker {
                 try append(job.events[...], origins: job.origins[...], counts: &batchCounts, refused: &rejections)
             }
             if !rejections.isEmpty {
-                try RejectedInputs(connection: connection).record(rejections, source: "stripe", receivedAt: clock())
+                try RejectedInputs(connection: connection).record(
+                    rejections, source: EventSource.stripe, receivedAt: clock())
             }
             return batchCounts
         }

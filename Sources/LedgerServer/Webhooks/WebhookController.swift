@@ -156,7 +156,7 @@ struct WebhookController<Context: RequestContext> {
         do {
             try await writePool.withConnection(retryOnLostConnection: true) { connection in
                 try RejectedInputs(connection: connection).record(
-                    [.init(origin: "webhook", reason: reason, body: body)], source: "stripe",
+                    [.init(origin: "webhook", reason: reason, body: body)], source: EventSource.stripe,
                     receivedAt: EventTime(Date()))
             }
         } catch {
