@@ -107,9 +107,13 @@ struct ModeCommand: ParsableCommand {
         }
     }
 
-    static func describe(_ fixed: FixedMode?) -> String {
-        guard let fixed else { return "mode not fixed yet: the first event that states one (live or test) fixes it" }
-        return "mode \(fixed.mode) (fixed at position \(fixed.position))"
+    /// `mode live (fixed at position 1)`, or that no event has fixed it yet.
+    static func describe(_ fixed: FixedMode?) -> String { "mode " + state(fixed) }
+
+    /// The mode's state without the word "mode", as `ledger status` lists it.
+    static func state(_ fixed: FixedMode?) -> String {
+        guard let fixed else { return "not fixed yet: the first event that states one (live or test) fixes it" }
+        return "\(fixed.mode) (fixed at position \(fixed.position))"
     }
 }
 

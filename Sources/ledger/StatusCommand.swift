@@ -32,7 +32,7 @@ struct StatusCommand: ParsableCommand {
             "read the status", metadata: ["head_position": "\(status.headPosition)"])
         if json { return try printJSON(status) }
         print("log head         position \(status.headPosition)  \(status.headHash)")
-        print("mode             \(ModeCommand.describe(status.mode).dropFirst("mode ".count))")
+        print("mode             \(ModeCommand.state(status.mode))")
         if status.projections.isEmpty { print("projections      none has run yet") }
         for projection in status.projections {
             print(
