@@ -45,9 +45,9 @@ struct ProjectorStallTests {
     /// says it; once the disk "frees up" the projector catches up and both recover.
     @Test func aProjectorThatKeepsFailingMakesReadyz503UntilItMovesAgain() async throws {
         try await TestDatabase.withMigrated { database in
-            // A short bound (the default is 30 s): what is tested is the 503 and the recovery, not the default.
-            let server = try await ServedLedger.start(
-                databaseURL: database.url, arguments: ["--projector-stall-seconds", "3"])
+            // The default bound (30 s): with a short one the retries are still seconds apart, and /readyz can
+            // catch the projector mid-attempt ("following") while it reports the stall.
+            let server = try await ServedLedger.start(databaseURL: database.url)
             let first = subscriptionEvent("evt_stall_1", subscription: "sub_stall")
             #expect(try await server.postWebhook(first, signature: sign(first)).status == 200)
             try await waitUntil("the projector applied the first event") {
