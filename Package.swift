@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         // Already required by Hummingbird; named for NIOHTTPTypes (the body deadline handler's part types).
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        // The Stripe API client (LedgerStripe, `ledger sync`): HTTP/1.1 and TLS on the same SwiftNIO.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Build time only: compiles repository files (migrations, the OpenAPI document) into the
@@ -97,10 +99,23 @@ let package = Package(
             // docs/openapi.yaml, compiled in and served at /openapi.yaml.
             plugins: ["EmbedFiles"]
         ),
+        // The Stripe API client: key, rate limit, retries, pagination (`ledger sync`); no database.
+        .target(
+            name: "LedgerStripe",
+            dependencies: [
+                "LedgerCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "ledger",
             dependencies: [
                 "LedgerCore", "LedgerGenerator", "LedgerPostgres", "LedgerSnapshots", "LedgerEngine", "LedgerServer",
+                "LedgerStripe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -171,6 +186,16 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        // The Stripe client and `ledger sync events` against a scripted fake Stripe (Hummingbird) and localstripe.
+        .testTarget(
+            name: "LedgerStripeTests",
+            dependencies: [
+                "LedgerStripe", "LedgerCore", "LedgerPostgres", "LedgerTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
