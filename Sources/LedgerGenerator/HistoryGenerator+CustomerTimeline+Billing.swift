@@ -5,6 +5,10 @@ extension HistoryGenerator.CustomerTimeline {
     func openInvoice(at time: Int64, reason: StaticString, amount: Int64? = nil) {
         invoiceCount += 1
         let price = subscription.plan.unitAmount(subscription.interval)
+        let listAmount = amount ?? price * Int64(subscription.quantity)
+        // Only a billed period's invoice is discounted; a trial's $0 invoice has nothing to take off.
+        let discount = subscription.discount.flatMap { amount == nil && discountApplies($0, at: time) ? $0 : nil }
+        let discountAmount = discount?.coupon.discount(of: listAmount) ?? 0
         let sequence =
             invoiceCount < 10 ? "000\(invoiceCount)" : invoiceCount < 100 ? "00\(invoiceCount)" : "0\(invoiceCount)"
         invoice = HistoryGenerator.InvoiceState(
@@ -13,8 +17,9 @@ extension HistoryGenerator.CustomerTimeline {
             customerEmail: profile.email, customerName: profile.name, subscriptionID: subscription.id,
             subscriptionItemID: subscription.itemID, plan: subscription.plan, interval: subscription.interval,
             quantity: subscription.quantity, currency: subscription.currency,
-            amount: amount ?? price * Int64(subscription.quantity), billingReason: reason, created: time,
-            periodStart: subscription.periodStart, periodEnd: subscription.periodEnd)
+            amount: listAmount - discountAmount, billingReason: reason, created: time,
+            periodStart: subscription.periodStart, periodEnd: subscription.periodEnd, discountAmount: discountAmount,
+            discountID: discount?.id)
         payment = nil
         failedAttempts = 0
         subscription.latestInvoiceID = invoice?.id
@@ -82,8 +87,10 @@ extension HistoryGenerator.CustomerTimeline {
             emit(.invoicePaid, .invoice(invoice), at: time)
             emit(.invoicePaymentSucceeded, .invoice(invoice), at: time)
             lastPayment = payment
-            if random.chance(HistoryGenerator.LifecycleRates.refund) {
+            if random.chance(Rates.refund) {
                 schedule(.refund(payment), at: time + random.int64(in: (Self.day)...(10 * Self.day)))
+            } else if random.chance(Rates.dispute) {
+                schedule(.openDispute(payment), at: time + random.int64(in: (5 * Self.day)...(45 * Self.day)))
             }
         } else {
             self.payment = payment
@@ -136,7 +143,7 @@ extension HistoryGenerator.CustomerTimeline {
             let previous = subscription
             subscription.status = .unpaid
             emitSubscription(.subscriptionUpdated, previous: previous, changed: .status, at: time)
-            clearAgendaKeepingRefunds()
+            clearAgendaKeepingPaymentFollowUps()
             if random.chance(Rates.unpaidCanceled) {
                 schedule(.cancelUnpaid, at: time + random.int64(in: (14 * Self.day)...(60 * Self.day)))
             }
@@ -160,16 +167,5 @@ extension HistoryGenerator.CustomerTimeline {
         invoice?.finalizedAt = time
         emitInvoice(.invoiceVoided, at: time)
         invoice = nil
-    }
-
-    func refund(_ paid: HistoryGenerator.PaymentState, at time: Int64) {
-        beginAPIRequest()
-        var refunded = paid
-        let amount = random.chance(0.5) ? paid.amount : max(1, paid.amount / Int64(random.int(in: 2...4)))
-        refunded.refunds.append(
-            HistoryGenerator.Refund(
-                id: random.identifier("re_", count: 24), amount: amount, created: time,
-                balanceTransaction: random.identifier("txn_", count: 24)))
-        emit(.chargeRefunded, .charge(refunded, previous: paid), at: time)
     }
 }

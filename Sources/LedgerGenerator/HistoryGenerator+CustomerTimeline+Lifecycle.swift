@@ -18,6 +18,7 @@ extension HistoryGenerator.CustomerTimeline {
         }
         subscription.periodStart = time
         subscription.periodEnd = periodEnd(from: time)
+        if paid && random.chance(Rates.coupon) { attachCoupon(at: time) }
         openInvoice(at: time, reason: "subscription_create")
         if !paid {
             subscription.status = .active
@@ -91,7 +92,7 @@ extension HistoryGenerator.CustomerTimeline {
         schedule(.renew, at: end)
         let span = end - start - 4 * Self.hour
         guard span > 0 else { return }
-        let weight = subscription.interval == .month ? 1.0 : Rates.yearlyMonthsWeight
+        let weight = min(Double(subscription.interval.months), Rates.yearlyMonthsWeight)
         func someTime() -> Int64 { start + 2 * Self.hour + random.int64(in: 0...span) }
         let freeBoost = subscription.plan == .free ? 2.0 : 1.0
         if random.chance(Rates.planChangePerMonth * weight * freeBoost) { schedule(.changePlan, at: someTime()) }
@@ -102,6 +103,9 @@ extension HistoryGenerator.CustomerTimeline {
         }
         if subscription.plan != .free && random.chance(Rates.pauseCollectionPerMonth * weight) {
             schedule(.pauseCollection, at: someTime())
+        }
+        if subscription.plan != .free && random.chance(Rates.intervalChangePerMonth * weight) {
+            schedule(.changeInterval, at: someTime())
         }
     }
 
@@ -166,8 +170,10 @@ extension HistoryGenerator.CustomerTimeline {
         let previous = subscription
         subscription.periodStart = time
         subscription.periodEnd = periodEnd(from: time)
+        var changed: HistoryGenerator.SubscriptionFields = [.currentPeriod, .latestInvoice]
+        if removeEndedDiscount(at: time) { changed.insert(.discount) }
         openInvoice(at: time, reason: "subscription_cycle")
-        emitSubscription(.subscriptionUpdated, previous: previous, changed: [.currentPeriod, .latestInvoice], at: time)
+        emitSubscription(.subscriptionUpdated, previous: previous, changed: changed, at: time)
         emitInvoice(.invoiceCreated, at: time)
         // Stripe finalizes and collects a renewal invoice about an hour after creating it.
         schedule(subscription.pauseCollectionActive ? .voidInvoice : .attemptPayment, at: time + Self.hour)
@@ -184,7 +190,7 @@ extension HistoryGenerator.CustomerTimeline {
         invoice = nil
         payment = nil
         emitSubscription(.subscriptionDeleted, at: time)
-        clearAgendaKeepingRefunds()
+        clearAgendaKeepingPaymentFollowUps()
     }
 
     func completeIncomplete(at time: Int64) {

@@ -25,8 +25,13 @@ extension HistoryGenerator {
             case resumeCollection
             case resumeSubscription
             case cancelUnpaid
+            case changeInterval
             /// Indirect so the agenda's entries stay a few words wide.
             indirect case refund(PaymentState)
+            indirect case settleRefund(Refund, PaymentState)
+            indirect case openDispute(PaymentState)
+            indirect case submitEvidence(Dispute)
+            indirect case closeDispute(Dispute)
         }
 
         enum TrialOutcome {
@@ -43,6 +48,10 @@ extension HistoryGenerator {
         let windowEnd: Int64
         /// True for the 2020-08-27 shapes, which have no `invoice_payment` events.
         let legacy: Bool
+        /// A test-mode customer: every event and object of this timeline says `"livemode": false`.
+        let testMode: Bool
+        /// The catalog's coupons, of which a subscription may carry one.
+        let coupons: [Coupon]
         var random: Random
         var subscription: SubscriptionState
         var invoice: InvoiceState?
@@ -51,6 +60,8 @@ extension HistoryGenerator {
         var trialOutcome = TrialOutcome.convert
         var failedAttempts = 0
         var invoiceCount = 0
+        /// Payments already refunded or disputed: each gets at most one refund or dispute.
+        var adjustedPayments: Set<String> = []
         private var agenda: [AgendaEntry] = []
         private var agendaOrder = 0
         private var pending: [PendingEvent] = []
@@ -58,8 +69,13 @@ extension HistoryGenerator {
         private var clock: Int64
         private var request = RequestOrigin.automatic
 
-        init(index: Int, seed: UInt64, signUpTime: Int64, windowEnd: Int64, legacy: Bool) {
+        init(
+            index: Int, seed: UInt64, signUpTime: Int64, windowEnd: Int64, legacy: Bool, testMode: Bool = false,
+            coupons: [Coupon] = []
+        ) {
             self.legacy = legacy
+            self.testMode = testMode
+            self.coupons = coupons
             var random = Random(seed: seed, stream: StreamID.customer, index: UInt64(index))
             let profile = CustomerProfile(index: index, random: &random)
             self.profile = profile
@@ -110,11 +126,21 @@ extension HistoryGenerator {
             agenda.insert(entry, at: index)
         }
 
-        /// Drops every future action except refunds, which still settle after a subscription ends.
-        func clearAgendaKeepingRefunds() {
+        /// Drops every future action except refunds and disputes, which still settle after a subscription ends.
+        func clearAgendaKeepingPaymentFollowUps() {
             agenda.removeAll { entry in
-                if case .refund = entry.action { return false }
-                return true
+                switch entry.action {
+                case .refund, .settleRefund, .openDispute, .submitEvidence, .closeDispute: false
+                default: true
+                }
+            }
+        }
+
+        /// Drops the scheduled renewal, when a change starts a new billing period now.
+        func cancelScheduledRenewal() {
+            agenda.removeAll { entry in
+                if case .renew = entry.action { return true }
+                return false
             }
         }
 
@@ -136,7 +162,7 @@ extension HistoryGenerator {
             pending.append(
                 PendingEvent(
                     eventID: random.identifier("evt_", count: 24), type: type, created: created, payload: payload,
-                    request: request, pendingWebhooks: random.int(in: 1...3)))
+                    request: request, pendingWebhooks: random.int(in: 1...3), livemode: !testMode))
         }
 
         func emitSubscription(
@@ -165,7 +191,12 @@ extension HistoryGenerator {
             case .resumeCollection: resumeCollection(at: time)
             case .resumeSubscription: resumeSubscription(at: time)
             case .cancelUnpaid: cancelUnpaid(at: time)
+            case .changeInterval: changeInterval(at: time)
             case .refund(let payment): refund(payment, at: time)
+            case .settleRefund(let refund, let payment): settleRefund(refund, of: payment, at: time)
+            case .openDispute(let payment): openDispute(payment, at: time)
+            case .submitEvidence(let dispute): submitEvidence(dispute, at: time)
+            case .closeDispute(let dispute): closeDispute(dispute, at: time)
             }
         }
     }

@@ -37,7 +37,9 @@ extension HistoryGenerator {
                 if duplicateProbability > 0 && random.chance(duplicateProbability) {
                     hold(event, distance: random.int(in: 1...Limits.generateDuplicateDistanceEventsMax))
                 }
-                if shuffleProbability > 0 && random.chance(shuffleProbability) {
+                // The first delivery is never held back: it fixes the ledger's mode, so it must be the history's
+                // first event, which is live (``TimelineMerger``).
+                if shuffleProbability > 0 && random.chance(shuffleProbability) && delivered > 0 {
                     hold(event, distance: random.int(in: 1...Limits.generateShuffleDistanceEventsMax))
                     continue
                 }

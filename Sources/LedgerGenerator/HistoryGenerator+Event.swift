@@ -20,6 +20,15 @@ extension HistoryGenerator {
         case chargeSucceeded = "charge.succeeded"
         case chargeFailed = "charge.failed"
         case chargeRefunded = "charge.refunded"
+        case refundCreated = "refund.created"
+        case refundUpdated = "refund.updated"
+        /// The pre-2025 name for a refund's update; both API shapes may receive `refund.created`.
+        case chargeRefundUpdated = "charge.refund.updated"
+        case disputeCreated = "charge.dispute.created"
+        case disputeFundsWithdrawn = "charge.dispute.funds_withdrawn"
+        case disputeUpdated = "charge.dispute.updated"
+        case disputeClosed = "charge.dispute.closed"
+        case disputeFundsReinstated = "charge.dispute.funds_reinstated"
     }
 
     /// The object an event carries, with the earlier state where the event reports `previous_attributes`.
@@ -30,6 +39,9 @@ extension HistoryGenerator {
         case paymentIntent(PaymentState)
         case charge(PaymentState, previous: PaymentState?)
         case invoicePayment(InvoiceState, PaymentState)
+        /// A refund object and the payment it returns money from; `previous` is the refund before an update.
+        case refund(Refund, PaymentState, previous: Refund?)
+        case dispute(Dispute, previous: Dispute?)
     }
 
     /// Who caused an event: an API request (request id and idempotency key) or Stripe's own automation (both null).
@@ -48,6 +60,8 @@ extension HistoryGenerator {
         let payload: Payload
         let request: RequestOrigin
         let pendingWebhooks: Int
+        /// False for a test-mode customer's events (and every object in them); the rest of a history is live.
+        let livemode: Bool
     }
 }
 

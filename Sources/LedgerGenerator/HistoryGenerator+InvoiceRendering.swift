@@ -65,12 +65,32 @@ extension HistoryGenerator.Renderer {
         w.rawField("default_tax_rates", "[]")
         w.nullField("description")
         if legacy { w.nullField("discount") }
-        w.rawField("discounts", "[]")
+        writeDiscountIDs(&w, i)
+    }
+
+    /// An invoice (and its line) names the discount that applied by id, as Stripe does unexpanded.
+    private func writeDiscountIDs(_ w: inout Writer, _ i: InvoiceState) {
+        w.key("discounts")
+        w.beginArray()
+        if let id = i.discountID, i.discountAmount > 0 { w.string(id) }
+        w.endArray()
+    }
+
+    /// `[{"amount":…,"discount":"di_…"}]` when a discount took something off, else `[]`.
+    private func writeDiscountAmounts(_ w: inout Writer, _ i: InvoiceState) {
+        w.beginArray()
+        if let id = i.discountID, i.discountAmount > 0 {
+            w.beginObject()
+            w.field("amount", i.discountAmount)
+            w.field("discount", id)
+            w.endObject()
+        }
+        w.endArray()
     }
 
     /// `livemode` through `webhooks_delivered_at`.
     private func writeInvoiceTail(_ w: inout Writer, _ i: InvoiceState) {
-        w.field("livemode", false)
+        w.field("livemode", livemode)
         w.rawField("metadata", "{}")
         w.field("next_payment_attempt", i.nextPaymentAttempt)
         w.field("number", i.status == .draft ? nil : i.number)
@@ -155,12 +175,13 @@ extension HistoryGenerator.Renderer {
     private func writeInvoiceTotals(_ w: inout Writer, _ i: InvoiceState) {
         // The 2026 fixture still lists a (null) `subscription` key beside `parent`, so it is kept for key-set fidelity.
         w.field("subscription", legacy ? i.subscriptionID : nil)
-        w.field("subtotal", i.amount)
-        if !legacy { w.field("subtotal_excluding_tax", i.amount) }
+        w.field("subtotal", i.amount + i.discountAmount)
+        if !legacy { w.field("subtotal_excluding_tax", i.amount + i.discountAmount) }
         if legacy { w.nullField("tax") }
         w.nullField("test_clock")
         w.field("total", i.amount)
-        w.rawField("total_discount_amounts", "[]")
+        w.key("total_discount_amounts")
+        writeDiscountAmounts(&w, i)
         if !legacy {
             w.field("total_excluding_tax", i.amount)
             w.rawField("total_pretax_credit_amounts", "[]")
@@ -181,14 +202,15 @@ extension HistoryGenerator.Renderer {
         w.beginObject()
         w.field("id", i.lineID)
         w.field("object", static: "line_item")
-        w.field("amount", i.amount)
+        w.field("amount", i.amount + i.discountAmount)
         w.field("currency", static: currencyCode(i.currency))
         w.field("description", lineDescription(i, price: price))
-        w.rawField("discount_amounts", "[]")
+        w.key("discount_amounts")
+        writeDiscountAmounts(&w, i)
         w.field("discountable", true)
-        w.rawField("discounts", "[]")
+        writeDiscountIDs(&w, i)
         if !legacy { w.field("invoice", i.id) }
-        w.field("livemode", false)
+        w.field("livemode", livemode)
         w.rawField("metadata", "{}")
         if !legacy { writeLineParent(&w, i) }
         w.key("period")
@@ -216,7 +238,7 @@ extension HistoryGenerator.Renderer {
             w.rawField("tax_rates", "[]")
             w.field("type", static: "subscription")
         } else {
-            w.field("subtotal", i.amount)
+            w.field("subtotal", i.amount + i.discountAmount)
             w.rawField("taxes", "[]")
         }
         w.endObject()
@@ -263,7 +285,7 @@ extension HistoryGenerator.Renderer {
         let minor = price.unitAmount % 100
         let cents = minor < 10 ? "0\(minor)" : "\(minor)"
         return
-            "\(i.quantity) × \(i.plan.productName) (at \(i.currency.symbol)\(major).\(cents) / \(i.interval.rawValue))"
+            "\(i.quantity) × \(i.plan.productName) (at \(i.currency.symbol)\(major).\(cents) / \(i.interval.per))"
     }
 
     /// Writes the 2025+ `invoice_payment` that links an invoice to the payment intent that paid it.
@@ -277,7 +299,7 @@ extension HistoryGenerator.Renderer {
         w.field("currency", static: currencyCode(p.currency))
         w.field("invoice", i.id)
         w.field("is_default", true)
-        w.field("livemode", false)
+        w.field("livemode", livemode)
         w.key("payment")
         w.beginObject()
         w.field("payment_intent", p.paymentIntentID)

@@ -35,6 +35,22 @@ extension HistoryGenerator {
         static let refund = 0.025
         /// Chance an immediate cancellation refunds the last payment.
         static let refundOnCancel = 0.3
+        /// Share of refunds reported through a refund object that start `pending` and succeed later.
+        static let refundPending = 0.3
+        /// Chance a successful payment that is not refunded is later disputed (a chargeback).
+        static let dispute = 0.006
+        /// Share of disputes the merchant contests with evidence; the rest are lost when the response is due.
+        static let disputeContested = 0.7
+        /// Share of contested disputes the merchant wins.
+        static let disputeWonWhenContested = 0.6
+        /// Share of paid sign-ups (without a trial) that redeem a coupon.
+        static let coupon = 0.08
+        /// Share of 2025+ `discounts` entries rendered as objects (an expanded read); the rest are bare ids.
+        static let discountExpanded = 0.75
+        /// Per month of the period: a paid subscription moves to another interval (monthly, quarterly, yearly).
+        static let intervalChangePerMonth = 0.01
+        /// Share of customers who live in test mode (`"livemode": false`) in an otherwise live history.
+        static let testModeCustomer = 0.01
         /// Months a yearly period counts as when rolling per-month chances (capped so a year is not near-certain).
         static let yearlyMonthsWeight = 6.0
     }

@@ -43,7 +43,7 @@ extension HistoryGenerator.Renderer {
         if legacy { w.field("invoice", p.invoiceID) }
         writeLastPaymentError(&w, p)
         if !legacy { w.field("latest_charge", p.chargeCreated > 0 ? p.chargeID : nil) }
-        w.field("livemode", false)
+        w.field("livemode", livemode)
         if !legacy { w.rawField("managed_payments", #"{"enabled":false}"#) }
         w.rawField("metadata", "{}")
         w.nullField("next_action")
@@ -145,7 +145,7 @@ extension HistoryGenerator.Renderer {
         }
         w.rawField("fraud_details", "{}")
         if legacy { w.field("invoice", p.invoiceID) }
-        w.field("livemode", false)
+        w.field("livemode", livemode)
         w.rawField("metadata", "{}")
         w.nullField("on_behalf_of")
         if legacy { w.nullField("order") }
@@ -262,7 +262,7 @@ extension HistoryGenerator.Renderer {
         w.field("reason", static: "requested_by_customer")
         w.nullField("receipt_number")
         w.nullField("source_transfer_reversal")
-        w.field("status", static: "succeeded")
+        w.field("status", static: r.succeeded ? "succeeded" : "pending")
         w.nullField("transfer_reversal")
         w.endObject()
     }

@@ -9,25 +9,38 @@ extension HistoryGenerator {
         let apiVersion: APIVersion
         let legacy: Bool
         let catalog: Catalog
-        let renderedPrices: [[UInt8]]
-        let renderedPlans: [[UInt8]]
+        /// The mode of the event being rendered: every object in it states the same `livemode`.
+        private(set) var livemode = true
+        /// Prices and plans rendered once per mode, indexed `[livemode ? 1 : 0][price.index]`.
+        private let pricesByMode: [[[UInt8]]]
+        private let plansByMode: [[[UInt8]]]
 
         init(apiVersion: APIVersion, catalog: Catalog) {
             self.apiVersion = apiVersion
-            self.legacy = apiVersion == .v2020_08_27
+            let legacy = apiVersion == .v2020_08_27
+            self.legacy = legacy
             self.catalog = catalog
-            var prices: [[UInt8]] = []
-            var plans: [[UInt8]] = []
-            for price in catalog.allPrices {
-                prices.append(Renderer.renderPrice(price, legacy: legacy))
-                plans.append(Renderer.renderPlan(price, legacy: legacy))
+            var prices: [[[UInt8]]] = []
+            var plans: [[[UInt8]]] = []
+            for livemode in [false, true] {
+                prices.append(catalog.allPrices.map { Renderer.renderPrice($0, legacy: legacy, livemode: livemode) })
+                plans.append(catalog.allPrices.map { Renderer.renderPlan($0, legacy: legacy, livemode: livemode) })
             }
-            renderedPrices = prices
-            renderedPlans = plans
+            pricesByMode = prices
+            plansByMode = plans
         }
 
-        /// The complete event envelope for one pending event.
+        var renderedPrices: [[UInt8]] { pricesByMode[livemode ? 1 : 0] }
+        var renderedPlans: [[UInt8]] { plansByMode[livemode ? 1 : 0] }
+
+        /// The complete event envelope for one pending event, every object in the event's mode.
         func render(_ event: PendingEvent) -> [UInt8] {
+            var renderer = self
+            renderer.livemode = event.livemode
+            return renderer.renderEnvelope(event)
+        }
+
+        private func renderEnvelope(_ event: PendingEvent) -> [UInt8] {
             var w = Writer(capacity: 8192)
             w.beginObject()
             w.field("id", event.eventID)
@@ -40,7 +53,7 @@ extension HistoryGenerator {
             writePayload(&w, event.payload)
             writePreviousAttributes(&w, event)
             w.endObject()
-            w.field("livemode", false)
+            w.field("livemode", livemode)
             w.field("pending_webhooks", event.pendingWebhooks)
             w.key("request")
             w.beginObject()
@@ -64,10 +77,15 @@ extension HistoryGenerator {
                 writeCharge(&w, payment)
             case .invoicePayment(let invoice, let payment):
                 writeInvoicePayment(&w, invoice, payment)
+            case .refund(let refund, let payment, _):
+                writeRefund(&w, refund, payment)
+            case .dispute(let dispute, _):
+                writeDispute(&w, dispute)
             }
         }
 
         /// Only `*.updated` events and `charge.refunded` carry `previous_attributes`, as in Stripe's deliveries.
+        /// A refund's and a dispute's updates report their old `status`.
         private func writePreviousAttributes(_ w: inout Writer, _ event: PendingEvent) {
             switch event.payload {
             case .subscription(_, let previous, let changed):
@@ -89,6 +107,21 @@ extension HistoryGenerator {
                 w.field("total_count", previous.refunds.count)
                 w.endObject()
                 w.endObject()
+            case .refund(_, _, let previous):
+                guard let previous else { return }
+                w.key("previous_attributes")
+                w.beginObject()
+                w.field("status", static: previous.succeeded ? "succeeded" : "pending")
+                w.endObject()
+            case .dispute(_, let previous):
+                guard let previous else { return }
+                w.key("previous_attributes")
+                w.beginObject()
+                if !previous.evidenceSubmitted {
+                    w.rawField("evidence_details", #"{"has_evidence":false,"submission_count":0}"#)
+                }
+                w.field("status", previous.status.rawValue)
+                w.endObject()
             case .invoice, .paymentIntent, .invoicePayment:
                 return
             }
@@ -102,7 +135,7 @@ extension HistoryGenerator {
             }
         }
 
-        private static func renderPrice(_ price: Price, legacy: Bool) -> [UInt8] {
+        private static func renderPrice(_ price: Price, legacy: Bool, livemode: Bool) -> [UInt8] {
             var w = Writer(capacity: 768)
             w.beginObject()
             w.field("id", price.id)
@@ -112,16 +145,16 @@ extension HistoryGenerator {
             w.field("created", price.created)
             w.field("currency", price.currency.rawValue)
             if !legacy { w.nullField("custom_unit_amount") }
-            w.field("livemode", false)
+            w.field("livemode", livemode)
             w.field("lookup_key", price.lookupKey)
             w.rawField("metadata", "{}")
-            w.field("nickname", "\(price.plan.productName) \(price.interval == .month ? "Monthly" : "Yearly")")
+            w.field("nickname", "\(price.plan.productName) \(price.interval.nickname)")
             w.field("product", price.productID)
             w.key("recurring")
             w.beginObject()
             if legacy { w.nullField("aggregate_usage") }
-            w.field("interval", price.interval.rawValue)
-            w.field("interval_count", 1)
+            w.field("interval", static: price.interval.stripeInterval)
+            w.field("interval_count", price.interval.count)
             if !legacy { w.nullField("meter") }
             w.nullField("trial_period_days")
             w.field("usage_type", static: "licensed")
@@ -136,7 +169,7 @@ extension HistoryGenerator {
             return w.bytes
         }
 
-        private static func renderPlan(_ price: Price, legacy: Bool) -> [UInt8] {
+        private static func renderPlan(_ price: Price, legacy: Bool, livemode: Bool) -> [UInt8] {
             var w = Writer(capacity: 640)
             w.beginObject()
             w.field("id", price.id)
@@ -148,12 +181,12 @@ extension HistoryGenerator {
             w.field("billing_scheme", static: "per_unit")
             w.field("created", price.created)
             w.field("currency", price.currency.rawValue)
-            w.field("interval", price.interval.rawValue)
-            w.field("interval_count", 1)
-            w.field("livemode", false)
+            w.field("interval", static: price.interval.stripeInterval)
+            w.field("interval_count", price.interval.count)
+            w.field("livemode", livemode)
             w.rawField("metadata", "{}")
             if !legacy { w.nullField("meter") }
-            w.field("nickname", "\(price.plan.productName) \(price.interval == .month ? "Monthly" : "Yearly")")
+            w.field("nickname", "\(price.plan.productName) \(price.interval.nickname)")
             w.field("product", price.productID)
             w.nullField("tiers_mode")
             w.nullField("transform_usage")

@@ -25,6 +25,7 @@ extension HistoryGenerator {
         static let billingCycleAnchor = SubscriptionFields(rawValue: 1 << 7)
         static let defaultPaymentMethod = SubscriptionFields(rawValue: 1 << 8)
         static let endedAt = SubscriptionFields(rawValue: 1 << 9)
+        static let discount = SubscriptionFields(rawValue: 1 << 10)
     }
 
     /// A customer's payment card; the same card pays every invoice of that customer.
@@ -67,6 +68,7 @@ extension HistoryGenerator {
         var pauseCollectionActive = false
         var latestInvoiceID: String?
         var defaultPaymentMethod: String?
+        var discount: Discount?
 
         var isTerminal: Bool {
             status == .canceled || status == .incompleteExpired
@@ -97,6 +99,9 @@ extension HistoryGenerator {
         let created: Int64
         let periodStart: Int64
         let periodEnd: Int64
+        /// What the subscription's discount took off the list amount (`amount` is after it), and its id.
+        var discountAmount: Int64 = 0
+        var discountID: String?
         var status: InvoiceStatus = .draft
         var attemptCount = 0
         var nextPaymentAttempt: Int64?
@@ -110,12 +115,13 @@ extension HistoryGenerator {
         var amountPaid: Int64 { status == .paid ? amount : 0 }
     }
 
-    /// One refund of a charge.
+    /// One refund of a charge; `succeeded` is false while a refund object still reports `pending`.
     struct Refund {
         let id: String
         let amount: Int64
         let created: Int64
         let balanceTransaction: String
+        var succeeded = true
     }
 
     /// A payment intent and its latest charge, as of one event.
@@ -139,5 +145,60 @@ extension HistoryGenerator {
         var paidAt: Int64?
 
         var amountRefunded: Int64 { refunds.reduce(0) { $0 + $1.amount } }
+    }
+}
+
+extension HistoryGenerator {
+    /// A coupon of the catalog: a percentage or an amount off, for one invoice, some months, or for ever.
+    struct Coupon {
+        enum Duration: String {
+            case once, repeating, forever
+        }
+
+        let id: String
+        let name: String
+        /// Whole percent off, or nil for an amount-off coupon.
+        let percentOff: Int?
+        /// Minor units off each invoice in `currency`, or nil for a percentage coupon.
+        let amountOff: Int64?
+        let currency: Currency?
+        let duration: Duration
+        let durationInMonths: Int?
+        let created: Int64
+
+        /// What this coupon takes off an invoice of `amount`, never more than the amount.
+        func discount(of amount: Int64) -> Int64 {
+            if let percentOff { return (amount * Int64(percentOff) + 50) / 100 }
+            return min(amount, amountOff ?? 0)
+        }
+    }
+
+    /// A coupon applied to a subscription: Stripe's Discount object (`di_…`).
+    struct Discount {
+        let id: String
+        let coupon: Coupon
+        let start: Int64
+        /// When a repeating coupon stops applying; nil for once and forever.
+        let end: Int64?
+        /// 2025+ shape: whether `discounts` carries the object (as an expanded API read does) or only its id,
+        /// as webhooks send it; the pre-2025 `discount` field always carries the object.
+        let expanded: Bool
+    }
+
+    /// A dispute's statuses, in the order one goes through them; `rawValue` is the wire string.
+    enum DisputeStatus: String {
+        case needsResponse = "needs_response"
+        case underReview = "under_review"
+        case won, lost
+    }
+
+    /// A chargeback of a payment's charge, as of one event.
+    struct Dispute {
+        let id: String
+        let payment: PaymentState
+        let created: Int64
+        let reason: StaticString
+        var status = DisputeStatus.needsResponse
+        var evidenceSubmitted = false
     }
 }

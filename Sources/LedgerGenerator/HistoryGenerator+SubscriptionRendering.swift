@@ -50,13 +50,9 @@ extension HistoryGenerator.Renderer {
         if full {
             w.nullField("default_source")
             w.rawField("default_tax_rates", "[]")
-            if legacy {
-                w.nullField("discount")
-            } else {
-                w.nullField("description")
-                w.rawField("discounts", "[]")
-            }
+            if !legacy { w.nullField("description") }
         }
+        if has(.discount) { writeSubscriptionDiscounts(&w, s) }
         if has(.endedAt) { w.field("ended_at", s.endedAt) }
         if full && !legacy {
             w.rawField(
@@ -67,7 +63,7 @@ extension HistoryGenerator.Renderer {
         if has(.items) || (!legacy && has(.currentPeriod)) { writeItems(&w, s) }
         if has(.latestInvoice) { w.field("latest_invoice", s.latestInvoiceID) }
         if full {
-            w.field("livemode", false)
+            w.field("livemode", livemode)
             if !legacy { w.rawField("managed_payments", #"{"enabled":false}"#) }
         }
         if has(.metadata) { writeMetadata(&w, licenseID: s.licenseID, plan: s.plan) }

@@ -20,6 +20,9 @@ extension HistoryGenerator {
         private let renderer: Renderer
         private var heap: [Entry] = []
         private var timelines: [CustomerTimeline?]
+        /// Set once a live event has been produced: only after it may a test-mode customer start, so the event
+        /// that fixes a ledger's mode (the first one) is always live.
+        private var producedLive = false
 
         init(configuration: Configuration, renderer: Renderer) {
             seed = configuration.seed
@@ -49,6 +52,7 @@ extension HistoryGenerator {
                     removeTop()
                 }
                 if let event {
+                    producedLive = producedLive || event.livemode
                     return GeneratedEvent(
                         eventID: event.eventID, type: event.type.rawValue, created: event.created,
                         json: renderer.render(event))
@@ -59,8 +63,11 @@ extension HistoryGenerator {
 
         private mutating func timeline(for entry: Entry) -> CustomerTimeline {
             if let existing = timelines[entry.customer] { return existing }
+            var modeRandom = Random(seed: seed, stream: StreamID.testMode, index: UInt64(entry.customer))
+            let testMode = producedLive && modeRandom.chance(LifecycleRates.testModeCustomer)
             let created = CustomerTimeline(
-                index: entry.customer, seed: seed, signUpTime: entry.time, windowEnd: windowEnd, legacy: legacy)
+                index: entry.customer, seed: seed, signUpTime: entry.time, windowEnd: windowEnd, legacy: legacy,
+                testMode: testMode, coupons: renderer.catalog.coupons)
             timelines[entry.customer] = created
             return created
         }

@@ -54,3 +54,15 @@ enum GeneratedHistory {
         return object
     }
 }
+
+extension GeneratedHistory {
+    /// A generated event as the log records a Stripe delivery at `position`.
+    static func recorded(_ event: GeneratedEvent, position: Int64) -> RecordedEvent {
+        RecordedEvent(
+            position: position, eventID: UUID(version5Name: "event-\(position)"), streamID: "stripe",
+            streamVersion: position, type: event.type, source: EventSource.stripe, sourceEventID: event.eventID,
+            occurredAt: EventTime(secondsSinceEpoch: event.created),
+            recordedAt: EventTime(secondsSinceEpoch: event.created), customerID: nil, body: event.json,
+            metadata: "{}", hash: [])
+    }
+}

@@ -10,6 +10,8 @@ struct HistoryGeneratorShapeTests {
         var objects: [String: [String: Any]] = [:]
         var refunded: [String: Any] = [:]
         var envelope: [String: Any] = [:]
+        /// The first discount object on a subscription (`discount`, or an expanded `discounts` entry).
+        var discount: [String: Any] = [:]
 
         init(apiVersion: HistoryGenerator.APIVersion) throws {
             let events = try GeneratedHistory.events(
@@ -20,6 +22,12 @@ struct HistoryGeneratorShapeTests {
                 let object = GeneratedHistory.dataObject(envelope)
                 if let kind = object["object"] as? String, objects[kind] == nil { objects[kind] = object }
                 if event.type == "charge.refunded" && refunded.isEmpty { refunded = object }
+                let discounts = [object["discount"] as Any] + (object["discounts"] as? [Any] ?? [])
+                if object["object"] as? String == "subscription", discount.isEmpty,
+                    let first = discounts.lazy.compactMap({ $0 as? [String: Any] }).first
+                {
+                    discount = first
+                }
             }
         }
 
@@ -71,6 +79,21 @@ struct HistoryGeneratorShapeTests {
         Self.expectKeys(
             Self.firstListItem(samples.refunded, "refunds"), include: Self.firstListItem(fixtureRefunded, "refunds"),
             "refund")
+        let refundUpdated = GeneratedHistory.dataObject(
+            try GeneratedHistory.fixtureJSON(folder + "charge.refund.updated.json"))
+        Self.expectKeys(try samples.object("refund"), include: refundUpdated, "refund object")
+        // Dispute, discount and coupon have no 2020 webhook fixture: the 2025-02-14 resources less their newer keys.
+        let resources = try #require(
+            try GeneratedHistory.fixtureJSON("openapi/fixtures3-2025-02-14.json")["resources"] as? [String: Any])
+        let newer: Set<String> = ["payment_method_details", "enhanced_eligibility_types", "subscription_item"]
+        func fixture(_ name: String) throws -> [String: Any] {
+            try #require(resources[name] as? [String: Any], "fixture \(name) missing").filter {
+                !newer.contains($0.key)
+            }
+        }
+        Self.expectKeys(try samples.object("dispute"), include: try fixture("dispute"), "dispute")
+        Self.expectKeys(samples.discount, include: try fixture("discount"), "discount")
+        Self.expectKeys(samples.discount["coupon"] as? [String: Any] ?? [:], include: try fixture("coupon"), "coupon")
     }
 
     @Test func currentShapesCarryTheFixtureKeys() throws {
@@ -98,6 +121,11 @@ struct HistoryGeneratorShapeTests {
         Self.expectKeys(try samples.object("payment_intent"), include: try fixture("payment_intent"), "payment intent")
         Self.expectKeys(try samples.object("charge"), include: try fixture("charge"), "charge")
         Self.expectKeys(Self.firstListItem(samples.refunded, "refunds"), include: try fixture("refund"), "refund")
+        Self.expectKeys(try samples.object("refund"), include: try fixture("refund"), "refund object")
+        Self.expectKeys(try samples.object("dispute"), include: try fixture("dispute"), "dispute")
+        Self.expectKeys(samples.discount, include: try fixture("discount"), "discount")
+        let coupon = (samples.discount["source"] as? [String: Any])?["coupon"] as? [String: Any]
+        Self.expectKeys(coupon ?? [:], include: try fixture("coupon"), "coupon")
     }
 
     @Test func legacyPeriodsSitOnTheSubscriptionAndInvoicesLinkDirectly() throws {

@@ -38,7 +38,11 @@ struct HistoryGeneratorTests {
             #expect(envelope["api_version"] as? String == apiVersion.rawValue)
             #expect((envelope["created"] as? NSNumber)?.int64Value == event.created)
             #expect(envelope["type"] as? String == event.type)
-            #expect(envelope["livemode"] as? Bool == false)
+            // A test-mode customer's events state test mode in the envelope and in every object they carry.
+            let livemode = try #require(envelope["livemode"] as? Bool)
+            #expect(
+                Self.nestedLivemodes(envelope["data"]).allSatisfy { $0 == livemode },
+                "\(event.type) mixes modes")
             #expect(envelope["pending_webhooks"] is NSNumber)
             #expect(envelope["request"] is [String: Any])
             let object = GeneratedHistory.dataObject(envelope)
@@ -48,6 +52,16 @@ struct HistoryGeneratorTests {
                 #expect(data["previous_attributes"] is [String: Any], "\(event.type) needs previous_attributes")
             }
         }
+    }
+
+    /// Every `livemode` value anywhere in `value`.
+    static func nestedLivemodes(_ value: Any?) -> [Bool] {
+        if let object = value as? [String: Any] {
+            return (object["livemode"] as? Bool).map { [$0] }.map { $0 } ?? []
+                + object.filter { $0.key != "livemode" }.values.flatMap { nestedLivemodes($0) }
+        }
+        if let array = value as? [Any] { return array.flatMap { nestedLivemodes($0) } }
+        return []
     }
 
     @Test func eventIDsAreUniqueWithoutDuplicates() throws {

@@ -27,23 +27,41 @@ import Testing
     }
 
     /// MRR per currency computed here, independently of ``MRRContribution``: paying statuses, paid plans,
-    /// yearly amounts divided by 12 and rounded half up.
-    static func independentMRR(_ rows: [SubscriptionRow]) -> [String: Int64] {
+    /// the coupons that apply (percent or amount off) taken off, the amount divided by the cycle's months and
+    /// rounded half up.
+    static func independentMRR(_ billing: ProjectionState, rows: [SubscriptionRow]? = nil) -> [String: Int64] {
         var totals: [String: Int64] = [:]
-        for row in rows where ["active", "past_due"].contains(row.status.rawValue) && row.planType.rawValue != "free" {
-            let monthly =
-                row.billingCycle.rawValue == "yearly"
-                ? Int64((Double(row.amountCents) / 12).rounded(.toNearestOrAwayFromZero)) : Int64(row.amountCents)
-            totals[row.currency, default: 0] += monthly
+        for row in rows ?? billing.subscriptionRows()
+        where ["active", "past_due"].contains(row.status.rawValue) && row.planType.rawValue != "free" {
+            var amount = Double(row.amountCents)
+            let time = row.updatedAt.microsecondsSinceEpoch / 1_000_000
+            let periodStart = row.currentPeriodStart.map { $0.microsecondsSinceEpoch / 1_000_000 }
+            for discount in billing.subscriptionDiscounts(stripeID: row.stripeSubscriptionID)
+            where discount.applies(at: time, periodStart: periodStart) {
+                switch discount.value {
+                case .percentOff(let partsPerMillion)?:
+                    amount = (amount * Double(1_000_000 - partsPerMillion) / 1_000_000).rounded(
+                        .toNearestOrAwayFromZero)
+                case .amountOff(let cents, let currency)? where currency.uppercased() == row.currency.uppercased():
+                    amount = max(amount - Double(cents), 0)
+                default: break
+                }
+            }
+            let months: [String: Double] = [
+                "monthly": 1, "quarterly": 3, "semiannual": 6, "yearly": 12, "biennial": 24,
+            ]
+            totals[row.currency, default: 0] += Int64(
+                (amount / (months[row.billingCycle.rawValue] ?? .nan)).rounded(.toNearestOrAwayFromZero))
         }
         return totals.filter { $0.value != 0 }
     }
 
     /// Customers with MRR > 0 per currency, from the rows.
-    static func independentActiveCustomers(_ rows: [SubscriptionRow]) -> [String: Int] {
+    static func independentActiveCustomers(_ billing: ProjectionState) -> [String: Int] {
+        let rows = billing.subscriptionRows()
         var perCustomer: [String: [String: Int64]] = [:]
         for row in rows {
-            let mrr = independentMRR([row])
+            let mrr = independentMRR(billing, rows: [row])
             for (currency, cents) in mrr {
                 perCustomer[currency, default: [:]][row.stripeCustomerID ?? row.stripeSubscriptionID, default: 0] +=
                     cents
@@ -71,11 +89,11 @@ import Testing
             let next = index + 1 < events.count ? UTCDay(events[index + 1].occurredAt) : nil
             try #require(next.map { $0 >= today } ?? true, "the generator delivers in created order without shuffling")
             guard next != today else { continue }
-            let rows = projections.billing.subscriptionRows()
             let daily = projections.mrr.dailyRows()
-            #expect(Self.mrr(atEndOf: today, daily) == Self.independentMRR(rows), "end of \(today)")
+            #expect(Self.mrr(atEndOf: today, daily) == Self.independentMRR(projections.billing), "end of \(today)")
             let active = daily.last { $0.day <= today && $0.currency == "USD" }?.activeCustomers ?? 0
-            #expect(Int(active) == Self.independentActiveCustomers(rows)["USD"] ?? 0, "end of \(today)")
+            #expect(
+                Int(active) == Self.independentActiveCustomers(projections.billing)["USD"] ?? 0, "end of \(today)")
             checkedDays += 1
         }
         #expect(checkedDays > 250)
@@ -91,19 +109,18 @@ import Testing
         for (index, event) in events.enumerated() {
             _ = projections.apply(event)
             guard index % 20 == 0 || index == events.count - 1 else { continue }
-            let rows = projections.billing.subscriptionRows()
-            let independent = Self.independentMRR(rows)
+            let independent = Self.independentMRR(projections.billing)
             #expect(projections.mrr.mrrCentsByCurrency.filter { $0.value != 0 } == independent, "at \(event.position)")
             var sums: [String: Int64] = [:]
             for movement in projections.mrr.movements { sums[movement.currency, default: 0] += movement.amountCents }
             #expect(sums.filter { $0.value != 0 } == independent)
-            #expect(projections.mrr.activeCustomersByCurrency == Self.independentActiveCustomers(rows))
+            #expect(projections.mrr.activeCustomersByCurrency == Self.independentActiveCustomers(projections.billing))
         }
         let daily = projections.mrr.dailyRows()
         #expect(daily.allSatisfy { $0.mrrCents >= 0 && $0.activeCustomers >= 0 })
         #expect(
             Self.mrr(atEndOf: UTCDay(daysSinceEpoch: .max), daily)
-                == Self.independentMRR(projections.billing.subscriptionRows()))
+                == Self.independentMRR(projections.billing))
         #expect(try MRRLedger(restoring: projections.mrr.movements).dailyRows() == daily)
     }
 
