@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         // Already required by Hummingbird; named for NIOHTTPTypes (the body deadline handler's part types).
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        // The audit console's HTML templates (LedgerServer, /ui).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         // The Stripe API client (LedgerStripe, `ledger sync`): HTTP/1.1 and TLS on the same SwiftNIO.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
@@ -94,9 +96,10 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: strictSettings,
-            // docs/openapi.yaml, compiled in and served at /openapi.yaml.
+            // docs/openapi.yaml, compiled in and served at /openapi.yaml; console/, the audit console's templates.
             plugins: ["EmbedFiles"]
         ),
         // The Stripe API client: key, rate limit, retries, pagination (`ledger sync`); no database.

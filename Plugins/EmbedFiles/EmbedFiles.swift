@@ -9,27 +9,28 @@ import PackagePlugin
 /// build folder only, never in git. `EmbedFilesTool` writes it.
 @main
 struct EmbedFiles: BuildToolPlugin {
-    /// What each target embeds: the name of the generated enum and the package paths it holds.
-    /// A folder embeds every file in it, so a new migration needs no change here.
-    static let embeddings: [String: (enumName: String, paths: [String])] = [
-        "LedgerPostgres": ("EmbeddedMigrations", ["db/migrations"]),
-        "LedgerServer": ("EmbeddedOpenAPI", ["docs/openapi.yaml"]),
+    /// What each target embeds: the name of each generated enum and the package paths it holds.
+    /// A folder embeds every file in it, so a new migration or template needs no change here.
+    static let embeddings: [String: [(enumName: String, paths: [String])]] = [
+        "LedgerPostgres": [("EmbeddedMigrations", ["db/migrations"])],
+        // The audit console's templates and stylesheet (console/) beside the OpenAPI document.
+        "LedgerServer": [("EmbeddedOpenAPI", ["docs/openapi.yaml"]), ("EmbeddedConsole", ["console"])],
     ]
 
     func createBuildCommands(context: PluginContext, target: any Target) throws -> [Command] {
-        guard let (enumName, paths) = Self.embeddings[target.name] else {
+        guard let embeddings = Self.embeddings[target.name] else {
             throw EmbedFilesError("EmbedFiles has nothing to embed in target \(target.name); add it to `embeddings`")
         }
-        let sources = paths.map { context.package.directoryURL.appending(path: $0) }
-        let output = context.pluginWorkDirectoryURL.appending(path: "\(enumName).swift")
-        return [
-            .buildCommand(
+        return try embeddings.map { enumName, paths in
+            let sources = paths.map { context.package.directoryURL.appending(path: $0) }
+            let output = context.pluginWorkDirectoryURL.appending(path: "\(enumName).swift")
+            return .buildCommand(
                 displayName: "Embedding \(paths.joined(separator: ", ")) in \(target.name)",
                 executable: try context.tool(named: "EmbedFilesTool").url,
                 arguments: [output.path, enumName] + sources.map(\.path),
                 inputFiles: try sources.flatMap(Self.inputs),
                 outputFiles: [output])
-        ]
+        }
     }
 
     /// What the generated file depends on: a file, or a folder and each file in it.

@@ -138,6 +138,8 @@ public final class LedgerHTTPServer: Sendable {
         ).addRoutes(to: router)
         ParkedRejectedController<BasicRequestContext>(pool: readPool, apiTokens: configuration.apiTokens)
             .addRoutes(to: router)
+        ConsoleController<BasicRequestContext>(pool: readPool, apiTokens: configuration.apiTokens)
+            .addRoutes(to: router)
         operations.addRoutes(to: router)
         if configuration.metricsAddress == nil {
             operations.addMetricsRoute(to: router, tokens: configuration.metricsTokens)

@@ -1,0 +1,177 @@
+import Foundation
+import LedgerCore
+import LedgerEngine
+import LedgerPostgres
+
+/// An object's page: ``AuditHistory`` (what `ledger history` prints, the one computation of what each
+/// event did and which columns it changed), with each event's stored body and metadata beside it and
+/// links to the objects it touches.
+enum ConsoleTimeline {
+    /// A subscription's page shows its payments' events too: `ledger history sub_… --include-payments`.
+    static func build(_ object: ConsoleObject, frame: PageFrame, connection: PostgresConnection) throws -> ObjectPage {
+        let (reference, kind, arguments): (AuditReference, String, String) =
+            switch object {
+            case .subscription(let id): (.subscription(id), "Subscription", "\(id) --include-payments --json")
+            case .payment(let id): (.paymentIntent(id), "Payment", "\(id) --json")
+            case .customer(let id): (.customer(id), "Customer", "\(id) --json")
+            }
+        let history = try AuditHistory.build(reference, includePayments: true, connection: connection)
+        let events = try storedEvents(of: history, connection: connection)
+        let entries = history.entries.map { entry in TimelineEntry(entry, stored: events[entry.position]) }
+        return ObjectPage(
+            frame: frame, kind: kind, id: object.id,
+            links: try links(of: object, history: history, connection: connection), notes: history.notes,
+            historyArguments: arguments, entries: entries)
+    }
+
+    /// The stored events of the history's entries, by position: each stream read once.
+    static func storedEvents(of history: AuditHistory, connection: PostgresConnection) throws -> [Int64: RecordedEvent]
+    {
+        let store = EventStore(connection: connection)
+        let wanted = Set(history.entries.map(\.position))
+        var events: [Int64: RecordedEvent] = [:]
+        for stream in Set(history.entries.map(\.stream)).sorted() {
+            for event in try store.readStream(stream, through: .everything) where wanted.contains(event.position) {
+                events[event.position] = event
+            }
+        }
+        return events
+    }
+
+    /// The customer, and the subscriptions and payments whose rows the history changed.
+    static func links(of object: ConsoleObject, history: AuditHistory, connection: PostgresConnection) throws
+        -> [PageLink]
+    {
+        var links: [PageLink] = []
+        if let customer = history.customerID, object != .customer(customer) {
+            links.append(PageLink(label: "Customer", href: ConsoleObject.customer(customer).path, text: customer))
+        }
+        var seen: Set<ConsoleObject> = [object]
+        var subscriptionRows: Set<String> = []
+        for change in history.entries.flatMap(\.changes) {
+            guard let linked = ConsoleObject(change), seen.insert(linked).inserted else { continue }
+            links.append(PageLink(label: linked.label, href: linked.path, text: linked.id))
+        }
+        // A payment's row names its subscription by row id (subscription_id): resolved as a search resolves a UUID.
+        if case .payment = object {
+            for change in history.entries.flatMap(\.changes) {
+                for column in change.columns where column.column == "subscription_id" {
+                    if let row = column.to { subscriptionRows.insert(row) }
+                }
+            }
+            let rows = SubscriptionRows(connection: connection)
+            for row in subscriptionRows.sorted() {
+                guard let id = UUID(uuidString: row), let stripeID = try rows.stripeSubscriptionID(ofRow: id),
+                    seen.insert(.subscription(stripeID)).inserted
+                else { continue }
+                links.append(
+                    PageLink(label: "Subscription", href: ConsoleObject.subscription(stripeID).path, text: stripeID))
+            }
+        }
+        return links
+    }
+}
+
+extension ConsoleObject {
+    /// The object whose row a change is about.
+    init?(_ change: RowChange) {
+        switch change.table {
+        case "subscriptions": self = .subscription(change.object)
+        case "payment_transactions": self = .payment(change.object)
+        default: return nil
+        }
+    }
+
+    var label: String {
+        switch self {
+        case .subscription: "Subscription"
+        case .payment: "Payment"
+        case .customer: "Customer"
+        }
+    }
+}
+
+/// One event of a timeline, as the template shows it.
+struct TimelineEntry {
+    var position: Int64
+    var type: String
+    /// `applied`, `ignored` or `parked`.
+    var outcome: String
+    var reason: String?
+    var recordedAt: String
+    var occurredAt: String
+    var source: String
+    var sourceEventID: String?
+    var stream: String
+    var changes: [TimelineChange]
+    /// The body parsed and printed again with indentation and sorted keys; the stored text when it is not JSON.
+    var prettyBody: String
+    /// The body exactly as stored (UTF-8 text, else base64).
+    var storedBody: String
+    var bodyBytes: Int
+    var bodyEncoding: String
+    var metadata: String
+
+    init(_ entry: HistoryEntry, stored: RecordedEvent?) {
+        position = entry.position
+        type = entry.type
+        outcome = entry.outcome.rawValue
+        reason = entry.reason
+        recordedAt = entry.recordedAt
+        occurredAt = entry.occurredAt
+        source = entry.source
+        sourceEventID = entry.sourceEventID
+        stream = entry.stream
+        changes = entry.changes.map(TimelineChange.init)
+        let body = stored?.body ?? []
+        bodyBytes = body.count
+        if let text = String(validating: body, as: UTF8.self) {
+            storedBody = text
+            bodyEncoding = "UTF-8"
+            prettyBody = Self.pretty(text) ?? text
+        } else {
+            storedBody = Data(body).base64EncodedString()
+            bodyEncoding = "base64, not UTF-8"
+            prettyBody = storedBody
+        }
+        metadata = stored.map { Self.pretty($0.metadata) ?? $0.metadata } ?? ""
+    }
+
+    static func pretty(_ json: String) -> String? {
+        guard let tree = try? JSONTree(parsing: json) else { return nil }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(tree)).map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+/// The columns one event changed in one row.
+struct TimelineChange {
+    var table: String
+    var object: String
+    var href: String
+    var columns: [TimelineColumn]
+
+    init(_ change: RowChange) {
+        table = change.table
+        object = change.object
+        href = ConsoleObject(change)?.path ?? "#"
+        columns = change.columns.map(TimelineColumn.init)
+    }
+}
+
+struct TimelineColumn {
+    var column: String
+    var fromText: String
+    var fromIsNull: Bool
+    var toText: String
+    var toIsNull: Bool
+
+    init(_ change: ColumnChange) {
+        column = change.column
+        fromText = change.from ?? "NULL"
+        fromIsNull = change.from == nil
+        toText = change.to ?? "NULL"
+        toIsNull = change.to == nil
+    }
+}
