@@ -8,9 +8,11 @@ extension ProjectionState {
         var rank: Int
     }
 
-    /// The row for a PaymentIntent id, or nil until an event reports on the payment (links and refunds alone do not).
+    /// The row for a PaymentIntent id, or nil until an event reports on the payment (links and refunds alone do not)
+    /// and while a correction excludes it.
     public func paymentRow(paymentIntentID id: String) -> PaymentTransactionRow? {
-        guard let record = payments[id], record.firstEventAt != PaymentRecord.untimed else { return nil }
+        guard !isExcluded(.payment(id)), let record = payments[id], record.firstEventAt != PaymentRecord.untimed
+        else { return nil }
         let intent = record.paymentIntent?.value
         let charge = record.charge?.value
         let invoiceID = record.invoiceID
@@ -34,7 +36,10 @@ extension ProjectionState {
         let amount =
             intent?.amount ?? charge?.amount ?? record.invoicePayment?.value.amount ?? invoiceClaim?.value.amountDue
             ?? 0
-        let refunded = record.adjustments.returnedAmount(chargeRefunded: charge?.amountRefunded ?? 0)
+        // Out-of-band refunds (`ledger correct refund`) add to Stripe's, up to the amount (docs/0015-corrections.md).
+        let refunded = Self.returnedAmount(
+            stripe: record.adjustments.returnedAmount(chargeRefunded: charge?.amountRefunded ?? 0),
+            outOfBand: paymentCorrections[id]?.refundedCents ?? 0, amount: amount)
         // Invariant: money returned (refunds, lost disputes) makes a settled payment `refunded` only once all of
         // it came back; an open or won dispute returns nothing and leaves the row as it is.
         if refunded > 0, status == .succeeded || status == .refunded {
