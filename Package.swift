@@ -196,8 +196,10 @@ let package = Package(
         .testTarget(
             name: "LedgerStripeTests",
             dependencies: [
-                "LedgerStripe", "LedgerCore", "LedgerPostgres", "LedgerTestSupport",
+                "LedgerStripe", "LedgerCore", "LedgerPostgres", "LedgerTestSupport", "LedgerTestRandom",
+                "LoopbackHTTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
