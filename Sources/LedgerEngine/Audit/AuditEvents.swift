@@ -6,11 +6,13 @@ import LedgerPostgres
 /// belongs to, in log order, up to a cut.
 ///
 /// The reducer's rows for a subscription and its payments depend only on events that name the
-/// customer (subscription, invoice, PaymentIntent and charge objects carry `customer`) and on the
-/// 2025+ `invoice_payment` events of the customer's invoices, which name only the invoice. Both are
-/// index lookups (migration 007), so an audit costs what the customer's history costs, whatever
-/// the size of the log. A stream whose events name no customer is replayed on its own, and so is a
-/// subscription whose history is asked for without its payments (its row depends on its stream alone).
+/// customer (subscription, invoice, PaymentIntent and charge objects carry `customer`), on the
+/// 2025+ `invoice_payment` events of the customer's invoices, which name only the invoice, and on
+/// the refund and dispute events of the customer's payments, which name only the PaymentIntent
+/// and/or the charge. All are index lookups (migrations 007 and 014), so an audit costs what the
+/// customer's history costs, whatever the size of the log. A stream whose events name no customer
+/// is replayed with what it links, and a subscription whose history is asked for without its
+/// payments is replayed on its own (its row depends on its stream alone).
 struct AuditEvents {
     /// The Stripe subscription, customer or PaymentIntent the reference names.
     var focus: AuditFocus
@@ -41,33 +43,40 @@ struct AuditEvents {
         } else {
             customerID = nil
         }
-        guard let customerID, focus.needsCustomerEvents else {
+        guard focus.needsCustomerEvents else {
             return AuditEvents(focus: focus, customerID: customerID, events: streamEvents, mode: mode)
         }
-        let customerEvents = try store.readCustomer(customerID, through: cut)
-        let invoicePayments = try Self.invoicePayments(linkedTo: customerEvents, mode: mode, store, cut)
-        return AuditEvents(
-            focus: focus, customerID: customerID, events: Self.merged([customerEvents, invoicePayments, streamEvents]),
-            mode: mode)
+        let customerEvents = try customerID.map { try store.readCustomer($0, through: cut) } ?? []
+        let named = Self.merged([customerEvents, streamEvents])
+        let linked = try Self.linkedEvents(to: named, mode: mode, store, cut)
+        return AuditEvents(focus: focus, customerID: customerID, events: Self.merged([named, linked]), mode: mode)
     }
 
-    /// The `invoice_payment.*` events of the invoices and PaymentIntents `events` know, and of those these
-    /// reveal in turn (an invoice_payment names an invoice and an intent; either may be the customer's only
-    /// link to the other), up to a fixed point.
-    static func invoicePayments(
-        linkedTo events: [RecordedEvent], mode: FixedMode?, _ store: EventStore, _ cut: AuditCut
+    /// The events that name no customer but bear on the payments `events` know: the `invoice_payment.*` events
+    /// of their invoices and PaymentIntents (an invoice_payment names an invoice and an intent; either may be the
+    /// customer's only link to the other), and the refund and dispute events of their intents and charges (a
+    /// refund or dispute may name only its charge, which a charge event ties to the intent), and of those these
+    /// reveal in turn, up to a fixed point.
+    static func linkedEvents(
+        to events: [RecordedEvent], mode: FixedMode?, _ store: EventStore, _ cut: AuditCut
     ) throws -> [RecordedEvent] {
         var links = ProjectionState(mode: mode)
         for event in events { _ = links.apply(event) }
         var found: [Int64: RecordedEvent] = [:]
-        var asked: (invoices: Set<String>, intents: Set<String>) = ([], [])
+        var asked: (invoices: Set<String>, intents: Set<String>, charges: Set<String>) = ([], [], [])
         for _ in 0..<Limits.auditLinkRoundsMax {
             let invoices = links.knownInvoiceIDs.subtracting(asked.invoices)
             let intents = links.knownPaymentIntentIDs.subtracting(asked.intents)
-            guard !invoices.isEmpty || !intents.isEmpty else { break }
+            let charges = links.knownChargeIDs.subtracting(asked.charges)
+            guard !invoices.isEmpty || !intents.isEmpty || !charges.isEmpty else { break }
             asked.invoices.formUnion(invoices)
             asked.intents.formUnion(intents)
-            for event in try store.readInvoicePayments(invoices: invoices, paymentIntents: intents, through: cut) {
+            asked.charges.formUnion(charges)
+            let read =
+                try store.readInvoicePayments(invoices: invoices, paymentIntents: intents, through: cut)
+                + store.readAdjustments(paymentIntents: intents, charges: charges, through: cut)
+            // In log order, as the replay will apply them: the same links win where two events disagree.
+            for event in read.sorted(by: { $0.position < $1.position }) {
                 guard found.updateValue(event, forKey: event.position) == nil else { continue }
                 _ = links.apply(event)
             }

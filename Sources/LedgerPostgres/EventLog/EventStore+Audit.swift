@@ -45,6 +45,18 @@ extension EventStore {
           AND position > $3 AND position <= $4 AND recorded_at <= $5::timestamptz
         ORDER BY position LIMIT $6
         """
+    /// `$1` PaymentIntent ids (text[]), `$2` charge ids (text[]), `$3` position to read after, `$4` last position,
+    /// `$5` latest recorded_at, `$6` most rows. Refund and Dispute objects name no customer, only the intent and
+    /// the charge they adjust: served by `events_adjustment_payment_intent_idx` and `events_adjustment_charge_idx`
+    /// (migration 014), whose expressions and predicate this must repeat.
+    static let selectAdjustmentEvents = """
+        SELECT \(eventColumns) FROM ledger.events
+        WHERE (type LIKE 'refund.%' OR type LIKE 'charge.refund.%' OR type LIKE 'charge.dispute.%')
+          AND (ledger.adjustment_link(body, 'payment_intent') = ANY($1::text[])
+               OR ledger.adjustment_link(body, 'charge') = ANY($2::text[]))
+          AND position > $3 AND position <= $4 AND recorded_at <= $5::timestamptz
+        ORDER BY position LIMIT $6
+        """
     /// `$1` stream id, `$2` position to read after, `$3` last position, `$4` latest recorded_at, `$5` most rows.
     static let selectStreamEvents = """
         SELECT \(eventColumns) FROM ledger.events
@@ -93,6 +105,22 @@ extension EventStore {
             try connection.query(
                 Self.selectInvoicePaymentEvents,
                 [invoices, intents, after, cut.position, cut.recordedAtParameter, limit], resultFormat: .binary)
+        }
+    }
+
+    /// The refund and dispute events (`refund.*`, `charge.refund.*`, `charge.dispute.*`) naming one of these
+    /// PaymentIntents or charges, in position order, up to `cut`.
+    public func readAdjustments(
+        paymentIntents paymentIntentIDs: some Collection<String>, charges chargeIDs: some Collection<String>,
+        through cut: AuditCut
+    ) throws -> [RecordedEvent] {
+        guard !paymentIntentIDs.isEmpty || !chargeIDs.isEmpty else { return [] }
+        let intents = PostgresArrayLiteral.make(Array(paymentIntentIDs))
+        let charges = PostgresArrayLiteral.make(Array(chargeIDs))
+        return try readAll { after, limit in
+            try connection.query(
+                Self.selectAdjustmentEvents, [intents, charges, after, cut.position, cut.recordedAtParameter, limit],
+                resultFormat: .binary)
         }
     }
 

@@ -73,6 +73,10 @@ extension ProjectionState {
     /// The PaymentIntent ids the state has seen.
     public var knownPaymentIntentIDs: Set<String> { Set(payments.keys) }
 
+    /// The charge ids an event has tied to a PaymentIntent (a `charge.*` event, or a refund or dispute naming both):
+    /// the refunds and disputes naming only such a charge bear on that intent.
+    public var knownChargeIDs: Set<String> { Set(paymentByCharge.keys) }
+
     /// The invoice ids the state has seen, from invoice events and from payments' links.
     public var knownInvoiceIDs: Set<String> {
         Set(invoices.keys).union(paymentsByInvoice.keys).union(invoicesBySubscription.values.joined())
