@@ -137,12 +137,14 @@ struct MRRProjectionTests {
         """
 
     /// `$1`-free. MRR and paying customers per currency three ways: from the live `subscriptions` rows
-    /// (computed here in SQL: active and past_due, paid plans, yearly / 12 rounded), from the sum of all
-    /// movements, and from the newest daily row.
+    /// (computed here in SQL: active and past_due, paid plans, the amount over the cycle's months rounded;
+    /// coupons are not in the rows, ``discountsOff(_:)`` adds them), from the sum of all movements, and from
+    /// the newest daily row.
     static let selectThreeWays = """
         WITH paying AS (
             SELECT currency, coalesce(stripe_customer_id, stripe_subscription_id) AS customer,
-                   sum(CASE billing_cycle WHEN 'yearly' THEN round(amount_cents / 12.0) ELSE amount_cents END)::bigint AS mrr
+                   sum(round(amount_cents / CASE billing_cycle WHEN 'quarterly' THEN 3.0 WHEN 'semiannual' THEN 6.0
+                       WHEN 'yearly' THEN 12.0 WHEN 'biennial' THEN 24.0 ELSE 1.0 END))::bigint AS mrr
             FROM subscriptions WHERE status IN ('active', 'past_due') AND plan_type <> 'free'
             GROUP BY 1, 2
         ), currencies AS (
@@ -162,17 +164,37 @@ struct MRRProjectionTests {
     func expectMRRMatchesTheRows(_ database: TestDatabase) throws {
         let rows = try database.connect().query(Self.selectThreeWays)
         #expect(!rows.isEmpty)
+        let connection = try database.connect()
+        let store = EventStore(connection: connection)
+        var events: [RecordedEvent] = []
+        while case let batch = try store.read(after: events.last?.position ?? 0), !batch.isEmpty { events += batch }
+        let discounts = Self.discountsOff(events)
         for row in rows {
             let currency: String = try row.decode(at: 0)
-            let (fromRows, payingCustomers, fromMovements, fromDaily, activeCustomers):
+            let (listRows, payingCustomers, fromMovements, fromDaily, activeCustomers):
                 (Int64, Int64, Int64, Int64, Int64) = (
                     try row.decode(at: 1), try row.decode(at: 2), try row.decode(at: 3), try row.decode(at: 4),
                     try row.decode(at: 5)
                 )
+            let fromRows = listRows - (discounts[currency] ?? 0)
             #expect(fromMovements == fromRows, "\(currency)")
             #expect(fromDaily == fromRows, "\(currency)")
             #expect(activeCustomers == payingCustomers, "\(currency)")
         }
+    }
+
+    /// What coupons take off the MRR of the rows `events` project, per currency: the rows do not hold the
+    /// discounts, the reducer's snapshot of each subscription does (``MRRContribution`` values them).
+    static func discountsOff(_ events: [RecordedEvent]) -> [String: Int64] {
+        var state = ProjectionState()
+        for event in events { _ = state.apply(event) }
+        var off: [String: Int64] = [:]
+        for row in state.subscriptionRows() {
+            let discounts = state.subscriptionDiscounts(stripeID: row.stripeSubscriptionID)
+            off[row.currency, default: 0] +=
+                MRRContribution.monthlyCents(of: row) - MRRContribution.monthlyCents(of: row, discounts: discounts)
+        }
+        return off
     }
 
     /// `$1` customer, `$2` position: the customer's MRR per currency from its movements up to the position.
@@ -195,16 +217,19 @@ struct MRRProjectionTests {
                 let position = Int64.random(in: 1...head, using: &generator)
                 let state = try AuditState.build(
                     .customer(customer), cut: AuditCut(position: position), connection: connection)
+                let months: [String: Double] = ["quarterly": 3, "semiannual": 6, "yearly": 12, "biennial": 24]
                 var expected: [String: Int64] = [:]
                 for row in state.subscriptions {
                     guard ["active", "past_due"].contains(row["status"]), row["plan_type"] != "free",
                         let currency = row["currency"], let amount = row["amount_cents"].flatMap(Int64.init)
                     else { continue }
-                    let monthly =
-                        row["billing_cycle"] == "yearly"
-                        ? Int64((Double(amount) / 12).rounded(.toNearestOrAwayFromZero)) : amount
+                    let monthly = Int64(
+                        (Double(amount) / (months[row["billing_cycle"] ?? ""] ?? 1)).rounded(.toNearestOrAwayFromZero))
                     expected[currency, default: 0] += monthly
                 }
+                let customerEvents = try EventStore(connection: connection).readCustomer(
+                    customer, through: AuditCut(position: position))
+                for (currency, off) in Self.discountsOff(customerEvents) { expected[currency, default: 0] -= off }
                 let moved = try connection.query(Self.selectCustomerMovements, [customer, position])
                 var actual: [String: Int64] = [:]
                 for row in moved { actual[try row.decode(String.self, at: 0)] = try row.decode(Int64.self, at: 1) }
