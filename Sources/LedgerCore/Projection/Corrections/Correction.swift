@@ -242,3 +242,41 @@ extension Limits {
     /// Most bytes of a correction's actor and of its reason (each).
     public static let correctionTextBytesMax = 2_000
 }
+
+/// A correction in effect, as `ledger state` and `history` show it.
+public struct CorrectionSummary: Sendable, Codable, Equatable {
+    /// The corrected object's Stripe id (`sub_…`, `pi_…`).
+    public var object: String
+    public var type: String
+    /// The value it sets (a license id, a plan type, cents), absent for an exclusion.
+    public var value: String?
+    public var actor: String
+    public var reason: String
+    /// The log position of the correction event.
+    public var position: Int64
+
+    public init(_ applied: AppliedCorrection) {
+        switch applied.correction.object {
+        case .subscription(let id), .payment(let id): object = id
+        case .event(let position): object = String(position)
+        }
+        type = applied.correction.fact.kind.rawValue
+        value = applied.correction.fact.value
+        actor = applied.correction.actor
+        reason = applied.correction.reason
+        position = applied.position
+    }
+
+    /// `ledger.plan_type_corrected enterprise at position 42 by alice: contract 2026-17`.
+    public var text: String {
+        "\(type)\(value.map { " \($0)" } ?? "") at position \(position) by \(actor): \(reason)"
+    }
+}
+
+extension CorrectionSummary {
+    /// The summary of a logged correction, nil for any other event or a correction the projection cannot read.
+    public init?(event: RecordedEvent) {
+        guard Correction.isCorrection(event), case .success(let correction) = Correction.read(event) else { return nil }
+        self.init(AppliedCorrection(correction, position: event.position))
+    }
+}

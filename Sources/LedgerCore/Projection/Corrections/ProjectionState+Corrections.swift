@@ -89,6 +89,12 @@ extension ProjectionState {
         }
     }
 
+    /// The objects some correction was recorded for, subscriptions then payments, each by id.
+    public var correctedObjects: [ProjectionObjectKey] {
+        subscriptionCorrections.keys.sorted().map { .subscription($0) }
+            + paymentCorrections.keys.sorted().map { .payment($0) }
+    }
+
     /// The money a payment's row shows returned: Stripe's (refunds, lost disputes) plus the out-of-band refunds,
     /// which never take the total past the payment's amount (Stripe's own refunds are never cut).
     static func returnedAmount(stripe: Int64, outOfBand: Int64, amount: Int64) -> Int64 {
