@@ -68,7 +68,8 @@ struct ProjectorTests {
             try ledger.load(database, withLicenses: false)
             let first = try project(database)
             #expect(first.drift[0].inserted == 0)
-            #expect(first.parked >= 40)
+            // Each live customer's subscription (39 of 40 at seed 11; one customer is in test mode, ignored).
+            #expect(first.parked >= 39)
             let connection = try database.connect()
             let linked = try connection.query(
                 "SELECT count(*) FROM payment_transactions WHERE subscription_id IS NOT NULL")[0]
@@ -78,7 +79,7 @@ struct ProjectorTests {
             try ledger.insertLicenses(database)
             let second = try project(database)
             #expect(second.eventsApplied == 0)
-            #expect(second.drift[0].inserted >= 40)
+            #expect(second.drift[0].inserted >= 39)
             #expect(second.parked == 0)
             let relinked = try connection.query(
                 "SELECT count(*) FROM payment_transactions WHERE subscription_id IS NOT NULL")[0]
