@@ -21,12 +21,12 @@ struct CorrectCommand: ParsableCommand {
             Refused (exit 1) for an object the log holds no event of: check the id.
 
             Examples:
-              ledger correct license sub_1MowQV --license 6f1c…-… --reason "ticket 4411: license moved"
-              ledger correct license sub_1MowQV --clear --reason "metadata fixed in Stripe"
-              ledger correct plan-type sub_1MowQV --plan pro --reason "sold as pro, price shared"
-              ledger correct exclude sub_1MowQV --reason "test subscription in the live account"
+              ledger correct license sub_1MowQV --license UUID --reason "ticket 4411"
+              ledger correct license sub_1MowQV --clear --reason "fixed in Stripe"
+              ledger correct plan-type sub_1MowQV --plan pro --reason "sold as pro"
+              ledger correct exclude sub_1MowQV --reason "test object in live"
               ledger correct include sub_1MowQV --reason "excluded by mistake"
-              ledger correct refund pi_3MtwBw --amount-cents 1500 --reason "bank transfer back, 2026-11-30"
+              ledger correct refund pi_3MtwBw --amount-cents 1500 --reason "bank transfer"
             """,
         subcommands: [License.self, PlanTypeCorrection.self, Exclude.self, Include.self, Refund.self])
 
@@ -121,8 +121,8 @@ struct CorrectCommand: ParsableCommand {
                 subscription. --clear withdraws the correction: the mapping's license applies again.
 
                 Examples:
-                  ledger correct license sub_1MowQV --license 6f1c2a9e-8a41-4f4e-9a57-0d7d1f3b8c21 --reason "ticket 4411"
-                  ledger correct license sub_1MowQV --clear --reason "metadata fixed in Stripe" --json
+                  ledger correct license sub_1MowQV --license UUID --reason "ticket 4411"
+                  ledger correct license sub_1MowQV --clear --reason "fixed" --json
                 """)
 
         @OptionGroup var options: Options
@@ -242,7 +242,7 @@ struct CorrectCommand: ParsableCommand {
                 each once.
 
                 Examples:
-                  ledger correct refund pi_3MtwBw --amount-cents 1500 --reason "bank transfer back, 2026-11-30"
+                  ledger correct refund pi_3MtwBw --amount-cents 1500 --reason "wire back"
                 """)
 
         @OptionGroup var options: Options

@@ -71,6 +71,9 @@ struct HistoryCommand: ParsableCommand {
                 String(entry.position).leftPadded(9) + "  " + Self.seconds(entry.occurredAt).padded(20) + "  "
                     + Self.seconds(entry.recordedAt).padded(20) + "  " + entry.type.padded(40) + "  "
                     + entry.source.padded(6) + "  " + outcome)
+            if let correction = entry.correction {
+                print(String(repeating: " ", count: 11) + "correction: " + correction.text)
+            }
             for change in entry.changes {
                 let created = change.columns.contains { $0.column == "id" && $0.from == nil }
                 let removed = change.columns.contains { $0.column == "id" && $0.to == nil }

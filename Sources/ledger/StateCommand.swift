@@ -69,6 +69,8 @@ struct StateCommand: ParsableCommand {
         for parked in state.parked {
             print("  \(parked.objectID) at position \(parked.position) (\(parked.eventType)): \(parked.reason)")
         }
+        if !state.corrections.isEmpty { print("\ncorrections in effect (\(state.corrections.count))") }
+        for correction in state.corrections { print("  \(correction.object): \(correction.text)") }
     }
 
     static func printRows(_ table: String, _ rows: [AuditRow]) {

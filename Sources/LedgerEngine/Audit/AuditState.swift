@@ -21,6 +21,8 @@ public struct AuditState: Sendable, Codable {
     public var subscriptions: [AuditRow]
     public var paymentTransactions: [AuditRow]
     public var parked: [ParkedRecord]
+    /// The corrections (`ledger correct`) in effect for the objects shown, in log order per object.
+    public var corrections: [CorrectionSummary]
 
     /// Replays the reference's customer through `cut`.
     ///
@@ -54,7 +56,9 @@ public struct AuditState: Sendable, Codable {
                 .map { AuditRow($0.columnValues) },
             paymentTransactions: rows.payments.filter { focus.covers(.payment($0.stripePaymentIntentID), in: state) }
                 .map { AuditRow($0.columnValues) },
-            parked: rows.parked.filter { focus.coversObject($0.objectID, in: state) })
+            parked: rows.parked.filter { focus.coversObject($0.objectID, in: state) },
+            corrections: state.correctedObjects.filter { focus.covers($0, in: state) }
+                .flatMap { state.corrections(of: $0) }.map(CorrectionSummary.init))
     }
 }
 
