@@ -13,12 +13,15 @@ import Testing
 struct AdjustmentHistoryTests {
     typealias A = AdjustmentLifecycle
 
-    /// Ingests the lifecycle in `shape` with its license, projects it, and answers each event's position by type
-    /// and object (`refund.created re_…`).
-    func loaded(_ shape: A.Shape, _ database: TestDatabase) throws -> [String: Int64] {
+    /// Ingests the lifecycle in `shape` (its events in log order, rearranged by `order`) with its license, projects
+    /// it, and answers each event's position by type and object (`refund.created re_…`).
+    func loaded(
+        _ shape: A.Shape, _ database: TestDatabase,
+        order: ([[String: Any]]) -> [[String: Any]] = { $0 }
+    ) throws -> [String: Int64] {
         try insertLicense(A.license, into: try database.connect())
         let ingestor = StripeIngestor(connection: try database.connect())
-        var lines: [UInt8]? = try A(shape).jsonLines()
+        var lines: [UInt8]? = try A.jsonLines(order(try A(shape).envelopes()))
         try ingestor.ingest(origin: "adjustments") {
             defer { lines = nil }
             return lines
@@ -107,6 +110,39 @@ struct AdjustmentHistoryTests {
             let refund = try #require(other.entries.last?.changes.first { $0.object == A.otherPaymentIntent })
             #expect(
                 refund.columns.contains { $0.column == "refunded_amount_cents" && $0.from == "0" && $0.to == "300" })
+        }
+    }
+
+    /// A dispute naming only its charge, logged before the charge event that ties the charge to its intent: the
+    /// payment's history still lists it (it is about the payment), and the money it returned shows at the charge
+    /// event, where the live projection counted it.
+    @Test(arguments: A.Shape.allCases)
+    func aDisputeLoggedBeforeItsChargeIsListedAndCountedAtTheCharge(_ shape: A.Shape) async throws {
+        try await TestDatabase.withMigrated { database in
+            // subscription, invoice, intent, dispute opened and lost, charge, the other customer's two, refund.
+            let positions = try loaded(shape, database) { events in
+                Array(events[0..<3]) + Array(events[7...8]) + [events[3]] + Array(events[4...6])
+            }
+            let connection = try database.connect()
+            let history = try AuditHistory.build(
+                .paymentIntent(A.paymentIntent), includePayments: false, connection: connection)
+            #expect(history.entries.map(\.position) == (try self.positions(Self.paymentEvents, in: positions)))
+            let byPosition = Dictionary(uniqueKeysWithValues: history.entries.map { ($0.position, $0) })
+            func change(_ name: String, _ column: String) throws -> [String?]? {
+                let position = try #require(positions[name], "\(name)")
+                let entry = try #require(byPosition[position], "\(name)")
+                let columns = entry.changes.filter { $0.object == A.paymentIntent }.flatMap(\.columns)
+                return columns.first { $0.column == column }.map { [$0.from, $0.to] }
+            }
+            let returned = A.amount - A.refunded
+            #expect(try change("charge.dispute.closed \(A.dispute)", "refunded_amount_cents") == nil)
+            #expect(try change("charge.succeeded \(A.charge)", "refunded_amount_cents") == ["0", "\(returned)"])
+            #expect(
+                try change("refund.created \(A.refund)", "refunded_amount_cents") == ["\(returned)", "\(A.amount)"])
+            #expect(try change("refund.created \(A.refund)", "status") == ["succeeded", "refunded"])
+            let live = try LiveRows(connection)
+            let row = try #require(live.payments.values.first { $0["stripe_payment_intent_id"] == A.paymentIntent })
+            #expect(try AuditTests().fold(history, object: A.paymentIntent) == row)
         }
     }
 

@@ -73,8 +73,11 @@ public struct AdjustmentLifecycle: Sendable {
     }
 
     /// The events as JSON Lines, for `ledger ingest stripe`.
-    public func jsonLines() throws -> [UInt8] {
-        try envelopes().flatMap {
+    public func jsonLines() throws -> [UInt8] { try Self.jsonLines(envelopes()) }
+
+    /// `envelopes` as JSON Lines.
+    public static func jsonLines(_ envelopes: [[String: Any]]) throws -> [UInt8] {
+        try envelopes.flatMap {
             Array(try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys])) + [0x0A]
         }
     }

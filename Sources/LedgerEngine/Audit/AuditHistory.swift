@@ -33,10 +33,16 @@ public struct AuditHistory: Sendable, Codable {
             replayed.append((event, outcome, state.subject(of: event), changes))
         }
         // Which rows are covered is decided on the final state: a payment linked to the subscription
-        // by a later invoice shows its whole history, from its first event.
+        // by a later invoice shows its whole history, from its first event. So is what an event is about:
+        // a refund or dispute naming only a charge that a later charge event ties to its intent is about
+        // that payment, though it changed no row when it was applied.
         let covered = Set(rows.keys.filter { scope.focus.covers($0, in: state) })
-        let entries = replayed.compactMap { event, outcome, subject, changes -> HistoryEntry? in
+        let entries = replayed.compactMap { event, outcome, then, changes -> HistoryEntry? in
             let shown = changes.filter { covered.contains($0.key) }
+            let finally = state.subject(of: event)
+            let subject = EventSubject(
+                subscriptionID: then.subscriptionID ?? finally.subscriptionID,
+                paymentIntentIDs: then.paymentIntentIDs.union(finally.paymentIntentIDs))
             let about =
                 scope.focus.shows(event, subject: subject)
                 || subject.paymentIntentIDs.contains { covered.contains(.payment($0)) }
