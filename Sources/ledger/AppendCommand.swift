@@ -9,7 +9,9 @@ struct AppendCommand: ParsableCommand {
         commandName: "append",
         abstract: "Append one native event (source `ledger`) to a stream.",
         discussion: """
-            For facts Stripe does not send: corrections, license reassignments, imports. \
+            For native facts of your own (imports, notes). The projection reads only the \
+            native events its own commands record: correct rows with `ledger correct` \
+            (docs/0015-corrections.md), not with an event appended here. \
             The --data JSON is stored byte for byte. With --expected-version the append \
             happens only if the stream is at that version (or has no events, for \
             `no-stream`); otherwise nothing is written and the exit code is 3. \
@@ -19,8 +21,8 @@ struct AppendCommand: ParsableCommand {
 
             Examples:
               ledger append --stream subscription:sub_123 \\
-                    --type subscription.license_reassigned \\
-                    --data '{"license_id":"…"}' --expected-version 4
+                    --type subscription.note_added \\
+                    --data '{"note":"…"}' --expected-version 4
               ledger append --stream import:2024 --type import.completed --data '{}' --json
             """)
 
