@@ -11,8 +11,10 @@ struct GenerateCommand: ParsableCommand {
         discussion: """
             Simulates N customers over M months: sign-ups spread over the period, trials that \
             convert, lapse or pause, plan changes, renewals, failed payments with retries that \
-            recover or end unpaid/canceled, refunds, cancellations at period end and paused \
-            collection. Each subscription's metadata carries `license_id` and `plan_type`.
+            recover or end unpaid/canceled, refunds (refund objects and charge.refunded), disputes \
+            won and lost, coupons, interval changes (monthly, quarterly, yearly), cancellations at \
+            period end and paused collection; about 1 % of customers are test-mode (livemode false) \
+            in an otherwise live history. Each subscription's metadata carries `license_id` and `plan_type`.
 
             Output format: one complete Stripe event envelope per line (id `evt_…`, object, \
             api_version, created, data.object, data.previous_attributes on *.updated events, \

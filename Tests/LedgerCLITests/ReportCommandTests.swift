@@ -1,4 +1,5 @@
 import Foundation
+import LedgerCore
 import LedgerPostgres
 import LedgerTestSupport
 import Testing
@@ -12,6 +13,25 @@ struct ReportCommandTests {
         let project = try runLedger(["project"], environment: loaded.environment)
         #expect(project.status == 0, "\(project.standardError)")
         return loaded
+    }
+
+    /// What coupons take off the MRR of the projected rows, per currency, from a replay of the log: the rows do
+    /// not hold the discounts, the reducer's snapshot of each subscription does.
+    static func couponsOff(_ database: TestDatabase) throws -> [String: Int64] {
+        let store = EventStore(connection: try database.connect())
+        var state = ProjectionState()
+        var position: Int64 = 0
+        while case let batch = try store.read(after: position), let last = batch.last {
+            for event in batch { _ = state.apply(event) }
+            position = last.position
+        }
+        var off: [String: Int64] = [:]
+        for row in state.subscriptionRows() {
+            let discounts = state.subscriptionDiscounts(stripeID: row.stripeSubscriptionID)
+            off[row.currency, default: 0] +=
+                MRRContribution.monthlyCents(of: row) - MRRContribution.monthlyCents(of: row, discounts: discounts)
+        }
+        return off
     }
 
     func report(_ arguments: [String], _ environment: [String: String]) throws -> ProcessOutput {
@@ -43,13 +63,15 @@ struct ReportCommandTests {
                 #expect((period["quick_ratio"] is NSNull) == (lost == 0), "\(period)")
                 previousEnd = end
             }
-            // The year's end is the MRR the live rows imply.
+            // The year's end is the MRR the live rows imply, less the coupons (not in the rows) that apply.
             let live = try database.connect().query(
                 """
-                SELECT coalesce(sum(CASE billing_cycle WHEN 'yearly' THEN round(amount_cents / 12.0) ELSE amount_cents END), 0)::bigint
+                SELECT coalesce(sum(round(amount_cents / CASE billing_cycle WHEN 'quarterly' THEN 3.0
+                    WHEN 'semiannual' THEN 6.0 WHEN 'yearly' THEN 12.0 WHEN 'biennial' THEN 24.0 ELSE 1.0 END)), 0)::bigint
                 FROM subscriptions WHERE status IN ('active', 'past_due') AND plan_type <> 'free' AND currency = 'USD'
                 """)[0]
-            #expect(Int64(previousEnd) == (try live.decode(Int64.self, at: 0)))
+            let off = try Self.couponsOff(database)["USD"] ?? 0
+            #expect(Int64(previousEnd) == (try live.decode(Int64.self, at: 0)) - off)
 
             let table = try report(range, loaded.environment)
             #expect(table.status == 0, "\(table.standardError)")
