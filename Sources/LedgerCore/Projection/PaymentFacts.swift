@@ -6,9 +6,8 @@ struct PaymentIntentFact: Sendable, Hashable {
     var failureMessage: String?
     /// Pre-2025 shape only: the invoice the intent pays.
     var invoiceID: String?
-    /// The type of the intent's own payment method (expanded `payment_method`, else its latest charge's — the
-    /// expanded `latest_charge`, or before 2022-11-15 the first, newest, entry of `charges` — else the failed
-    /// one), or the only entry of `payment_method_types`.
+    /// The type of the intent's own payment method (expanded `payment_method`, else `latest_charge`'s, else the
+    /// failed one), or the only entry of `payment_method_types`.
     var methodType: String?
     var metadata: String
 }
@@ -30,10 +29,8 @@ extension PaymentIntentFact {
         default: status = .pending
         }
         let types = object["payment_method_types"].elements.compactMap(\.string)
-        let latestCharge: JSONValue? =
-            object["latest_charge"].isObject ? object["latest_charge"] : object["charges"]["data"].elements.first
         let methodType =
-            object["payment_method"]["type"].string ?? latestCharge?["payment_method_details"]["type"].string
+            object["payment_method"]["type"].string ?? object["latest_charge"]["payment_method_details"]["type"].string
             ?? error["payment_method"]["type"].string ?? (types.count == 1 ? types[0] : nil)
         if let problem = object["metadata"].jsonbProblem {
             reading.record(.valueDoesNotFit(column: "metadata", problem + ", which jsonb cannot hold"))
