@@ -25,8 +25,11 @@ struct CorrectCommandTests {
 
     @Test func aLicenseCorrectionClearsTheParkAndRebuildReproducesEveryCorrection() async throws {
         try await TestDatabase.withMigrated { database in
-            let environment = ["DATABASE_URL": database.url]
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("correct-\(UUID())")
+            let environment = [
+                "DATABASE_URL": database.url,
+                "LEDGER_SNAPSHOT_DIR": directory.appendingPathComponent("snapshots").path,
+            ]
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
             let license = UUID()
@@ -100,10 +103,25 @@ struct CorrectCommandTests {
                     "SELECT count(*) FROM payment_transactions WHERE status = 'refunded' AND refunded_amount_cents = 1900"
                 ) == 1)
 
+            // A snapshot holds the corrections so far; more come after it, and a rebuild from it replays those.
+            #expect(try runLedger(["snapshot", "create"], environment: environment).status == 0)
+            for arguments in [
+                ["correct", "include", "sub_corr_1", "--reason", "a real customer after all"],
+                ["correct", "plan-type", "sub_corr_0", "--plan", "enterprise", "--reason", "contract"],
+            ] {
+                #expect(try runLedger(arguments, environment: environment).status == 0)
+            }
+            #expect(try runLedger(["project"], environment: environment).status == 0)
+            #expect(
+                try Self.count(database, "SELECT count(*) FROM subscriptions WHERE plan_type = 'enterprise'") == 1)
+            #expect(try Self.count(database, "SELECT count(*) FROM subscriptions") == 2)
             let caughtUp = try Self.json(["digest", "--json"], environment)
             for command in [["rebuild"], ["rebuild", "--from-scratch"]] {
                 let output = try runLedger(command, environment: environment)
                 #expect(output.status == 0, "\(command): \(output.standardError)")
+                #expect(
+                    output.standardOutput.contains("from the snapshot at") == (command == ["rebuild"]),
+                    "\(command): \(output.standardOutput)")
                 #expect(try Self.json(["digest", "--json"], environment) as NSDictionary == caughtUp as NSDictionary)
             }
             let verify = try runLedger(["verify"], environment: environment)
