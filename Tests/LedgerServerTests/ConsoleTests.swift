@@ -49,7 +49,9 @@ struct ConsoleTests {
             try await InProcessLedger.with(database) { server in
                 let form = try await ConsoleClient.loginForm(server)
                 // Right API token, but no or a wrong CSRF token: refused, no session.
-                for (cookie, csrf) in [(form.cookie, ""), (form.cookie, "0" + form.csrf.dropFirst()), ("", form.csrf)] {
+                // The form's token with its first digit changed (never to itself).
+                let altered = (form.csrf.first == "0" ? "1" : "0") + form.csrf.dropFirst()
+                for (cookie, csrf) in [(form.cookie, ""), (form.cookie, altered), ("", form.csrf)] {
                     let refused = try await ConsoleClient.post(
                         server, "/ui/login", cookie: cookie, ["csrf": csrf, "token": ServedLedger.token])
                     #expect(refused.status == 403, "csrf \(csrf)")
@@ -99,6 +101,78 @@ struct ConsoleTests {
                     #expect(off.status == 404, "\(path)")
                     #expect(off.text.contains("console is off"), "\(off.text)")
                     Self.expectSecurityHeaders(off, path)
+                }
+            }
+        }
+    }
+
+    /// Each kind of id in the search box leads to the page the generated history says it belongs to.
+    @Test func searchLeadsEachKindOfIDToItsObject() async throws {
+        try await TestDatabase.withMigrated { database in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("console-\(UUID())")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            _ = try ConsoleBrowserTests.generatedHistory(database, in: directory)
+            let events = try String(contentsOf: directory.appendingPathComponent("events.jsonl"), encoding: .utf8)
+                .split(separator: "\n").compactMap {
+                    try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+                }
+            func object(_ event: [String: Any]) -> [String: Any] {
+                (event["data"] as? [String: Any])?["object"] as? [String: Any] ?? [:]
+            }
+            let subscriptionEvent = try #require(
+                events.first { ($0["type"] as? String)?.hasPrefix("customer.subscription.") == true })
+            let subscription = try #require(object(subscriptionEvent)["id"] as? String)
+            let customer = try #require(object(subscriptionEvent)["customer"] as? String)
+            let charge = try #require(
+                events.map(object).first { ($0["object"] as? String) == "charge" && $0["payment_intent"] is String })
+            // A subscription row's UUID: project, then read one row.
+            let projected = try runLedger(["project"], environment: ["DATABASE_URL": database.url])
+            #expect(projected.status == 0, "\(projected.standardError)")
+            let row = try #require(
+                try database.connect().query(
+                    "SELECT id::text, stripe_subscription_id FROM subscriptions ORDER BY id LIMIT 1", []
+                ).first)
+            let (rowID, rowSubscription) = (try row.decode(String.self, at: 0), try row.decode(String.self, at: 1))
+            var expected: [(query: String, location: String)] = [
+                (subscription, "/ui/subscriptions/\(subscription)"), (customer, "/ui/customers/\(customer)"),
+                (try #require(subscriptionEvent["id"] as? String), "/ui/subscriptions/\(subscription)"),
+                (
+                    try #require(charge["id"] as? String),
+                    "/ui/payments/\(try #require(charge["payment_intent"] as? String))"
+                ),
+                (" \(subscription) ", "/ui/subscriptions/\(subscription)"),
+            ]
+            expected.append((rowID, "/ui/subscriptions/\(rowSubscription)"))
+            expected.append(
+                (
+                    try #require(charge["payment_intent"] as? String),
+                    "/ui/payments/\(try #require(charge["payment_intent"] as? String))"
+                ))
+            let searches = expected
+            try await InProcessLedger.with(database) { server in
+                let session = try await ConsoleClient.signIn(server)
+                for (query, location) in searches {
+                    let path =
+                        "/ui/search?q=" + (query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+                    let found = try await server.request("GET", path, headers: [("Cookie", session.cookie)])
+                    #expect(
+                        found.status == 303 && found.header("location") == location,
+                        "\(query): \(found.status) \(found.header("location") ?? "")")
+                    let page = try await server.request("GET", location, headers: [("Cookie", session.cookie)])
+                    #expect(page.status == 200, "\(location)")
+                }
+                for unknown in [
+                    "sub_unknown", "evt_unknown", "in_unknown", "ch_unknown", "pi_unknown", "cus_unknown", "nothing",
+                    "<b>",
+                ] {
+                    let missed = try await server.request(
+                        "GET",
+                        "/ui/search?q=" + (unknown.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""),
+                        headers: [("Cookie", session.cookie)])
+                    #expect(missed.status == 404, "\(unknown)")
+                    #expect(missed.text.contains(#"class="error""#), "\(unknown)")
+                    #expect(!missed.text.contains("<b>"), "\(unknown)")
                 }
             }
         }

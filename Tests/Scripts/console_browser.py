@@ -194,6 +194,9 @@ def main():
         text = driver.find_element(By.TAG_NAME, "main").text
         for string in hostile["strings"]:
             check(string in text, f"{string!r} is not shown as text on the hostile subscription's page")
+        hostile_changes = driver.find_elements(By.CSS_SELECTOR, "li[data-column='metadata']")
+        if check(len(hostile_changes) > 0, "the hostile subscription's page shows no metadata change"):
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", hostile_changes[-1])
         pages.append(shot(driver, folder, "hostile-metadata"))
 
         # Sign out with the keyboard; the session is gone.

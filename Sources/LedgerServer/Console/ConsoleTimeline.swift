@@ -139,6 +139,7 @@ struct TimelineEntry {
 
     static func pretty(_ json: String) -> String? {
         guard let tree = try? JSONTree(parsing: json) else { return nil }
+        if case .object(let members) = tree, members.isEmpty { return "{}" }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(tree)).map { String(decoding: $0, as: UTF8.self) }
