@@ -37,7 +37,7 @@ public struct StripeClientConfiguration: Sendable {
     public init(
         apiBase: String = Self.defaultAPIBase, account: String? = nil, apiVersion: String = Self.pinnedAPIVersion,
         requestsPerSecond: Double, requestTimeout: Duration = .seconds(30), retry: StripeRetryPolicy = .init(),
-        responseBytesMax: Int = 64 * 1024 * 1024
+        responseBytesMax: Int = Limits.stripeResponseBytesMax
     ) {
         self.apiBase = apiBase
         self.account = account

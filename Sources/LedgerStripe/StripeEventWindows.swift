@@ -11,8 +11,6 @@ import LedgerCore
 public struct StripeEventWindows: Sendable, Equatable {
     /// Most events one window holds in memory before it is listed again at half the width.
     public let eventsMax: Int
-    /// The widest window, so a sparse account still reports progress now and then.
-    public static let widthSecondsMax: Int64 = 7 * 86_400
     /// The first second not listed yet.
     public private(set) var next: Int64
     /// The last second to list (Stripe's clock when the sync started).
@@ -24,7 +22,7 @@ public struct StripeEventWindows: Sendable, Equatable {
         self.next = start
         self.through = end
         self.eventsMax = eventsMax
-        self.widthSeconds = min(widthSeconds, Self.widthSecondsMax)
+        self.widthSeconds = min(widthSeconds, Limits.syncWindowSecondsMax)
     }
 
     /// `[lower, upper)` in Unix seconds, or nil when the span is covered.
@@ -43,7 +41,7 @@ public struct StripeEventWindows: Sendable, Equatable {
     public mutating func advance(listed count: Int) {
         guard let window = current else { return }
         next = window.upper
-        if count < eventsMax / 4 { widthSeconds = min(widthSeconds * 2, Self.widthSecondsMax) }
+        if count < eventsMax / 4 { widthSeconds = min(widthSeconds * 2, Limits.syncWindowSecondsMax) }
     }
 }
 

@@ -1,3 +1,5 @@
+import LedgerCore
+
 /// When a Stripe request is tried again, and after how long: a pure decision, tested without a network.
 ///
 /// Stripe's rules (docs "Error handling", "Rate limits"): `Stripe-Should-Retry` overrides everything
@@ -13,8 +15,10 @@ public struct StripeRetryPolicy: Sendable, Equatable {
     public var retryAfterMax: Duration
 
     public init(
-        attemptsMax: Int = 8, backoffBase: Duration = .milliseconds(500), backoffMax: Duration = .seconds(30),
-        retryAfterMax: Duration = .seconds(60)
+        attemptsMax: Int = Limits.stripeRequestAttemptsDefault,
+        backoffBase: Duration = .milliseconds(Limits.stripeBackoffMillisecondsBase),
+        backoffMax: Duration = .seconds(Limits.stripeBackoffSecondsMax),
+        retryAfterMax: Duration = .seconds(Limits.stripeRetryAfterSecondsMax)
     ) {
         precondition(attemptsMax >= 1, "at least one attempt")
         self.attemptsMax = attemptsMax

@@ -36,8 +36,6 @@ struct SyncEventsCommand: AsyncParsableCommand {
 
     /// The cursor's row name in `ledger.sync_cursors`.
     static let cursorName = "events"
-    /// How long Stripe keeps events listable.
-    static let retentionSeconds: Int64 = 30 * 86_400
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var stripe: StripeOptions
@@ -47,14 +45,16 @@ struct SyncEventsCommand: AsyncParsableCommand {
             valueName: "time"))
     var since: Timestamp?
     @Option(help: ArgumentHelp("Most events held in memory for one window of time.", valueName: "n"))
-    var windowEventsMax = 5_000
+    var windowEventsMax = Limits.syncWindowEventsDefault
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var progressOptions: ProgressOptions
     @Flag(help: "Print the summary as JSON.") var json = false
 
     func validate() throws {
-        if !(100...100_000).contains(windowEventsMax) {
-            throw ValidationError("--window-events-max must be 100…100000")
+        if !Limits.syncWindowEventsRange.contains(windowEventsMax) {
+            throw ValidationError(
+                "--window-events-max must be \(Limits.syncWindowEventsRange.lowerBound)…\(Limits.syncWindowEventsRange.upperBound)"
+            )
         }
     }
 

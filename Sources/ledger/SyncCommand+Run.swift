@@ -18,7 +18,7 @@ struct SyncEventsRun {
     func run() async throws -> SyncEventsReport {
         let started = ContinuousClock.now
         let stripeNow = try await client.probe().stripeNow.microsecondsSinceEpoch / 1_000_000
-        let oldestListable = stripeNow - SyncEventsCommand.retentionSeconds
+        let oldestListable = stripeNow - Limits.stripeEventRetentionSeconds
         let (chosen, reason) = plan.start
         if let chosen, chosen < oldestListable {
             throw SyncGapBeyondRetention(start: chosen, reason: reason, stripeNow: stripeNow)

@@ -44,7 +44,7 @@ struct StripeOptions: ParsableArguments {
     var requestTimeoutSeconds: Double = 30
 
     @Option(help: ArgumentHelp("Most attempts of one request (429, 5xx, timeouts are retried).", valueName: "n"))
-    var attempts = 8
+    var attempts = Limits.stripeRequestAttemptsDefault
 
     func validate() throws {
         guard let url = URL(string: apiBase), let scheme = url.scheme, ["http", "https"].contains(scheme),
@@ -59,7 +59,9 @@ struct StripeOptions: ParsableArguments {
         if !(requestTimeoutSeconds > 0 && requestTimeoutSeconds <= 600) {
             throw ValidationError("--request-timeout-seconds must be in (0, 600]")
         }
-        if !(1...20).contains(attempts) { throw ValidationError("--attempts must be 1…20") }
+        if !(1...Limits.stripeRequestAttemptsMax).contains(attempts) {
+            throw ValidationError("--attempts must be 1…\(Limits.stripeRequestAttemptsMax)")
+        }
     }
 
     static func isAccountID(_ text: String) -> Bool {

@@ -1,0 +1,22 @@
+import LedgerCore
+
+/// The bounds of the Stripe client and `ledger sync`, beside the ledger's other ``Limits``.
+extension Limits {
+    /// Most attempts of one Stripe request by default (`--attempts`), the first included, and the most allowed.
+    public static let stripeRequestAttemptsDefault = 8
+    public static let stripeRequestAttemptsMax = 20
+    /// The first retry's backoff; each later one doubles up to the max.
+    public static let stripeBackoffMillisecondsBase = 500
+    public static let stripeBackoffSecondsMax = 30
+    /// The longest `Retry-After` honoured; a longer one is cut to this.
+    public static let stripeRetryAfterSecondsMax = 60
+    /// The largest Stripe response body read (a page of 100 events is a few hundred KiB).
+    public static let stripeResponseBytesMax = 64 * 1024 * 1024
+    /// How long Stripe lists events (`GET /v1/events`): 30 days.
+    public static let stripeEventRetentionSeconds: Int64 = 30 * 86_400
+    /// Events one sync window holds in memory by default (`--window-events-max`), and the range allowed.
+    public static let syncWindowEventsDefault = 5_000
+    public static let syncWindowEventsRange = 100...100_000
+    /// The widest sync window, so a sparse account still reports progress now and then.
+    public static let syncWindowSecondsMax: Int64 = 7 * 86_400
+}
