@@ -1,0 +1,92 @@
+"""A fast fake of Stripe's GET /v1/events over a generated history, for `tools/bench sync`.
+
+Usage: python3 fake_stripe_sync_bench.py PORT HISTORY.jsonl
+
+Serves every event of HISTORY (one Stripe event a line, as `ledger generate` writes them) byte for
+byte, listed as Stripe lists: newest first, `created[gte]`/`created[lt]`, `limit`, `starting_after`,
+`has_more`. The history's `created` span is mapped, in the fake's index only, onto the last 29 days,
+so the whole history is within Stripe's 30-day retention; the bytes are unchanged. Listens on
+127.0.0.1 only. GET /_stats answers {"requests", "events", "serving_seconds"}: the time spent
+building and writing pages, the part of a sync that is the fake's own.
+"""
+import bisect
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+port = int(sys.argv[1])
+lines = []
+seen = set()
+with open(sys.argv[2], "rb") as f:
+    for line in f:
+        line = line.rstrip(b"\n")
+        if line:
+            event = json.loads(line)
+            # A generated history redelivers some events; Stripe lists each event once.
+            if event["id"] not in seen:
+                seen.add(event["id"])
+                lines.append((event["created"], event["id"], line))
+lines.sort(key=lambda item: item[0])
+now = int(time.time())
+low, high = lines[0][0], lines[-1][0]
+span = max(high - low, 1)
+target_start, target_span = now - 29 * 86400, 29 * 86400 - 60
+created = [target_start + (c - low) * target_span // span for c, _, _ in lines]
+bodies = [body for _, _, body in lines]
+index_of = {event_id: i for i, (_, event_id, _) in enumerate(lines)}
+stats = {"requests": 0, "events": 0, "serving_seconds": 0.0}
+lock = threading.Lock()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def send(self, status, body):
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        started = time.perf_counter()
+        url = urlsplit(self.path)
+        if url.path == "/_stats":
+            with lock:
+                self.send(200, json.dumps(stats).encode())
+            return
+        if url.path != "/v1/events":
+            self.send(404, b'{"error":{"message":"not found"}}')
+            return
+        query = dict(parse_qsl(url.query))
+        lower = bisect.bisect_left(created, int(query.get("created[gte]", -(2**62))))
+        upper = bisect.bisect_left(created, int(query.get("created[lt]", 2**62)))
+        limit = min(int(query.get("limit", "10")), 100)
+        after = query.get("starting_after")
+        if after is not None and after in index_of:
+            upper = min(upper, index_of[after])
+        first = max(lower, upper - limit)
+        page = bodies[first:upper][::-1]
+        body = (
+            b'{"object":"list","data":['
+            + b",".join(page)
+            + b'],"has_more":'
+            + (b"true" if first > lower else b"false")
+            + b',"url":"/v1/events"}'
+        )
+        self.send(200, body)
+        with lock:
+            stats["requests"] += 1
+            stats["events"] += len(page)
+            stats["serving_seconds"] += time.perf_counter() - started
+
+
+server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+print("listening", flush=True)
+server.serve_forever()
