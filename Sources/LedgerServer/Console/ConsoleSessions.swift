@@ -28,9 +28,9 @@ final class ConsoleSessions: Sendable {
     /// Starts a session; returns its id and the session.
     func open() -> (id: String, session: ConsoleSession) {
         let id = Self.randomToken()
-        let session = ConsoleSession(
-            csrfToken: Self.randomToken(), expires: now().addingTimeInterval(TimeInterval(lifetimeSeconds)))
         let now = now()
+        let session = ConsoleSession(
+            csrfToken: Self.randomToken(), expires: now.addingTimeInterval(TimeInterval(lifetimeSeconds)))
         sessions.withLock { sessions in
             sessions = sessions.filter { $0.value.expires > now }
             if sessions.count >= Limits.consoleSessionsMax,
