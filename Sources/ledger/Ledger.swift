@@ -30,7 +30,7 @@ struct Ledger: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, IngestCommand.self, AppendCommand.self, HeadCommand.self, VerifyCommand.self,
             ProjectCommand.self, RebuildCommand.self, SnapshotCommand.self, StatusCommand.self, ParkedCommand.self,
-            RejectedCommand.self, ModeCommand.self, DigestCommand.self,
+            RejectedCommand.self, ModeCommand.self, MappingCommand.self, CorrectCommand.self, DigestCommand.self,
             HistoryCommand.self, StateCommand.self, ReportCommand.self, ExportCommand.self, ConsumeCommand.self,
             ConsumersCommand.self, ServeCommand.self, SyncCommand.self,
             GenerateCommand.self,

@@ -185,8 +185,12 @@ struct ParkedReasonKindTests {
         let number = Int64(random.below(1_000_000)) - 500_000
         // One of each case: a new case fails to compile here until it is sampled.
         let all: [ParkReason] = [
-            .malformedBody(text()), .missingField(text()), .missingLicenseID, .invalidLicenseID(text()),
-            .missingPlanType, .invalidPlanType(text()), .unsupportedInterval(text()), .mixedIntervals,
+            .malformedBody(text()), .missingField(text()), .missingLicenseID(keys: [text()]),
+            .invalidLicenseID(key: random.pick(["license_id", "account"]), text()),
+            .unknownLicenseKey(key: random.pick(["license_key", "account"]), text()), .licensesUnavailable,
+            .missingPlanType(rules: [random.pick(["metadata:plan_type", "price (2 entries)", "license"])]),
+            .invalidPlanType(rule: random.pick(["metadata:plan_type", "license"]), text()),
+            .unsupportedInterval(text()), .mixedIntervals,
             .mixedCurrencies, .missingUnitAmount, .negativeAmount(number), .amountOutOfRange(number),
             .invalidCurrency(text()), .invalidStatus(text()),
             .valueDoesNotFit(column: random.pick(["metadata", "status", "currency"]), random.pick(valueProblems)),
@@ -196,7 +200,8 @@ struct ParkedReasonKindTests {
         ]
         let reason = random.pick(all)
         switch reason {
-        case .malformedBody, .missingField, .missingLicenseID, .invalidLicenseID, .missingPlanType, .invalidPlanType,
+        case .malformedBody, .missingField, .missingLicenseID, .invalidLicenseID, .unknownLicenseKey,
+            .licensesUnavailable, .missingPlanType, .invalidPlanType,
             .unsupportedInterval, .mixedIntervals, .mixedCurrencies, .missingUnitAmount, .negativeAmount,
             .amountOutOfRange, .invalidCurrency, .invalidStatus, .valueDoesNotFit, .timeOutOfRange, .notAnInteger,
             .createdInTheFuture:

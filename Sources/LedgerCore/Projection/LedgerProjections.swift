@@ -26,10 +26,23 @@ public struct LedgerProjections: Sendable {
     /// Applies one logged event to the billing projection, then feeds the rows it changed to the MRR ledger.
     public mutating func apply(_ event: RecordedEvent) -> ApplyOutcome {
         let outcome = billing.apply(event)
+        observeChangedSubscriptions(at: event.position)
+        return outcome
+    }
+
+    /// Gives the billing projection a new view of `licenses` (``ProjectionState/refreshLicenses(_:)``); the
+    /// rows it changes reach the MRR ledger at `position`, the checkpoint they are written at.
+    @discardableResult
+    public mutating func refreshLicenses(_ directory: (any LicenseDirectory)?, position: Int64) -> Bool {
+        let changed = billing.refreshLicenses(directory)
+        observeChangedSubscriptions(at: position)
+        return changed
+    }
+
+    private mutating func observeChangedSubscriptions(at position: Int64) {
         for id in billing.subscriptionsChangedByLastEvent {
             guard let row = billing.subscriptionRow(stripeID: id) else { continue }
-            mrr.observe(row, discounts: billing.subscriptionDiscounts(stripeID: id), position: event.position)
+            mrr.observe(row, discounts: billing.subscriptionDiscounts(stripeID: id), position: position)
         }
-        return outcome
     }
 }

@@ -120,10 +120,18 @@ public enum IgnoreReason: Sendable, Hashable, CustomStringConvertible {
 public enum ParkReason: Sendable, Hashable, CustomStringConvertible {
     case malformedBody(String)
     case missingField(String)
-    case missingLicenseID
-    case invalidLicenseID(String)
-    case missingPlanType
-    case invalidPlanType(String)
+    /// No license rule of the mapping found a value; `keys` are the metadata keys it tried, in order.
+    case missingLicenseID(keys: [String])
+    /// `metadata.<key>` should hold a license UUID and does not.
+    case invalidLicenseID(key: String, String)
+    /// `metadata.<key>` names a `license_key` no row of `licenses` has.
+    case unknownLicenseKey(key: String, String)
+    /// The mapping reads `licenses`, and this replay was given no way to (a runner without a database).
+    case licensesUnavailable
+    /// No plan type rule of the mapping found a value; `rules` are the rules it tried, as `ledger mapping` prints them.
+    case missingPlanType(rules: [String])
+    /// The rule found a value that is not a plan type.
+    case invalidPlanType(rule: String, String)
     case unsupportedInterval(String)
     case mixedIntervals
     case mixedCurrencies
@@ -147,10 +155,16 @@ public enum ParkReason: Sendable, Hashable, CustomStringConvertible {
         case .malformedBody(let message):
             "body is not readable JSON: \(DisplayText.escaped(message, charactersMax: 200))"
         case .missingField(let path): "required field \(path) is missing"
-        case .missingLicenseID: "subscription metadata has no license_id"
-        case .invalidLicenseID(let value): "metadata license_id '\(shown(value))' is not a UUID"
-        case .missingPlanType: "no plan_type in metadata and no price → plan mapping for the price"
-        case .invalidPlanType(let value): "plan_type '\(shown(value))' is not one of free, starter, pro, enterprise"
+        case .missingLicenseID(let keys):
+            "subscription metadata has no \(keys.isEmpty ? "license rule" : keys.map(shown).joined(separator: " or "))"
+        case .invalidLicenseID(let key, let value): "metadata \(shown(key)) '\(shown(value))' is not a UUID"
+        case .unknownLicenseKey(let key, let value):
+            "no license has license_key '\(shown(value))' (from metadata \(shown(key)))"
+        case .licensesUnavailable: "the mapping reads the licenses table, which this replay cannot see"
+        case .missingPlanType(let rules):
+            "no plan type: the mapping's rules (\(rules.joined(separator: ", "))) found none"
+        case .invalidPlanType(let rule, let value):
+            "plan type '\(shown(value))' from \(rule) is not one of free, starter, pro, enterprise"
         case .unsupportedInterval(let value):
             "recurring interval '\(shown(value))' is not a billing_cycle (every 1, 3, 6, 12 or 24 months)"
         case .mixedIntervals: "subscription items bill on different intervals"

@@ -6,6 +6,8 @@ struct SubscriptionEntry: Sendable, Hashable {
     var created: Int64
     var position: Int64
     var eventID: String
+    /// The stored event type, which a park after a rule change names.
+    var eventType: String
     /// From `customer.subscription.deleted`: outranks every other event of the object.
     var deleted: Bool
 }
@@ -46,9 +48,9 @@ extension ProjectionState {
     mutating func applySubscription(_ snapshot: SubscriptionSnapshot, _ context: EventContext) -> ApplyOutcome {
         let entry = SubscriptionEntry(
             snapshot: snapshot, created: context.created, position: context.position, eventID: context.eventID,
-            deleted: context.kind == .subscriptionDeleted)
+            eventType: context.type, deleted: context.kind == .subscriptionDeleted)
         let key = ProjectionObjectKey.subscription(snapshot.id)
-        let validity = SubscriptionValidation.validate(snapshot, configuration: configuration)
+        let validity = SubscriptionValidation.validate(snapshot, rules: rules(forSubscription: snapshot.id))
         guard var record = subscriptions[snapshot.id] else {
             let valid = validity.reason == nil
             subscriptions[snapshot.id] = SubscriptionRecord(
@@ -105,10 +107,78 @@ extension ProjectionState {
         }
     }
 
+    /// What decides the subscription's row besides its own events: the mapping, `licenses`, its corrections.
+    func rules(forSubscription id: String) -> SubscriptionRules {
+        SubscriptionRules(mapping: mapping, licenses: licenses, correction: subscriptionCorrections[id])
+    }
+
+    /// Gives the mapping a new view of `licenses` (the runner read the table again after it changed) and
+    /// re-decides the row of every subscription when the mapping reads it; says whether any row changed.
+    @discardableResult
+    public mutating func refreshLicenses(_ directory: (any LicenseDirectory)?) -> Bool {
+        subscriptionsChangedByLastEvent.removeAll(keepingCapacity: true)
+        guard mapping.readsLicenses else {
+            licenses = directory
+            return false
+        }
+        changeRulesOfAllSubscriptions { $0.licenses = directory }
+        return !subscriptionsChangedByLastEvent.isEmpty
+    }
+
+    /// True when rows may have changed since the last ``takeChangedObjects()``, without an event (a refresh).
+    public var hasChangedObjects: Bool { !changed.isEmpty }
+
+    /// Marks every subscription changed when the mapping reads `licenses`: a runner that restored this state
+    /// with the table as it is now cannot tell which rows the table changed since they were written.
+    public mutating func markLicenseMappedSubscriptionsChanged() {
+        guard mapping.readsLicenses else { return }
+        for id in subscriptions.keys { changed.insert(.subscription(id)) }
+    }
+
+    /// Changes the rules of every subscription with `change` (a new mapping, a new view of `licenses`), then
+    /// re-decides each row and marks changed those that differ from before.
+    mutating func changeRulesOfAllSubscriptions(_ change: (inout ProjectionState) -> Void) {
+        let ids = subscriptions.keys.sorted()
+        let before = ids.map { subscriptionRow(stripeID: $0) }
+        change(&self)
+        for (id, row) in zip(ids, before) {
+            revalidateSubscription(id)
+            let after = subscriptionRow(stripeID: id)
+            if row != after { markSubscriptionChanged(id, validityChanged: (row == nil) != (after == nil)) }
+        }
+    }
+
+    /// Re-decides one subscription's row after its rules changed (a mapping or a correction): the newest event
+    /// if it is valid now, else the last valid one if it still is; parks or clears it accordingly. Marks
+    /// nothing changed: the caller compares the row with the one before its change.
+    mutating func revalidateSubscription(_ id: String) {
+        guard var record = subscriptions[id] else { return }
+        let rules = rules(forSubscription: id)
+        let latestValidity = SubscriptionValidation.validate(record.latest.snapshot, rules: rules)
+        if latestValidity.reason == nil {
+            record.latestValid = record.latest
+        } else if let valid = record.latestValid,
+            SubscriptionValidation.validate(valid.snapshot, rules: rules).reason != nil
+        {
+            record.latestValid = nil
+        }
+        subscriptions[id] = record
+        let key = ProjectionObjectKey.subscription(id)
+        if let reason = latestValidity.reason {
+            parked[key] = ParkedEvent(
+                position: record.latest.position, eventType: record.latest.eventType, reason: reason)
+        } else {
+            parked[key] = nil
+        }
+    }
+
     /// The row for a Stripe subscription id, or nil when it has no valid event yet.
     public func subscriptionRow(stripeID: String) -> SubscriptionRow? {
+        // An excluded subscription has no row, whatever its events say (docs/0015-corrections.md).
+        guard !isExcluded(.subscription(stripeID)) else { return nil }
         guard let record = subscriptions[stripeID], let entry = record.latestValid,
-            case .valid(let fields) = SubscriptionValidation.validate(entry.snapshot, configuration: configuration)
+            case .valid(let fields) = SubscriptionValidation.validate(
+                entry.snapshot, rules: rules(forSubscription: stripeID))
         else { return nil }
         let s = entry.snapshot
         func time(_ seconds: Int64?) -> EventTime? { seconds.map(EventTime.init(secondsSinceEpoch:)) }
@@ -137,8 +207,8 @@ extension ProjectionState {
         Set(subscriptionRows().map(\.licenseID))
     }
 
-    /// True when the subscription has a valid row (so payments may reference it).
+    /// True when the subscription has a valid row (so payments may reference it); an excluded one has none.
     func hasSubscriptionRow(_ id: String) -> Bool {
-        subscriptions[id]?.latestValid != nil
+        subscriptions[id]?.latestValid != nil && !isExcluded(.subscription(id))
     }
 }

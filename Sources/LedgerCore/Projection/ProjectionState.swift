@@ -1,12 +1,14 @@
 import Foundation
 
-/// What the projection needs besides the log: a price → plan map for subscriptions without `plan_type` metadata.
+/// What the projection starts from besides the log: the mapping in effect before any ``MappingSetting``.
+///
+/// Ledgers always start from ``ProjectionMapping/default``; a mapping of their own is recorded in the log
+/// (`ledger mapping set`). Tests and benchmarks start from another one to exercise the rules alone.
 public struct ProjectionConfiguration: Sendable, Hashable {
-    /// `plan_type` for a Stripe price id, used when the subscription's metadata has none.
-    public var planTypeByPriceID: [String: PlanType]
+    public var mapping: ProjectionMapping
 
-    public init(planTypeByPriceID: [String: PlanType] = [:]) {
-        self.planTypeByPriceID = planTypeByPriceID
+    public init(mapping: ProjectionMapping = .default) {
+        self.mapping = mapping
     }
 }
 
@@ -25,10 +27,21 @@ public struct ProjectionState: Sendable {
     /// (schema limits, times outside 1970–9999, `created` from the future) that 2 wrote or failed on; 4 ignores
     /// events of the other mode than the ledger's (``LedgerMode``), which 3 counted; 5 reads every `invoice.*` event
     /// for links, refund and dispute objects, and gives a canceled PaymentIntent no failure reason (docs/0003);
-    /// 5 also takes coupons off MRR and projects quarterly, semi-annual and two-yearly prices (docs/0006).
-    public static let projectorVersion = 5
+    /// 5 also takes coupons off MRR and projects quarterly, semi-annual and two-yearly prices (docs/0006);
+    /// 6 reads the mapping from the log (``MappingSetting``) and the corrections `ledger correct` records.
+    public static let projectorVersion = 6
 
     public let configuration: ProjectionConfiguration
+    /// The mapping in effect: the configuration's until a ``MappingSetting`` replaces it.
+    public internal(set) var mapping: ProjectionMapping
+    /// The position of the setting that made ``mapping`` the one in effect; nil for the configuration's.
+    public internal(set) var mappingPosition: Int64?
+    /// What the mapping may ask `licenses` (only rules that read it do): set by the runner, not part of the log.
+    public var licenses: (any LicenseDirectory)?
+    /// What `ledger correct` fixed, by subscription id.
+    var subscriptionCorrections: [String: SubscriptionCorrection] = [:]
+    /// What `ledger correct` recorded, by PaymentIntent id: exclusions and out-of-band refunds.
+    var paymentCorrections: [String: PaymentCorrection] = [:]
     /// The ledger's mode, once an event has stated one (``FixedMode/stated(by:)``); events of the other mode are ignored.
     public internal(set) var mode: FixedMode?
     var subscriptions: [String: SubscriptionRecord] = [:]
@@ -56,6 +69,7 @@ public struct ProjectionState: Sendable {
     /// An empty projection; `mode` seeds the ledger's mode when replaying only part of the log (an audit).
     public init(configuration: ProjectionConfiguration = ProjectionConfiguration(), mode: FixedMode? = nil) {
         self.configuration = configuration
+        self.mapping = configuration.mapping
         self.mode = mode
     }
 
@@ -63,6 +77,8 @@ public struct ProjectionState: Sendable {
     public mutating func apply(_ event: RecordedEvent) -> ApplyOutcome {
         subscriptionsChangedByLastEvent.removeAll(keepingCapacity: true)
         if ModeSetting.isSetting(event) { return applyModeSetting(event) }
+        if MappingSetting.isSetting(event) { return applyMappingSetting(event) }
+        if Correction.isCorrection(event) { return applyCorrection(event) }
         guard let kind = ProjectedEventKind(type: event.type) else {
             // Any Stripe event may fix the mode, but its body is read for that only until one has.
             if mode == nil, let stated = FixedMode.stated(by: event) {

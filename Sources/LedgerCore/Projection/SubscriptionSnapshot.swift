@@ -5,6 +5,9 @@
 struct SubscriptionSnapshot: Sendable, Hashable {
     struct Item: Sendable, Hashable {
         var priceID: String?
+        /// The price's `lookup_key` and product id, for the mapping's tables.
+        var lookupKey: String?
+        var productID: String?
         var unitAmount: Int64?
         var quantity: Int64
         var interval: String?
@@ -24,8 +27,8 @@ struct SubscriptionSnapshot: Sendable, Hashable {
     var currency: String?
     var items: [Item]
     var metadata: String
-    var licenseID: String?
-    var planType: String?
+    /// The string values of `metadata` by key: what the mapping's rules read (``ProjectionMapping``).
+    var metadataStrings: [String: String]
     /// The subscription-level discounts the event carries, in Stripe's order; only MRR reads them.
     var discounts: [SubscriptionDiscount]
     /// Canonical values of the ``chainKeys`` in this object, to match another event's `previous_attributes`.
@@ -70,8 +73,11 @@ struct SubscriptionSnapshot: Sendable, Hashable {
             reading.record(.valueDoesNotFit(column: "metadata", jsonbProblem + ", which jsonb cannot hold"))
         }
         self.metadata = metadata.isObject ? metadata.canonicalJSON : "{}"
-        licenseID = metadata["license_id"].string
-        planType = metadata["plan_type"].string
+        var metadataStrings: [String: String] = [:]
+        for (key, value) in metadata.members {
+            if let text = value.string { metadataStrings[key] = text }
+        }
+        self.metadataStrings = metadataStrings
         discounts = Self.discounts(object)
         var chainValues: [String: String] = [:]
         var previousValues: [String: String] = [:]
@@ -95,6 +101,9 @@ struct SubscriptionSnapshot: Sendable, Hashable {
         let recurring = price["recurring"]
         return Item(
             priceID: price["id"].string ?? plan["id"].string,
+            lookupKey: price["lookup_key"].string,
+            productID: price["product"].string ?? price["product"]["id"].string ?? plan["product"].string
+                ?? plan["product"]["id"].string,
             unitAmount: reading.integer(price["unit_amount"], "items.data[].price.unit_amount")
                 ?? reading.integer(plan["amount"], "items.data[].plan.amount"),
             quantity: reading.integer(item["quantity"], "items.data[].quantity") ?? 1,

@@ -1,5 +1,15 @@
 import Foundation
 
+/// Everything besides a subscription's own snapshot that decides its row.
+struct SubscriptionRules {
+    /// The mapping in effect (``ProjectionState/mapping``).
+    var mapping: ProjectionMapping
+    /// What the mapping may ask `licenses`; nil when the runner gave none.
+    var licenses: (any LicenseDirectory)?
+    /// What `ledger correct` fixed for this subscription: each field outranks the mapping.
+    var correction: SubscriptionCorrection?
+}
+
 /// Whether a subscription snapshot can become a row that satisfies the table's constraints.
 enum SubscriptionValidation {
     /// The checked column values of a valid row.
@@ -23,23 +33,28 @@ enum SubscriptionValidation {
     }
 
     /// Checks every CHECK and NOT NULL the `subscriptions` table enforces, except the license's existence.
-    static func validate(_ s: SubscriptionSnapshot, configuration: ProjectionConfiguration) -> Self {
+    static func validate(_ s: SubscriptionSnapshot, rules: SubscriptionRules) -> Self {
         if let problem = s.problem ?? ProjectedColumn.Subscriptions.stripeCustomerID.problem(storing: s.customerID) {
             return .invalid(problem)
         }
         guard let status = SubscriptionStatus(rawValue: s.status) else { return .invalid(.invalidStatus(s.status)) }
-        guard let licenseText = s.licenseID, !licenseText.isEmpty else { return .invalid(.missingLicenseID) }
-        guard let licenseID = UUID(uuidString: licenseText) else { return .invalid(.invalidLicenseID(licenseText)) }
-        let planType: PlanType
-        if let text = s.planType {
-            guard let plan = PlanType(rawValue: text) else { return .invalid(.invalidPlanType(text)) }
-            planType = plan
-        } else if let plan = s.items.lazy.compactMap({ $0.priceID.flatMap { configuration.planTypeByPriceID[$0] } })
-            .first
-        {
-            planType = plan
+        let licenseID: UUID
+        if let corrected = rules.correction?.licenseID {
+            licenseID = corrected
         } else {
-            return .invalid(.missingPlanType)
+            switch rules.mapping.resolveLicense(s, licenses: rules.licenses) {
+            case .success(let id): licenseID = id
+            case .failure(let failure): return .invalid(failure.reason)
+            }
+        }
+        let planType: PlanType
+        if let corrected = rules.correction?.planType {
+            planType = corrected
+        } else {
+            switch rules.mapping.resolvePlanType(s, license: licenseID, licenses: rules.licenses) {
+            case .success(let plan): planType = plan
+            case .failure(let failure): return .invalid(failure.reason)
+            }
         }
         let cycle: BillingCycle
         switch billingCycle(s.items) {

@@ -92,6 +92,8 @@ public struct HistoryEntry: Sendable, Codable {
     public var outcome: Outcome
     /// Why an event was ignored or parked.
     public var reason: String?
+    /// For a correction (`ledger correct`): what it sets, who decided and why.
+    public var correction: CorrectionSummary?
     /// The covered rows the event changed, column by column.
     public var changes: [RowChange]
 
@@ -103,6 +105,7 @@ public struct HistoryEntry: Sendable, Codable {
         source = event.source
         sourceEventID = event.sourceEventID
         stream = event.streamID
+        correction = CorrectionSummary(event: event)
         self.changes = changes
         switch outcome {
         case .applied: self.outcome = .applied

@@ -50,10 +50,12 @@ extension Projector {
             while !shouldStop(), !follower.pauseAsked, !follower.takeAppended() {
                 if follower.takeLicensesChanged() {
                     recheck = .licensesChanged
+                    licensesChanged()
                     break
                 }
                 if subscriptionsWaitingForLicense > 0, ContinuousClock.now >= recheckDue {
                     recheck = .poll
+                    licensesChanged()
                     break
                 }
                 try receive(into: &follower, timeout: pollInterval)

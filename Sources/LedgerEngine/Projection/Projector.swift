@@ -91,6 +91,9 @@ public final class Projector {
     private var refusedByDatabase: [ProjectionObjectKey: ParkedRecord] = [:]
     /// `ledger.parked` as last read or written, so a batch rewrites it only when it changed.
     private var writtenParked: [ParkedRecord] = []
+    /// Set when `licenses` may have changed: a mapping that reads it is given the table again before the
+    /// next batch (``licensesChanged()``).
+    private var licensesStale = false
 
     /// Connects and takes the writer lock; throws ``ProjectionBusy`` when another writer holds it.
     public init(
@@ -150,8 +153,16 @@ public final class Projector {
         report.replaySeconds = (replayed - started) / .seconds(1)
         let store = EventStore(connection: connection)
         var head = try store.head().position
-        // A subscription waiting for its license is retried even when no event arrives.
-        var recheckLicenses = !waitingForLicense.isEmpty
+        // A subscription waiting for its license is retried even when no event arrives, and so is every row
+        // a mapping reads from `licenses` once the table changed.
+        var recheckLicenses = !waitingForLicense.isEmpty || state.billing.hasChangedObjects
+        if licensesStale {
+            licensesStale = false
+            if state.billing.mapping.readsLicenses {
+                let table = try LicenseTable(connection: connection)
+                if state.refreshLicenses(table, position: position) { recheckLicenses = true }
+            }
+        }
         while !shouldStop() {
             let events = position < head ? try store.read(after: position, through: head, limit: batchSize) : []
             guard !events.isEmpty || recheckLicenses else { break }
@@ -189,9 +200,11 @@ public final class Projector {
             logger: logger, clock: clock
         ).replay(through: target, progress: progress)
         state = replay.state
-        // The live tables already hold these rows and movements.
+        // The live tables already hold these rows and movements, except rows a mapping reads from `licenses`,
+        // which may have changed since they were written: those are written again where they differ.
         _ = state.billing.takeChangedObjects()
         _ = state.mrr.takeChanges()
+        state.billing.markLicenseMappedSubscriptionsChanged()
         writtenParked = try bookkeeping.parked(of: ProjectionRebuilder.projectionName)
         for record in writtenParked {
             switch record.eventType {
@@ -225,7 +238,21 @@ public final class Projector {
     /// Invariant: only a failure that is not the data's stops progress. Should PostgreSQL refuse a row the
     /// reducer passed, the refused objects are found (``ProjectionWriter/refusedRows``), parked with the
     /// server's message and left without a row, and the rest of the batch commits.
+    private static func settlesAMappingThatReadsLicenses(_ event: RecordedEvent) -> Bool {
+        guard MappingSetting.isSetting(event), case .success(let setting) = MappingSetting.read(body: event.body)
+        else { return false }
+        return setting.mapping.readsLicenses
+    }
+
+    /// Tells the projector `licenses` may have changed (its NOTIFY, or the bounded poll): the next
+    /// catch-up reads it again for a mapping that reads it.
+    public func licensesChanged() { licensesStale = true }
+
     private func commit(_ events: [RecordedEvent], through last: Int64) throws -> [TableDrift] {
+        // A mapping that starts reading `licenses` in this batch needs the table before its first subscription.
+        if state.billing.licenses == nil, events.contains(where: Self.settlesAMappingThatReadsLicenses) {
+            state.billing.licenses = try LicenseTable(connection: connection)
+        }
         for event in events { _ = state.apply(event) }
         do {
             var changes = try changedRows()

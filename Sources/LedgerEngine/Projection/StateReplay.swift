@@ -59,6 +59,8 @@ struct StateReplay {
                     SnapshotScheduler.warn(logger, "snapshots unreadable; replaying from event 1", error))
             }
         }
+        // The one input of a row that is not in the log, read only when a mapping reads it.
+        result.state.billing.licenses = try LicenseTable.loadIfTheMappingReadsIt(connection)
         let start = result.snapshotPosition ?? 0
         guard start < target else { return result }
         let prefetcher = EventPrefetcher(connection: try connect(), after: start, through: target)

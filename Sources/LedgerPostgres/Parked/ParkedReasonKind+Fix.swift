@@ -5,22 +5,31 @@ extension ParkedReasonKind {
     /// kind (a `ledger correct …` subcommand, a mapping rule) is one more entry here.
     public var fix: [String] {
         switch self {
-        case .missingLicense:
+        case .missingLicense, .unknownLicenseKey:
             [
-                "insert the missing row into licenses (its id is in the reason); the projector rechecks parked "
-                    + "subscriptions when licenses changes, and ledger project rechecks on every run",
-                "or set the Stripe subscription's metadata license_id to the id of an existing licenses row",
+                "insert the missing row into licenses (its id or license_key is in the reason); the projector "
+                    + "rechecks parked subscriptions when licenses changes, and ledger project rechecks on every run",
+                "or assign an existing license: ledger correct license SUB_ID --license UUID --reason TEXT",
+                "or set the Stripe subscription's metadata to name an existing licenses row",
             ]
         case .missingLicenseID, .invalidLicenseID:
             [
-                "set the Stripe subscription's metadata license_id to the UUID of an existing licenses row; "
-                    + "the customer.subscription.updated event Stripe sends projects it"
+                "tell the ledger where your subscriptions name their license: ledger mapping set --license "
+                    + "metadata-id:KEY (a UUID) or --license license-key:KEY (looked up in licenses.license_key)",
+                "or assign one: ledger correct license SUB_ID --license UUID --reason TEXT",
+                "or set the Stripe subscription's metadata license_id to the UUID of an existing licenses row; "
+                    + "the customer.subscription.updated event Stripe sends projects it",
             ]
         case .missingPlanType, .invalidPlanType:
             [
-                "set the Stripe subscription's metadata plan_type to free, starter, pro or enterprise; "
-                    + "the customer.subscription.updated event Stripe sends projects it"
+                "tell the ledger where the plan type comes from: ledger mapping set --plan-type metadata:KEY, "
+                    + "--price ID=PLAN, --lookup-key KEY=PLAN, --product ID=PLAN or --plan-type license",
+                "or override it: ledger correct plan-type SUB_ID --plan PLAN --reason TEXT",
+                "or set the Stripe subscription's metadata plan_type to free, starter, pro or enterprise; "
+                    + "the customer.subscription.updated event Stripe sends projects it",
             ]
+        case .licensesUnavailable:
+            ["run the projection through ledger project, rebuild or serve, which read the licenses table"]
         case .unsupportedInterval, .mixedIntervals, .mixedCurrencies, .missingUnitAmount:
             [
                 "the subscription's prices cannot be billed as one amount in one currency every 1, 3, 6, 12 or 24 "

@@ -12,6 +12,10 @@ public enum ParkedReasonKind: String, Sendable, Codable, CaseIterable, Comparabl
     case missingLicense = "missing_license"
     case missingLicenseID = "missing_license_id"
     case invalidLicenseID = "invalid_license_id"
+    /// A subscription whose metadata names a `license_key` no row of `licenses` has.
+    case unknownLicenseKey = "unknown_license_key"
+    /// The mapping reads `licenses` and the replay had no database (never written by `project` or `serve`).
+    case licensesUnavailable = "licenses_unavailable"
     case missingPlanType = "missing_plan_type"
     case invalidPlanType = "invalid_plan_type"
     case unsupportedInterval = "unsupported_interval"
@@ -56,10 +60,21 @@ public enum ParkedReasonKind: String, Sendable, Codable, CaseIterable, Comparabl
         func between(_ start: String, _ end: String) -> Bool { reason.hasPrefix(start) && reason.hasSuffix(end) }
         // First: its message is the JSON reader's and may hold any other reason's words.
         if reason.hasPrefix("body is not readable JSON: ") { return .malformedBody }
-        if reason == "subscription metadata has no license_id" { return .missingLicenseID }
-        if between("metadata license_id '", "' is not a UUID") { return .invalidLicenseID }
-        if reason.hasPrefix("no plan_type in metadata") { return .missingPlanType }
-        if between("plan_type '", "' is not one of free, starter, pro, enterprise") { return .invalidPlanType }
+        if reason.hasPrefix("subscription metadata has no ") { return .missingLicenseID }
+        if between("metadata ", "' is not a UUID") { return .invalidLicenseID }
+        if between("no license has license_key '", ")") { return .unknownLicenseKey }
+        if reason == "the mapping reads the licenses table, which this replay cannot see" {
+            return .licensesUnavailable
+        }
+        // The first form is what projector versions before 6 stored.
+        if reason.hasPrefix("no plan_type in metadata") || reason.hasPrefix("no plan type: ") {
+            return .missingPlanType
+        }
+        if between("plan_type '", "' is not one of free, starter, pro, enterprise")
+            || between("plan type '", " is not one of free, starter, pro, enterprise")
+        {
+            return .invalidPlanType
+        }
         // The second form is what ledgers before migration 013 stored.
         if between("recurring interval '", "' is not a billing_cycle (every 1, 3, 6, 12 or 24 months)")
             || between("recurring interval '", "' is neither month nor year")
@@ -101,6 +116,8 @@ extension ParkReason {
         case .missingField: .missingField
         case .missingLicenseID: .missingLicenseID
         case .invalidLicenseID: .invalidLicenseID
+        case .unknownLicenseKey: .unknownLicenseKey
+        case .licensesUnavailable: .licensesUnavailable
         case .missingPlanType: .missingPlanType
         case .invalidPlanType: .invalidPlanType
         case .unsupportedInterval: .unsupportedInterval

@@ -210,9 +210,12 @@ import Testing
     @Test func invalidSubscriptionsAreParkedWithTheirReason() throws {
         let t0: Int64 = 1_700_000_000
         let cases: [([String: Any], ParkReason)] = [
-            (try Self.subscription(at: t0, license: ""), .missingLicenseID),
-            (try Self.subscription(at: t0, license: "not-a-uuid"), .invalidLicenseID("not-a-uuid")),
-            (try Self.subscription(at: t0, plan: "gold"), .invalidPlanType("gold")),
+            (try Self.subscription(at: t0, license: ""), .missingLicenseID(keys: ["license_id"])),
+            (
+                try Self.subscription(at: t0, license: "not-a-uuid"),
+                .invalidLicenseID(key: "license_id", "not-a-uuid")
+            ),
+            (try Self.subscription(at: t0, plan: "gold"), .invalidPlanType(rule: "metadata:plan_type", "gold")),
             (try Self.subscription(at: t0, interval: "week"), .unsupportedInterval("week")),
             (try Self.subscription(at: t0, unitAmount: -5), .negativeAmount(-5)),
             (try Self.subscription(at: t0, ["status": "on_hold"]), .invalidStatus("on_hold")),
@@ -237,17 +240,21 @@ import Testing
         for order in [[valid, invalid], [invalid, valid]] {
             let state = F.project(try Self.events(order))
             #expect(state.subscriptionRows().first?.updatedAt == F.time(t0))
-            #expect(state.parked[.subscription(Self.sub)]?.reason == .invalidPlanType("gold"))
+            #expect(
+                state.parked[.subscription(Self.sub)]?.reason == .invalidPlanType(rule: "metadata:plan_type", "gold"))
         }
     }
 
     @Test func planTypeComesFromThePriceMapWithoutMetadata() throws {
         var envelope = try Self.subscription(at: 1_700_000_000)
         envelope = F.setting(envelope, ["metadata": ["license_id": F.licenseID]])
-        let configuration = ProjectionConfiguration(planTypeByPriceID: ["price_000000000000000000000000": .enterprise])
-        let state = F.project([try F.recorded(envelope, position: 1)], configuration: configuration)
+        var mapping = ProjectionMapping.default
+        mapping.planType.append(.priceID(["price_000000000000000000000000": .enterprise]))
+        let state = F.project([try F.recorded(envelope, position: 1)], configuration: .init(mapping: mapping))
         #expect(state.subscriptionRows().first?.planType == .enterprise)
-        #expect(F.project([try F.recorded(envelope, position: 1)]).parked.first?.value.reason == .missingPlanType)
+        #expect(
+            F.project([try F.recorded(envelope, position: 1)]).parked.first?.value.reason
+                == .missingPlanType(rules: ["metadata:plan_type"]))
     }
 
     @Test func malformedBodiesAreParkedByPosition() {

@@ -26,12 +26,14 @@ import Testing
         for type in ["customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted"]
         {
             let (state, outcome) = try applyFixture(type)
-            #expect(outcome == .parked(.missingLicenseID), "\(type)")
-            #expect(state.parked[.subscription("sub_000000000000000000000000")]?.reason == .missingLicenseID)
+            #expect(outcome == .parked(.missingLicenseID(keys: ["license_id"])), "\(type)")
+            #expect(
+                state.parked[.subscription("sub_000000000000000000000000")]?.reason
+                    == .missingLicenseID(keys: ["license_id"]))
             #expect(state.subscriptionRows().isEmpty)
         }
         let (_, trial) = try applyFixture("customer.subscription.trial_will_end")
-        #expect(trial == .parked(.missingLicenseID))
+        #expect(trial == .parked(.missingLicenseID(keys: ["license_id"])))
     }
 
     @Test func subscriptionCreatedMapsEveryColumn() throws {

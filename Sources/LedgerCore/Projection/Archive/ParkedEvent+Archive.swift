@@ -19,10 +19,14 @@ extension ParkReason: ArchiveCodable {
         switch self {
         case .malformedBody(let message): writer.write(tag: 1, message)
         case .missingField(let path): writer.write(tag: 2, path)
-        case .missingLicenseID: writer.writeByte(3)
-        case .invalidLicenseID(let value): writer.write(tag: 4, value)
-        case .missingPlanType: writer.writeByte(5)
-        case .invalidPlanType(let value): writer.write(tag: 6, value)
+        case .missingLicenseID(let keys): writer.write(tag: 3, keys)
+        case .invalidLicenseID(let key, let value):
+            writer.write(tag: 4, key)
+            writer.write(value)
+        case .missingPlanType(let rules): writer.write(tag: 5, rules)
+        case .invalidPlanType(let rule, let value):
+            writer.write(tag: 6, rule)
+            writer.write(value)
         case .unsupportedInterval(let value): writer.write(tag: 7, value)
         case .mixedIntervals: writer.writeByte(8)
         case .mixedCurrencies: writer.writeByte(9)
@@ -43,6 +47,10 @@ extension ParkReason: ArchiveCodable {
         case .createdInTheFuture(let created, let recordedAt):
             writer.write(tag: 18, created)
             writer.write(recordedAt.microsecondsSinceEpoch)
+        case .unknownLicenseKey(let key, let value):
+            writer.write(tag: 19, key)
+            writer.write(value)
+        case .licensesUnavailable: writer.writeByte(20)
         }
     }
 
@@ -50,10 +58,12 @@ extension ParkReason: ArchiveCodable {
         switch try reader.readByte() {
         case 1: self = .malformedBody(try reader.read("parked.reason.message"))
         case 2: self = .missingField(try reader.read("parked.reason.path"))
-        case 3: self = .missingLicenseID
-        case 4: self = .invalidLicenseID(try reader.read("parked.reason.value"))
-        case 5: self = .missingPlanType
-        case 6: self = .invalidPlanType(try reader.read("parked.reason.value"))
+        case 3: self = .missingLicenseID(keys: try reader.read("parked.reason.keys"))
+        case 4:
+            self = .invalidLicenseID(key: try reader.read("parked.reason.key"), try reader.read("parked.reason.value"))
+        case 5: self = .missingPlanType(rules: try reader.read("parked.reason.rules"))
+        case 6:
+            self = .invalidPlanType(rule: try reader.read("parked.reason.rule"), try reader.read("parked.reason.value"))
         case 7: self = .unsupportedInterval(try reader.read("parked.reason.value"))
         case 8: self = .mixedIntervals
         case 9: self = .mixedCurrencies
@@ -74,6 +84,9 @@ extension ParkReason: ArchiveCodable {
             self = .createdInTheFuture(
                 created: try reader.read("parked.reason.created"),
                 recordedAt: EventTime(microsecondsSinceEpoch: try reader.read("parked.reason.recordedAt")))
+        case 19:
+            self = .unknownLicenseKey(key: try reader.read("parked.reason.key"), try reader.read("parked.reason.value"))
+        case 20: self = .licensesUnavailable
         case let tag: throw reader.invalid("park reason tag \(tag) is unknown")
         }
     }

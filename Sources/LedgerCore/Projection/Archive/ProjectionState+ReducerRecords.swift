@@ -15,6 +15,8 @@ extension ProjectionState {
             switch kind {
             case .chargeAdjustments:
                 Self.append(adjustmentsByCharge, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
+            case .correction:
+                Self.append(archivedCorrections, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
             case .invoice:
                 Self.append(invoices, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
             case .invoiceLink:
@@ -22,8 +24,19 @@ extension ProjectionState {
             case .invoicesBySubscription:
                 Self.append(invoicesBySubscription, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
             case .ledger:
-                let facts = mode.map { [FixedMode.recordKey: $0] } ?? [:]
-                Self.append(facts, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
+                // Keys in byte order: `mapping` before `mode`.
+                if let position = mappingPosition {
+                    let archived = ArchivedMapping(mapping: mapping, position: position)
+                    records.append(
+                        ReducerRecord(
+                            kind: kind, key: ArchivedMapping.recordKey, state: writer.encode { archived.write(to: &$0) }
+                        ))
+                }
+                if let mode {
+                    records.append(
+                        ReducerRecord(
+                            kind: kind, key: FixedMode.recordKey, state: writer.encode { mode.write(to: &$0) }))
+                }
             case .parked:
                 let byText = Dictionary(uniqueKeysWithValues: parked.map { ($0.key.archiveKey, $0.value) })
                 Self.append(byText, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
@@ -71,19 +84,25 @@ extension ProjectionState {
             switch record.kind {
             case .chargeAdjustments:
                 replaced = adjustmentsByCharge.updateValue(try reader.read("adjustments"), forKey: key) != nil
+            case .correction:
+                replaced = try restoreCorrections(key: key, from: &reader)
             case .invoice:
                 replaced = invoices.updateValue(try reader.read("invoice"), forKey: key) != nil
             case .invoiceLink:
                 replaced = invoiceLinkEvents.updateValue(try reader.read("invoiceLink"), forKey: key) != nil
             case .invoicesBySubscription:
                 replaced = invoicesBySubscription.updateValue(try reader.read("invoices"), forKey: key) != nil
-            case .ledger:
-                guard key == FixedMode.recordKey else {
-                    throw ReducerArchiveError(.invalidKey, kind: record.kind, key: key)
-                }
+            case .ledger where key == FixedMode.recordKey:
                 replaced = mode != nil
                 let fixed: FixedMode = try reader.read("mode")
                 mode = fixed
+            case .ledger where key == ArchivedMapping.recordKey:
+                replaced = mappingPosition != nil
+                let archived: ArchivedMapping = try reader.read("mapping")
+                mapping = archived.mapping
+                mappingPosition = archived.position
+            case .ledger:
+                throw ReducerArchiveError(.invalidKey, kind: record.kind, key: key)
             case .parked:
                 guard let objectKey = ProjectionObjectKey(archiveKey: key) else {
                     throw ReducerArchiveError(.invalidKey, kind: record.kind, key: key)
@@ -116,6 +135,7 @@ extension ProjectionState {
         for (kind, count) in counts {
             switch kind {
             case .chargeAdjustments: adjustmentsByCharge.reserveCapacity(count)
+            case .correction: break
             case .invoice: invoices.reserveCapacity(count)
             case .invoiceLink: invoiceLinkEvents.reserveCapacity(count)
             case .invoicesBySubscription: invoicesBySubscription.reserveCapacity(count)

@@ -10,6 +10,9 @@ public struct ReducerRecord: Sendable, Hashable {
     public enum Kind: String, Sendable, CaseIterable {
         /// Refunds and disputes whose charge no event has tied to a PaymentIntent yet; the key is the charge id.
         case chargeAdjustments = "charge_adjustments"
+        /// What `ledger correct` recorded for one object (``SubscriptionCorrection``, ``PaymentCorrection``); the
+        /// key is the object's, as for ``parked``: `subscription:<id>` or `payment:<id>`.
+        case correction = "correction"
         /// The newest payment-bearing event of an invoice; the key is the invoice id.
         case invoice = "invoice"
         /// The newest `invoice.*` event reporting no payment (its type); the key is the invoice id.
@@ -37,7 +40,11 @@ public struct ReducerRecord: Sendable, Hashable {
     ///
     /// 2: a payment keeps its refunds and disputes, a charge its id, an invoice its listed intents; a
     /// PaymentIntent no longer keeps its cancellation reason; a subscription snapshot keeps its discounts.
-    public static let formatVersion: UInt8 = 2
+    ///
+    /// 3: a subscription snapshot keeps its metadata's strings and its items' lookup keys and products (the
+    /// mapping reads them), and the ledger facts hold the mapping in effect (``MappingSetting``); the corrections
+    /// `ledger correct` recorded are kept per object (``Kind/correction``).
+    public static let formatVersion: UInt8 = 3
 
     /// Which part of the state the record holds.
     public var kind: Kind

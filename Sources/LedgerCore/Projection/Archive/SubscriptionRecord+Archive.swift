@@ -41,6 +41,7 @@ extension SubscriptionEntry {
         writer.write(created)
         writer.write(position)
         writer.write(eventID)
+        writer.write(eventType)
         writer.write(deleted)
     }
 
@@ -49,6 +50,7 @@ extension SubscriptionEntry {
         created = try reader.read("entry.created")
         position = try reader.read("entry.position")
         eventID = try reader.read("entry.eventID")
+        eventType = try reader.read("entry.eventType")
         deleted = try reader.read("entry.deleted")
     }
 }
@@ -66,8 +68,7 @@ extension SubscriptionSnapshot {
         writer.write(currency)
         writer.write(items)
         writer.write(metadata)
-        writer.write(licenseID)
-        writer.write(planType)
+        writer.write(metadataStrings)
         writer.write(discounts)
         writer.write(chainValues)
         writer.write(previousValues)
@@ -87,8 +88,7 @@ extension SubscriptionSnapshot {
         currency = try reader.read("snapshot.currency")
         items = try reader.read("snapshot.items")
         metadata = try reader.read("snapshot.metadata")
-        licenseID = try reader.read("snapshot.licenseID")
-        planType = try reader.read("snapshot.planType")
+        metadataStrings = try reader.read("snapshot.metadataStrings")
         discounts = try reader.read("snapshot.discounts")
         chainValues = try reader.read("snapshot.chainValues")
         previousValues = try reader.read("snapshot.previousValues")
@@ -99,6 +99,8 @@ extension SubscriptionSnapshot {
 extension SubscriptionSnapshot.Item: ArchiveCodable {
     func write(to writer: inout ArchiveWriter) {
         writer.write(priceID)
+        writer.write(lookupKey)
+        writer.write(productID)
         writer.write(unitAmount)
         writer.write(quantity)
         writer.write(interval)
@@ -108,6 +110,8 @@ extension SubscriptionSnapshot.Item: ArchiveCodable {
 
     init(from reader: inout ArchiveReader) throws(ReducerArchiveError) {
         priceID = try reader.read("item.priceID")
+        lookupKey = try reader.read("item.lookupKey")
+        productID = try reader.read("item.productID")
         unitAmount = try reader.read("item.unitAmount")
         quantity = try reader.read("item.quantity")
         interval = try reader.read("item.interval")
