@@ -51,6 +51,11 @@ import Testing
                 #expect(try runLedger(arguments, environment: environment).status == 2, "\(arguments)")
             }
 
+            let remappedID = try #require(
+                try database.connect().query(
+                    "SELECT s.stripe_subscription_id FROM subscriptions s JOIN licenses l ON l.id = s.license_id "
+                        + "WHERE s.plan_type <> l.plan_type ORDER BY 1 LIMIT 1"
+                ).first?.decode(String.self, at: 0))
             let head = try positions(database).head
             let planFromLicense = ["mapping", "set", "--plan-type", "license", "--reason", "plans live on licenses"]
             let dryRun = try json(planFromLicense + ["--dry-run", "--json"], environment)
@@ -70,6 +75,16 @@ import Testing
             #expect(try runLedger(["project"], environment: environment).status == 0)
             #expect(try count(database, Self.planDiffersFromLicense) == 0)
             #expect(try count(database, "SELECT count(*) FROM subscriptions") == rows)
+            // `ledger history` shows the setting where it changed the subscription's row.
+            let history = try runLedger(["history", remappedID, "--json"], environment: environment)
+            #expect(history.status == 0, "\(history.standardError)")
+            let setting = try history.standardOutput.split(separator: "\n").compactMap {
+                try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }.first { $0["type"] as? String == "ledger.mapping_set" }
+            let changes = try #require(setting?["changes"] as? [[String: Any]])
+            let columns = try #require(changes.first?["columns"] as? [[String: Any]])
+            #expect(columns.map { $0["column"] as? String } == ["plan_type"])
+            #expect(setting?["position"] as? Int == Int(head + 1))
             try ingest(loaded.files[1], environment)
             #expect(try runLedger(["project"], environment: environment).status == 0)
             #expect(try count(database, Self.planDiffersFromLicense) == 0)

@@ -20,9 +20,16 @@ struct AuditEvents {
     var events: [RecordedEvent]
     /// The ledger's mode, which a replay of these events alone cannot know: its state starts from it.
     var mode: FixedMode?
+    /// `licenses`, when a mapping in the log reads it (``LicenseTable``).
+    var licenses: LicenseTable?
 
-    /// An empty reducer state for replaying ``events``, knowing the ledger's mode.
-    func initialState() -> ProjectionState { ProjectionState(mode: mode) }
+    /// An empty reducer state for replaying ``events``, knowing the ledger's mode and, for a mapping that
+    /// reads it, `licenses`. The mapping settings (``MappingSetting``) are among ``events``.
+    func initialState() -> ProjectionState {
+        var state = ProjectionState(mode: mode)
+        state.licenses = licenses
+        return state
+    }
 
     static func read(
         _ reference: AuditReference, includePayments: Bool, cut: AuditCut, connection: PostgresConnection
@@ -43,13 +50,20 @@ struct AuditEvents {
         } else {
             customerID = nil
         }
+        // The mapping settings map every subscription from their position on: a replay applies them in place.
+        let settings = try store.readStream(MappingSetting.streamID, through: cut).filter(MappingSetting.isSetting)
+        let licenses = try LicenseTable.loadIfTheMappingReadsIt(connection)
         guard focus.needsCustomerEvents else {
-            return AuditEvents(focus: focus, customerID: customerID, events: streamEvents, mode: mode)
+            return AuditEvents(
+                focus: focus, customerID: customerID, events: Self.merged([streamEvents, settings]), mode: mode,
+                licenses: licenses)
         }
         let customerEvents = try customerID.map { try store.readCustomer($0, through: cut) } ?? []
         let named = Self.merged([customerEvents, streamEvents])
         let linked = try Self.linkedEvents(to: named, mode: mode, store, cut)
-        return AuditEvents(focus: focus, customerID: customerID, events: Self.merged([named, linked]), mode: mode)
+        return AuditEvents(
+            focus: focus, customerID: customerID, events: Self.merged([named, linked, settings]), mode: mode,
+            licenses: licenses)
     }
 
     /// The events that name no customer but bear on the payments `events` know: the `invoice_payment.*` events
