@@ -80,6 +80,13 @@ public struct MRRLedger: Sendable {
             cents > 0 ? Contribution(account: account, customerID: row.stripeCustomerID, cents: cents) : nil
     }
 
+    /// The subscription has no row any more (a correction excluded it, a mapping or a withdrawn correction left
+    /// it without a license or plan): whatever it contributed stops on `day`, at `position`.
+    public mutating func observeNoRow(subscriptionID id: String, position: Int64, day: UTCDay) {
+        guard let old = contributions.removeValue(forKey: id) else { return }
+        record(id, old.customerID, old.account, delta: -old.cents, position: position, eventDay: day)
+    }
+
     /// Records one change of `account`'s MRR, classified by the customer's MRR before and after it.
     private mutating func record(
         _ subscriptionID: String, _ customerID: String?, _ account: Account, delta: Int64, position: Int64,

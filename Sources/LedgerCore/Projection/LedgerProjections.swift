@@ -26,22 +26,28 @@ public struct LedgerProjections: Sendable {
     /// Applies one logged event to the billing projection, then feeds the rows it changed to the MRR ledger.
     public mutating func apply(_ event: RecordedEvent) -> ApplyOutcome {
         let outcome = billing.apply(event)
-        observeChangedSubscriptions(at: event.position)
+        observeChangedSubscriptions(at: event.position, on: UTCDay(event.recordedAt))
         return outcome
     }
 
     /// Gives the billing projection a new view of `licenses` (``ProjectionState/refreshLicenses(_:)``); the
-    /// rows it changes reach the MRR ledger at `position`, the checkpoint they are written at.
+    /// rows it changes reach the MRR ledger at `position`, the checkpoint they are written at, on the day of `time`.
     @discardableResult
-    public mutating func refreshLicenses(_ directory: (any LicenseDirectory)?, position: Int64) -> Bool {
+    public mutating func refreshLicenses(_ directory: (any LicenseDirectory)?, position: Int64, time: EventTime)
+        -> Bool
+    {
         let changed = billing.refreshLicenses(directory)
-        observeChangedSubscriptions(at: position)
+        observeChangedSubscriptions(at: position, on: UTCDay(time))
         return changed
     }
 
-    private mutating func observeChangedSubscriptions(at position: Int64) {
+    /// Feeds the MRR ledger the rows that changed; a subscription left without a row stops contributing on `day`.
+    private mutating func observeChangedSubscriptions(at position: Int64, on day: UTCDay) {
         for id in billing.subscriptionsChangedByLastEvent {
-            guard let row = billing.subscriptionRow(stripeID: id) else { continue }
+            guard let row = billing.subscriptionRow(stripeID: id) else {
+                mrr.observeNoRow(subscriptionID: id, position: position, day: day)
+                continue
+            }
             mrr.observe(row, discounts: billing.subscriptionDiscounts(stripeID: id), position: position)
         }
     }

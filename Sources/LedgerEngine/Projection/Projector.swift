@@ -160,7 +160,7 @@ public final class Projector {
             licensesStale = false
             if state.billing.mapping.readsLicenses {
                 let table = try LicenseTable(connection: connection)
-                if state.refreshLicenses(table, position: position) { recheckLicenses = true }
+                if state.refreshLicenses(table, position: position, time: clock()) { recheckLicenses = true }
             }
         }
         while !shouldStop() {

@@ -169,6 +169,21 @@ import Testing
         #expect(none.subscriptions == 6 && none.remapped == 0 && none.examples.isEmpty)
     }
 
+    @Test func aRowTheMappingTakesAwayStopsCountingInMRR() throws {
+        var projections = LedgerProjections()
+        _ = projections.apply(try F.recorded(try L.subscription(at: 1_700_000_000, ["status": "active"]), position: 1))
+        let before = projections.mrr.mrrCentsByCurrency
+        #expect(before.values.reduce(0, +) > 0)
+        let elsewhere = ProjectionMapping(
+            license: [.metadataID(key: "account")], planType: [.metadata(key: "plan_type")])
+        #expect(projections.apply(try Self.setting(elsewhere, position: 2)) == .applied)
+        #expect(projections.billing.subscriptionRows().isEmpty)
+        #expect(projections.mrr.mrrCentsByCurrency.values.reduce(0, +) == 0)
+        // And the setting that brings it back counts it again.
+        #expect(projections.apply(try Self.setting(.default, position: 3)) == .applied)
+        #expect(projections.mrr.mrrCentsByCurrency == before)
+    }
+
     @Test func aSettingThatIsNotAMappingIsIgnoredWithWhy() throws {
         var event = try Self.setting(.default, position: 1)
         for body in [
