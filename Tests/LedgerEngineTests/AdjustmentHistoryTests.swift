@@ -135,8 +135,14 @@ struct AdjustmentHistoryTests {
                 return columns.first { $0.column == column }.map { [$0.from, $0.to] }
             }
             let returned = A.amount - A.refunded
-            #expect(try change("charge.dispute.closed \(A.dispute)", "refunded_amount_cents") == nil)
-            #expect(try change("charge.succeeded \(A.charge)", "refunded_amount_cents") == ["0", "\(returned)"])
+            // The 2026 intent names the charge (`latest_charge`), which ties it before the dispute; the 2020 one does not.
+            let tiedByTheIntent = shape == .v2026_07_29
+            #expect(
+                try change("charge.dispute.closed \(A.dispute)", "refunded_amount_cents")
+                    == (tiedByTheIntent ? ["0", "\(returned)"] : nil))
+            #expect(
+                try change("charge.succeeded \(A.charge)", "refunded_amount_cents")
+                    == (tiedByTheIntent ? nil : ["0", "\(returned)"]))
             #expect(
                 try change("refund.created \(A.refund)", "refunded_amount_cents") == ["\(returned)", "\(A.amount)"])
             #expect(try change("refund.created \(A.refund)", "status") == ["succeeded", "refunded"])

@@ -42,6 +42,17 @@ extension PaymentIntentFact {
             metadata: object["metadata"].isObject ? object["metadata"].canonicalJSON : "{}")
         return (id, fact)
     }
+
+    /// The ids of the charges a PaymentIntent object names: `latest_charge` (an id or the expanded charge) and,
+    /// in the pre-2025 shape, each entry of `charges.data`.
+    static func chargeIDs(_ object: JSONValue) -> [String] {
+        var ids: [String] = []
+        if let latest = object["latest_charge"].string ?? object["latest_charge"]["id"].string { ids.append(latest) }
+        for charge in object["charges"]["data"].elements {
+            if let id = charge["id"].string, !ids.contains(id) { ids.append(id) }
+        }
+        return ids
+    }
 }
 
 /// What a `charge.*` event says about the latest charge of a PaymentIntent.

@@ -142,6 +142,9 @@ public struct ProjectionState: Sendable {
             if let problem = PaymentValueCheck.identifier(id) {
                 return park(.event(event.position), event: event, reason: problem)
             }
+            // The intent names its charges (`latest_charge`; before 2025 also `charges.data`): a refund or dispute
+            // naming only one of them finds the intent without a `charge.*` event.
+            for chargeID in PaymentIntentFact.chargeIDs(object) { linkCharge(chargeID, toPayment: id) }
             if let problem = reading.problem ?? PaymentValueCheck.problem(fact) {
                 return park(.payment(id), event: event, reason: problem)
             }

@@ -220,8 +220,11 @@ import Testing
         let intent = try Self.old("payment_intent.succeeded", at: Self.t0, ["id": Self.pi])
         #expect(try Self.rowsInEveryOrder([direct, intent]).1.first?.refundedAmountCents == 400)
 
+        // An intent that names no charge (the recorded one lists its charge in `charges.data`, which ties it).
+        let chargeless = try Self.old(
+            "payment_intent.succeeded", at: Self.t0, ["id": Self.pi, "charges": ["object": "list", "data": []]])
         let waiting = try Self.refund("re_2", at: Self.t0 + 6, amount: 600)
-        var state = F.project(try L.events([intent, waiting]))
+        var state = F.project(try L.events([chargeless, waiting]))
         #expect(state.paymentRow(paymentIntentID: Self.pi)?.refundedAmountCents == 0)
         let records = state.reducerRecords()
         #expect(records.contains { $0.kind == .chargeAdjustments && $0.key == Self.charge })

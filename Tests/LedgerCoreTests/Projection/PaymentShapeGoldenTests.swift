@@ -115,6 +115,19 @@ import Testing
         #expect(refunded.updatedAt == F.time(Self.t0 + 20))
     }
 
+    /// Without any `charge.*` event, the intent's own `latest_charge` (an id, or expanded; before 2025 also its
+    /// `charges.data`) ties the charge to it: a refund and a lost dispute naming only the charge reach the row.
+    @Test(arguments: Shape.allCases, [false, true])
+    func theIntentsOwnChargesTieRefundsAndDisputesWithoutAChargeEvent(_ shape: Shape, expanded: Bool) throws {
+        let latest: Any = expanded ? ["id": Self.charge, "object": "charge"] : Self.charge
+        let paid = try Self.intent(shape, at: Self.t0, ["latest_charge": latest])
+        let refund = try Self.refund(shape, "re_only_charge", "refund.created", at: Self.t0 + 10, amount: 500)
+        let lost = try Self.dispute(shape, "charge.dispute.closed", at: Self.t0 + 20, amount: 1500, status: "lost")
+        let (_, rows) = try P.rowsInEveryOrder([paid, refund, lost])
+        let row = try #require(rows.first)
+        #expect(rows.count == 1 && row.refundedAmountCents == Self.amount && row.status == .refunded)
+    }
+
     // MARK: Disputes
 
     /// Opened then won: the row is as before the dispute. Opened then lost: the disputed amount is money returned,
