@@ -133,7 +133,7 @@ let package = Package(
         .target(
             name: "LedgerTestSupport",
             dependencies: [
-                "LedgerPostgres", "LedgerTestRandom", "LoopbackHTTPClient",
+                "LedgerCore", "LedgerPostgres", "LedgerTestRandom", "LoopbackHTTPClient",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/LedgerTestSupport",

@@ -37,6 +37,13 @@ func loadGenerated(_ database: TestDatabase, customers: Int, months: Int, firstP
     return Loaded(environment: environment, files: files, directory: directory)
 }
 
+/// Runs `ledger` with `arguments`, expecting exit 0 and one JSON object on standard output.
+func ledgerJSON(_ arguments: [String], _ environment: [String: String]) throws -> [String: Any] {
+    let output = try runLedger(arguments, environment: environment)
+    #expect(output.status == 0, "\(arguments): \(output.standardError)")
+    return try #require(try JSONSerialization.jsonObject(with: Data(output.standardOutput.utf8)) as? [String: Any])
+}
+
 func ingest(_ file: URL, _ environment: [String: String]) throws {
     let output = try runLedger(["ingest", "stripe", file.path], environment: environment)
     #expect(output.status == 0, "\(output.standardError)")

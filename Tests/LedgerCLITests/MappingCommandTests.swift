@@ -6,13 +6,6 @@ import Testing
 /// `ledger mapping` end to end (issue 15 point 1): the mapping is a native event, counted before it is
 /// recorded, applied from its position on by `project`, reproduced by `rebuild`, and shown by `history`.
 @Suite struct MappingCommandTests {
-    func json(_ arguments: [String], _ environment: [String: String]) throws -> [String: Any] {
-        let output = try runLedger(arguments, environment: environment)
-        #expect(output.status == 0, "\(arguments): \(output.standardError)")
-        return try #require(
-            try JSONSerialization.jsonObject(with: Data(output.standardOutput.utf8)) as? [String: Any])
-    }
-
     func count(_ database: TestDatabase, _ sql: String) throws -> Int64 {
         try database.connect().query(sql)[0].decode(Int64.self, at: 0)
     }
@@ -35,7 +28,7 @@ import Testing
             let differing = try count(database, Self.planDiffersFromLicense)
             try #require(rows > 0 && differing > 0, "the history needs plan changes to test a re-mapping")
 
-            let shown = try json(["mapping", "--json"], environment)
+            let shown = try ledgerJSON(["mapping", "--json"], environment)
             #expect(shown["position"] == nil)
             #expect(
                 try JSONSerialization.data(withJSONObject: try #require(shown["mapping"]), options: [.sortedKeys])
@@ -58,7 +51,7 @@ import Testing
                 ).first?.decode(String.self, at: 0))
             let head = try positions(database).head
             let planFromLicense = ["mapping", "set", "--plan-type", "license", "--reason", "plans live on licenses"]
-            let dryRun = try json(planFromLicense + ["--dry-run", "--json"], environment)
+            let dryRun = try ledgerJSON(planFromLicense + ["--dry-run", "--json"], environment)
             let impact = try #require(dryRun["impact"] as? [String: Any])
             #expect(dryRun["appended"] as? Bool == false && dryRun["head"] as? Int == Int(head))
             #expect(
@@ -66,10 +59,10 @@ import Testing
             #expect(impact["gain_row"] as? Int == 0 && impact["lose_row"] as? Int == 0)
             #expect(try positions(database).head == head)
 
-            let recorded = try json(planFromLicense + ["--json"], environment)
+            let recorded = try ledgerJSON(planFromLicense + ["--json"], environment)
             #expect(recorded["appended"] as? Bool == true && recorded["position"] as? Int == Int(head + 1))
-            #expect(try json(planFromLicense + ["--json"], environment)["appended"] as? Bool == false)
-            #expect(try json(["mapping", "--json"], environment)["position"] as? Int == Int(head + 1))
+            #expect(try ledgerJSON(planFromLicense + ["--json"], environment)["appended"] as? Bool == false)
+            #expect(try ledgerJSON(["mapping", "--json"], environment)["position"] as? Int == Int(head + 1))
 
             // The projector re-maps from the setting on; the rest of the history is mapped by it too.
             #expect(try runLedger(["project"], environment: environment).status == 0)
@@ -148,7 +141,7 @@ import Testing
             #expect(try runLedger(["project"], environment: environment).status == 0)
             #expect(try count(database, "SELECT count(*) FROM subscriptions") == 0)
 
-            let set = try json(
+            let set = try ledgerJSON(
                 [
                     "mapping", "set", "--license", "metadata-id:license_id", "--license", "license-key:account",
                     "--reason", "the app keys licenses by account", "--json",
@@ -159,7 +152,7 @@ import Testing
                 try database.connect().query(
                     "SELECT license_id::text FROM subscriptions WHERE stripe_subscription_id = 'sub_mapping_0'"
                 ).first?.decode(String.self, at: 0) == license.uuidString.lowercased())
-            let parked = try json(["parked", "--json"], environment)
+            let parked = try ledgerJSON(["parked", "--json"], environment)
             let groups = try #require(parked["groups"] as? [[String: Any]])
             #expect(groups.map { $0["kind"] as? String } == ["unknown_license_key"])
 
@@ -170,7 +163,7 @@ import Testing
                 "UPDATE licenses SET license_key = 'key-late' WHERE id = $1::uuid", [late.uuidString])
             #expect(try runLedger(["project"], environment: environment).status == 0)
             #expect(try count(database, "SELECT count(*) FROM subscriptions") == 2)
-            #expect((try json(["parked", "--json"], environment)["groups"] as? [Any])?.isEmpty == true)
+            #expect((try ledgerJSON(["parked", "--json"], environment)["groups"] as? [Any])?.isEmpty == true)
         }
     }
 }

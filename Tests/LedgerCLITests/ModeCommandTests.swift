@@ -7,13 +7,6 @@ import Testing
 /// live data (`livemode: true`; the few test-mode customers of larger runs are absent from 4 customers at seed
 /// 5), so a ledger fixed test stores them all and counts none.
 @Suite struct ModeCommandTests {
-    func json(_ arguments: [String], _ environment: [String: String]) throws -> [String: Any] {
-        let output = try runLedger(arguments, environment: environment)
-        #expect(output.status == 0, "\(arguments): \(output.standardError)")
-        return try #require(
-            try JSONSerialization.jsonObject(with: Data(output.standardOutput.utf8)) as? [String: Any])
-    }
-
     func rowCounts(_ database: TestDatabase) throws -> (subscriptions: Int64, payments: Int64) {
         let row = try database.connect().query(
             "SELECT (SELECT count(*) FROM subscriptions), (SELECT count(*) FROM payment_transactions)")[0]
@@ -26,15 +19,15 @@ import Testing
             defer { loaded.remove() }
             let snapshots = loaded.directory.appendingPathComponent("snapshots")
             let environment = loaded.environment.merging(["LEDGER_SNAPSHOT_DIR": snapshots.path]) { $1 }
-            #expect(try json(["mode", "--json"], environment).isEmpty)
+            #expect(try ledgerJSON(["mode", "--json"], environment).isEmpty)
             let unset = try runLedger(["mode"], environment: environment)
             #expect(unset.standardOutput.contains("mode not fixed yet"))
 
             let missingReason = try runLedger(["mode", "set", "test"], environment: environment)
             #expect(missingReason.status == 2)
-            let set = try json(["mode", "set", "test", "--reason", "staging", "--json"], environment)
+            let set = try ledgerJSON(["mode", "set", "test", "--reason", "staging", "--json"], environment)
             #expect(set["mode"] as? String == "test" && set["position"] as? Int == 1)
-            let again = try json(["mode", "set", "test", "--reason", "again", "--json"], environment)
+            let again = try ledgerJSON(["mode", "set", "test", "--reason", "again", "--json"], environment)
             #expect(again["position"] as? Int == 1)
             let other = try runLedger(["mode", "set", "live", "--reason", "oops"], environment: environment)
             #expect(other.status == 3)
@@ -44,7 +37,7 @@ import Testing
             try ingest(loaded.files[0], environment)
             #expect(try runLedger(["project"], environment: environment).status == 0)
             #expect(try rowCounts(database) == (0, 0))
-            let status = try json(["status", "--json"], environment)
+            let status = try ledgerJSON(["status", "--json"], environment)
             let mode = try #require(status["mode"] as? [String: Any])
             #expect(mode["mode"] as? String == "test" && mode["position"] as? Int == 1)
             let text = try runLedger(["status"], environment: environment).standardOutput
@@ -83,7 +76,7 @@ import Testing
             let loaded = try loadGenerated(database, customers: 4, months: 3)
             defer { loaded.remove() }
             try ingest(loaded.files[0], loaded.environment)
-            let shown = try json(["mode", "show", "--json"], loaded.environment)
+            let shown = try ledgerJSON(["mode", "show", "--json"], loaded.environment)
             #expect(shown["mode"] as? String == "live" && shown["position"] as? Int == 1)
             #expect(try runLedger(["project"], environment: loaded.environment).status == 0)
             let counts = try rowCounts(database)

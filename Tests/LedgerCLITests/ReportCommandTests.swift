@@ -19,19 +19,11 @@ struct ReportCommandTests {
     /// not hold the discounts, the reducer's snapshot of each subscription does.
     static func couponsOff(_ database: TestDatabase) throws -> [String: Int64] {
         let store = EventStore(connection: try database.connect())
-        var state = ProjectionState()
-        var position: Int64 = 0
-        while case let batch = try store.read(after: position), let last = batch.last {
-            for event in batch { _ = state.apply(event) }
-            position = last.position
+        var events: [RecordedEvent] = []
+        while case let batch = try store.read(after: events.last?.position ?? 0), !batch.isEmpty {
+            events += batch
         }
-        var off: [String: Int64] = [:]
-        for row in state.subscriptionRows() {
-            let discounts = state.subscriptionDiscounts(stripeID: row.stripeSubscriptionID)
-            off[row.currency, default: 0] +=
-                MRRContribution.monthlyCents(of: row) - MRRContribution.monthlyCents(of: row, discounts: discounts)
-        }
-        return off
+        return LedgerTestSupport.couponsOff(events)
     }
 
     func report(_ arguments: [String], _ environment: [String: String]) throws -> ProcessOutput {

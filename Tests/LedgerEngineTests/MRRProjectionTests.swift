@@ -183,19 +183,8 @@ struct MRRProjectionTests {
         }
     }
 
-    /// What coupons take off the MRR of the rows `events` project, per currency: the rows do not hold the
-    /// discounts, the reducer's snapshot of each subscription does (``MRRContribution`` values them).
-    static func discountsOff(_ events: [RecordedEvent]) -> [String: Int64] {
-        var state = ProjectionState()
-        for event in events { _ = state.apply(event) }
-        var off: [String: Int64] = [:]
-        for row in state.subscriptionRows() {
-            let discounts = state.subscriptionDiscounts(stripeID: row.stripeSubscriptionID)
-            off[row.currency, default: 0] +=
-                MRRContribution.monthlyCents(of: row) - MRRContribution.monthlyCents(of: row, discounts: discounts)
-        }
-        return off
-    }
+    /// What coupons take off the MRR of the rows `events` project, per currency (``couponsOff(_:)``).
+    static func discountsOff(_ events: [RecordedEvent]) -> [String: Int64] { couponsOff(events) }
 
     /// `$1` customer, `$2` position: the customer's MRR per currency from its movements up to the position.
     static let selectCustomerMovements = """

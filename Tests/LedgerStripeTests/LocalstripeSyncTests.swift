@@ -20,7 +20,8 @@ import Testing
         let server = try LedgerProcess(
             [Self.script("localstripe_serve.py"), "\(port)", state.path], executable: python)
         defer { server.send(SIGKILL) }
-        try await Poll.until("localstripe answers on port \(port)") {
+        // Python starting localstripe takes seconds alone, and more under the whole suite's load.
+        try await Poll.until("localstripe answers on port \(port)", timeout: .seconds(180)) {
             guard server.isRunning else { throw TestSupportError("localstripe exited: \(server.wait().standardError)") }
             let answer = try? await LoopbackHTTP.request(
                 port: port, "GET", "/v1/events", headers: [("Authorization", "Bearer \(Self.key)")])

@@ -50,7 +50,7 @@ public struct FixedMode: Sendable, Hashable, Codable {
 /// Stream ``streamID``, type ``type``, source `ledger`, body `{"mode":"live","reason":"…","actor":"…"}`.
 /// Only the first event stating a mode counts: a later setting of another mode is ignored with
 /// ``IgnoreReason/modeFixed(_:)``, since re-labelling a ledger would recount its history.
-public struct ModeSetting: Sendable, Equatable, Codable {
+public struct ModeSetting: LedgerSetting, Sendable, Equatable, Codable {
     /// The stream every mode setting is appended to.
     public static let streamID = StreamID(.ledger, "mode").description
     /// The stored type string.
@@ -66,18 +66,10 @@ public struct ModeSetting: Sendable, Equatable, Codable {
         self.actor = actor
     }
 
-    /// Whether `event` is a mode setting: its stream, type and native source together.
-    public static func isSetting(_ event: RecordedEvent) -> Bool {
-        event.type == type && event.streamID == streamID && event.source == EventSource.ledger
-    }
-
     /// The setting a body holds; nil when it names no known mode.
     public init?(body: [UInt8]) {
         guard let tape = try? JSONTape(parsing: body), let mode = tape.root["mode"].string.flatMap(LedgerMode.init)
         else { return nil }
         self.init(mode: mode, reason: tape.root["reason"].string ?? "", actor: tape.root["actor"].string ?? "")
     }
-
-    /// The body `ledger mode set` appends: one line of JSON, keys sorted.
-    public func body() throws -> [UInt8] { Array(try LedgerJSON.encoder().encode(self)) }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// Stream ``streamID``, type ``type``, source `ledger`, body
 /// `{"actor":"…","mapping":{"license":[…],"plan_type":[…]},"reason":"…"}`. From its position on, every
 /// subscription is mapped by it: the rows it changes change at that position, in catch-up and rebuild alike.
-public struct MappingSetting: Sendable, Equatable, Codable {
+public struct MappingSetting: LedgerSetting, Sendable, Equatable, Codable {
     /// The stream every mapping setting is appended to.
     public static let streamID = StreamID(.ledger, "mapping").description
     /// The stored type string.
@@ -21,11 +21,6 @@ public struct MappingSetting: Sendable, Equatable, Codable {
         self.actor = actor
     }
 
-    /// Whether `event` is a mapping setting: its stream, type and native source together.
-    public static func isSetting(_ event: RecordedEvent) -> Bool {
-        event.type == type && event.streamID == streamID && event.source == EventSource.ledger
-    }
-
     /// The setting a body holds, or why it holds none.
     public static func read(body: [UInt8]) -> Result<MappingSetting, MappingSettingError> {
         do {
@@ -36,9 +31,6 @@ public struct MappingSetting: Sendable, Equatable, Codable {
             return .failure(MappingSettingError(message: "\(error)"))
         }
     }
-
-    /// The body `ledger mapping set` appends: one line of JSON, keys sorted.
-    public func body() throws -> [UInt8] { Array(try LedgerJSON.encoder().encode(self)) }
 
     private static func describe(_ error: DecodingError) -> String {
         switch error {

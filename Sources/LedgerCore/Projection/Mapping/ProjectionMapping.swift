@@ -220,6 +220,43 @@ extension ProjectionMapping {
     }
 }
 
+/// Reading a rule: one single-key object, its key one of `names`.
+private struct RuleDecoding<Keys: CodingKey> {
+    let container: KeyedDecodingContainer<Keys>
+    let name: Keys
+    let codingPath: [any CodingKey]
+
+    init(_ decoder: any Decoder, rule: String, names: String) throws {
+        container = try decoder.container(keyedBy: Keys.self)
+        codingPath = decoder.codingPath
+        guard container.allKeys.count == 1, let name = container.allKeys.first else {
+            throw Self.corrupted(decoder.codingPath, "a \(rule) rule is one of \(names)")
+        }
+        self.name = name
+    }
+
+    /// The rule's metadata key, never empty.
+    func metadataKey() throws -> String {
+        let key = try container.decode(String.self, forKey: name)
+        guard !key.isEmpty else { throw Self.corrupted(codingPath, "a metadata key is never empty") }
+        return key
+    }
+
+    /// The rule's table, each value a plan type.
+    func table() throws -> [String: PlanType] {
+        try container.decode([String: String].self, forKey: name).mapValues { text in
+            guard let plan = PlanType(rawValue: text) else {
+                throw Self.corrupted(codingPath, "'\(text)' is not a plan type")
+            }
+            return plan
+        }
+    }
+
+    static func corrupted(_ path: [any CodingKey], _ why: String) -> DecodingError {
+        DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: why))
+    }
+}
+
 extension ProjectionMapping.LicenseRule: Codable {
     private enum CodingKeys: String, CodingKey {
         case metadataID = "metadata_id"
@@ -227,20 +264,10 @@ extension ProjectionMapping.LicenseRule: Codable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        guard container.allKeys.count == 1, let name = container.allKeys.first else {
-            throw DecodingError.dataCorrupted(
-                .init(
-                    codingPath: decoder.codingPath,
-                    debugDescription: "a license rule is one of metadata_id, "
-                        + "metadata_license_key"))
-        }
-        let key = try container.decode(String.self, forKey: name)
-        guard !key.isEmpty else {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "a metadata key is never empty"))
-        }
-        self = name == .metadataID ? .metadataID(key: key) : .metadataLicenseKey(key: key)
+        let rule = try RuleDecoding<CodingKeys>(
+            decoder, rule: "license", names: "metadata_id, metadata_license_key")
+        let key = try rule.metadataKey()
+        self = rule.name == .metadataID ? .metadataID(key: key) : .metadataLicenseKey(key: key)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -262,39 +289,16 @@ extension ProjectionMapping.PlanTypeRule: Codable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        guard container.allKeys.count == 1, let name = container.allKeys.first else {
-            throw DecodingError.dataCorrupted(
-                .init(
-                    codingPath: decoder.codingPath,
-                    debugDescription: "a plan type rule is one of metadata, "
-                        + "price, lookup_key, product, license"))
-        }
-        func table() throws -> [String: PlanType] {
-            let texts = try container.decode([String: String].self, forKey: name)
-            return try texts.mapValues { text in
-                guard let plan = PlanType(rawValue: text) else {
-                    throw DecodingError.dataCorrupted(
-                        .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a plan type"))
-                }
-                return plan
-            }
-        }
-        switch name {
-        case .metadata:
-            let key = try container.decode(String.self, forKey: .metadata)
-            guard !key.isEmpty else {
-                throw DecodingError.dataCorrupted(
-                    .init(codingPath: decoder.codingPath, debugDescription: "a metadata key is never empty"))
-            }
-            self = .metadata(key: key)
-        case .price: self = .priceID(try table())
-        case .lookupKey: self = .lookupKey(try table())
-        case .product: self = .productID(try table())
+        let rule = try RuleDecoding<CodingKeys>(
+            decoder, rule: "plan type", names: "metadata, price, lookup_key, product, license")
+        switch rule.name {
+        case .metadata: self = .metadata(key: try rule.metadataKey())
+        case .price: self = .priceID(try rule.table())
+        case .lookupKey: self = .lookupKey(try rule.table())
+        case .product: self = .productID(try rule.table())
         case .license:
-            guard try container.decode(Bool.self, forKey: .license) else {
-                throw DecodingError.dataCorrupted(
-                    .init(codingPath: decoder.codingPath, debugDescription: "the license rule is written true"))
+            guard try rule.container.decode(Bool.self, forKey: .license) else {
+                throw RuleDecoding<CodingKeys>.corrupted(decoder.codingPath, "the license rule is written true")
             }
             self = .license
         }
