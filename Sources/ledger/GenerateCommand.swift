@@ -13,7 +13,7 @@ struct GenerateCommand: ParsableCommand {
             convert, lapse or pause, plan changes, renewals, failed payments with retries that \
             recover or end unpaid/canceled, refunds (refund objects and charge.refunded), disputes \
             won and lost, coupons, interval changes (monthly, quarterly, yearly), cancellations at \
-            period end and paused collection; about 1 % of customers are test-mode (livemode false) \
+            period end and paused collection; about one customer in a hundred is test-mode (livemode false) \
             in an otherwise live history. Each subscription's metadata carries `license_id` and `plan_type`.
 
             Output format: one complete Stripe event envelope per line (id `evt_…`, object, \

@@ -27,17 +27,12 @@ extension ProjectionState {
         case nil: return .ignored(.invalidSetting("a subscription has no refund to correct"))
         }
         guard recency == .newer else { return recency == .duplicate ? .ignored(.duplicate) : .ignored(.stale) }
-        // The row as it was under the former corrections: `revalidateSubscription` sees only the new ones.
+        // The row as it was under the former corrections: `revalidateSubscription` re-decides it and marks nothing.
         let before = subscriptionRow(stripeID: id)
         subscriptionCorrections[id] = corrections
         revalidateSubscription(id)
         let after = subscriptionRow(stripeID: id)
-        let gainedOrLost = (before == nil) != (after == nil)
-        if before != after {
-            // Once, judged against the row before the correction (`revalidateSubscription` may have marked it).
-            subscriptionsChangedByLastEvent.removeAll { $0 == id }
-            markSubscriptionChanged(id, validityChanged: gainedOrLost)
-        }
+        if before != after { markSubscriptionChanged(id, validityChanged: (before == nil) != (after == nil)) }
         return .applied
     }
 
