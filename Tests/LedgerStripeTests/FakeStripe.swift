@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LedgerTestRandom
+import LedgerTestSupport
 import NIOCore
 import Synchronization
 
@@ -103,9 +104,9 @@ final class FakeStripe: Sendable {
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in self.port.withLock { $0 = channel.localAddress?.port } })
-        // On Swift's own executor, not the test's blocking one: a test that blocks on `ledger sync` (a child
-        // process) while every blocking thread is taken must still get its answers.
-        let server = Task(executorPreference: globalConcurrentExecutor) { try await app.runService() }
+        // On threads of its own: a test that blocks on `ledger sync` (a child process) while every other
+        // thread is taken by blocked tests must still get its answers, and its requests' times.
+        let server = Task(executorPreference: BlockingWorkExecutor.servers) { try await app.runService() }
         defer { server.cancel() }
         let deadline = ContinuousClock.now + .seconds(60)
         while port.withLock({ $0 }) == nil {

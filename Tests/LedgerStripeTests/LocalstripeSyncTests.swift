@@ -20,12 +20,17 @@ import Testing
         let server = try LedgerProcess(
             [Self.script("localstripe_serve.py"), "\(port)", state.path], executable: python)
         defer { server.send(SIGKILL) }
-        // Python starting localstripe takes seconds alone, and more under the whole suite's load.
-        try await Poll.until("localstripe answers on port \(port)", timeout: .seconds(180)) {
-            guard server.isRunning else { throw TestSupportError("localstripe exited: \(server.wait().standardError)") }
-            let answer = try? await LoopbackHTTP.request(
-                port: port, "GET", "/v1/events", headers: [("Authorization", "Bearer \(Self.key)")])
-            return answer?.status == 200
+        // Python starting localstripe takes seconds alone, and more under the whole suite's load; the poll runs on
+        // threads no blocked test holds.
+        try await withTaskExecutorPreference(BlockingWorkExecutor.servers) {
+            try await Poll.until("localstripe answers on port \(port)", timeout: .seconds(180)) {
+                guard server.isRunning else {
+                    throw TestSupportError("localstripe exited: \(server.wait().standardError)")
+                }
+                let answer = try? await LoopbackHTTP.request(
+                    port: port, "GET", "/v1/events", headers: [("Authorization", "Bearer \(Self.key)")])
+                return answer?.status == 200
+            }
         }
         let base = "http://127.0.0.1:\(port)"
         let lifecycle = try await BackgroundThread("test.localstripe") {

@@ -11,6 +11,9 @@ public final class BlockingWorkExecutor: TaskExecutor, @unchecked Sendable {
     /// The tests' one pool. Wide enough for the run's blocked tests, narrow enough not to open more
     /// database sessions than the test cluster allows.
     public static let shared = BlockingWorkExecutor(threads: 8)
+    /// Threads for what a blocked test waits on in process (a fake Stripe server, a readiness poll): on
+    /// `shared`, or on Swift's 2 threads, they could wait behind the very tests that wait for them.
+    public static let servers = BlockingWorkExecutor(threads: 2)
 
     // Guarded by `condition`.
     private let condition = NSCondition()
