@@ -23,7 +23,10 @@ import Testing
             try await Poll.until("the follower is connected") { try !backends().isEmpty }
             let first = try backends()
             for pid in first { try admin.query("SELECT pg_terminate_backend($1)", [pid]) }
-            try await Poll.until("the follower reconnected") { try !backends().subtracting(first).isEmpty }
+            // The follower retries with backoff; under the whole suite's load a reconnect can take over a minute.
+            try await Poll.until("the follower reconnected", timeout: .seconds(180)) {
+                try !backends().subtracting(first).isEmpty
+            }
             follower.send(SIGTERM)
             let output = follower.wait()
             #expect(output.status == 0, "\(output.standardError)")
