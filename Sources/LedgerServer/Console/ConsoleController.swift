@@ -45,6 +45,16 @@ struct ConsoleController<Context: RequestContext> {
         ui.get("customers/:id") { request, context in
             try await objectPage(request, .customer(try context.parameters.require("id")))
         }
+        ui.get("subscriptions/:id/as-of") { request, context in
+            try await asOfPage(request, context, ConsoleObject.subscription)
+        }
+        ui.get("payments/:id/as-of") { request, context in
+            try await asOfPage(request, context, ConsoleObject.payment)
+        }
+        ui.get("customers/:id/as-of") { request, context in
+            try await asOfPage(request, context, ConsoleObject.customer)
+        }
+        ui.get("inbox") { request, context in try await inboxPage(request, logger: context.logger) }
         // Any other path under /ui: sign-in first, so no answer tells a stranger what exists.
         ui.get("**") { request, _ in
             try await signedIn(request) { _ in
@@ -56,7 +66,7 @@ struct ConsoleController<Context: RequestContext> {
     // MARK: - Access
 
     /// Runs `body` with the frame of a signed-in page, or redirects to sign-in.
-    private func signedIn(_ request: Request, _ body: (PageFrame) async throws -> Response) async throws -> Response {
+    func signedIn(_ request: Request, _ body: (PageFrame) async throws -> Response) async throws -> Response {
         try requireConsoleOn()
         guard let session = sessions.session(id: request.cookies[ConsoleSecurity.sessionCookie]?.value) else {
             return ConsolePages.redirect(to: "/ui/login")
@@ -158,9 +168,10 @@ struct ConsoleController<Context: RequestContext> {
             pageFrame.title = "\(object.label) \(object.id)"
             pageFrame.focusSearch = false
             let frame = pageFrame
-            let page = try await database { connection in
+            var page = try await database { connection in
                 try ConsoleTimeline.build(object, frame: frame, connection: connection)
             }
+            page.asOfHref = object.asOfPath
             return pages.render("object", page)
         }
     }
@@ -168,7 +179,7 @@ struct ConsoleController<Context: RequestContext> {
     // MARK: - Helpers
 
     /// Runs `body` on the read-only pool: an unknown object is a 404, database trouble a 503.
-    private func database<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+    func database<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         do {
             return try await pool.withConnection(body)
         } catch let error as AuditReferenceNotFound {

@@ -128,6 +128,8 @@ struct ObjectPage {
     var entries: [TimelineEntry]
     var hasLinks: Bool
     var entryCount: Int
+    /// The object's as-of page (set by the controller).
+    var asOfHref = ""
 
     init(
         frame: PageFrame, kind: String, id: String, links: [PageLink], notes: [String], historyArguments: String,
