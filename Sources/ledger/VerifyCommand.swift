@@ -93,6 +93,7 @@ struct VerifyCommand: ParsableCommand {
         let database = self.database
         let progress = progressOptions.makeLine("")
         let head = logHeadPosition(database)
+        let startedAt = EventTime(Date())
         let report = try LedgerAudit(
             connect: { try database.connect() }, logger: logging.makeLogger(label: "ledger.verify")
         ).run(options) { stage in
@@ -109,7 +110,18 @@ struct VerifyCommand: ParsableCommand {
             }
         }
         progress.finish()
+        record(VerifyRun(report, origin: .cli, startedAt: startedAt, finishedAt: EventTime(Date())))
         if json { try printJSON(report) } else { AuditReportPrinter().print(report) }
         if !report.ok { throw ExitCode(ExitStatus.failure) }
+    }
+
+    /// Keeps the run in ledger.verify_runs for the audit console; a login without INSERT there (or a
+    /// database before migration 017) still gets its report, with a warning.
+    func record(_ run: VerifyRun) {
+        do {
+            try VerifyRunStore(connection: try database.connect()).record(run)
+        } catch {
+            warn("this run was not recorded in ledger.verify_runs (the console shows the last recorded one): \(error)")
+        }
     }
 }

@@ -1,14 +1,18 @@
 extension MRRReport {
-    /// The chart's fixed geometry, in SVG user units.
+    /// The chart's fixed geometry, in SVG user units: two panels over the same periods, MRR above and
+    /// its movements below, each with an axis of its own that starts at (MRR) or crosses (movements) zero.
     enum ChartLayout {
         static let width = 960.0
-        static let height = 540.0
+        static let height = 640.0
         static let left = 90.0
-        static let right = 90.0
-        static let top = 84.0
-        static let bottom = 84.0
+        static let right = 40.0
+        static let mrrTop = 96.0
+        static let mrrHeight = 180.0
+        static let movementsTop = 330.0
+        static let movementsHeight = 220.0
         static var plotWidth: Double { width - left - right }
-        static var plotHeight: Double { height - top - bottom }
+        /// Horizontal room a value label needs (`-12.5k`), to thin labels that would overlap.
+        static let valueLabelWidth = 44.0
     }
 
     /// A movement kind's colour and legend name, in stacking order (gains up from 0, losses down).
@@ -17,13 +21,23 @@ extension MRRReport {
         (.churn, "#d32f2f"),
     ]
 
-    /// A standalone SVG chart: per period a stacked bar of its movements (new, expansion and reactivation
-    /// up from zero, contraction and churn down) against the left axis, and the MRR at each period's end as
-    /// a line against the right axis, with a title, axes, labels and a legend.
-    ///
-    /// Each period with movements is one `<g class="period-bars" data-period="LABEL">`; periods without
-    /// movements have no bar group. Every text is XML-escaped.
+    /// A standalone SVG document: ``svgElement()`` after an XML declaration (`ledger report mrr --format svg`).
     public func svg() -> String {
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + svgElement()
+    }
+
+    /// The chart as one `<svg>` element, the same for the CLI's file and the console's page.
+    ///
+    /// Two panels share the periods across: above, MRR at each period's end as a line on an axis from
+    /// zero; below, per period a stacked bar of its movements (new, expansion and reactivation up from
+    /// zero, contraction and churn down) on an axis whose zero is the drawn zero line. Each axis holds
+    /// only its own series, so no value is read against another series' zero (the old single chart put
+    /// MRR on a right axis whose zero sat at the bottom while the bars' zero sat mid-height, so early
+    /// MRR read as negative). Value labels: MRR above its points, net new MRR beside each bar.
+    ///
+    /// Each period with movements is one `<g class="period-bars" data-period="LABEL">` whose rects carry
+    /// `data-cents`; each MRR point is a `<circle data-period data-mrr-end-cents>`. Every text is escaped.
+    public func svgElement() -> String {
         typealias L = ChartLayout
         let gained = periods.map(\.gainedCents).max() ?? 0
         let lost = periods.map(\.lostCents).max() ?? 0
@@ -31,17 +45,18 @@ extension MRRReport {
         let mrrAxis = ChartAxis(
             low: 0, high: Double(periods.flatMap { [$0.mrrStartCents, $0.mrrEndCents] }.max() ?? 0))
         let band = L.plotWidth / Double(max(periods.count, 1))
-        func x(_ index: Int) -> Double { L.left + band * Double(index) }
-        func yMovement(_ cents: Double) -> Double { L.top + L.plotHeight * movementAxis.fraction(fromTop: cents) }
-        func yMRR(_ cents: Double) -> Double { L.top + L.plotHeight * mrrAxis.fraction(fromTop: cents) }
         let title = "MRR movements in \(currency), \(from) to \(to), by \(grouping.rawValue)"
+        let mrrPanel = ChartPanel(top: L.mrrTop, height: L.mrrHeight, axis: mrrAxis)
+        let movementsPanel = ChartPanel(top: L.movementsTop, height: L.movementsHeight, axis: movementAxis)
+        // Value labels on every `every`th period so that they never overlap.
+        let every = max(1, Int((Double(periods.count) * L.valueLabelWidth / L.plotWidth).rounded(.up)))
+        func center(_ index: Int) -> Double { L.left + band * (Double(index) + 0.5) }
 
         var svg = SVGText()
-        svg.line("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
         svg.line(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(n(L.width))\" height=\"\(n(L.height))\" "
-                + "viewBox=\"0 0 \(n(L.width)) \(n(L.height))\" font-family=\"Helvetica, Arial, sans-serif\" "
-                + "font-size=\"12\">")
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"mrr-chart\" width=\"\(n(L.width))\" "
+                + "height=\"\(n(L.height))\" viewBox=\"0 0 \(n(L.width)) \(n(L.height))\" role=\"img\" "
+                + "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">")
         svg.line("<title>\(escape(title))</title>")
         svg.line(
             "<rect class=\"background\" x=\"0\" y=\"0\" width=\"\(n(L.width))\" height=\"\(n(L.height))\" fill=\"#ffffff\"/>"
@@ -50,76 +65,33 @@ extension MRRReport {
             "<text class=\"title\" x=\"\(n(L.left))\" y=\"28\" font-size=\"16\" font-weight=\"bold\">\(escape(title))</text>"
         )
         legend(into: &svg)
+        axis(mrrPanel, name: "axis-mrr", caption: "MRR at period end (\(currency))", into: &svg)
+        axis(movementsPanel, name: "axis-movements", caption: "movements (\(currency))", into: &svg)
+        periodLabels(band: band, below: movementsPanel, into: &svg)
 
-        // Grid and left axis (movements), right axis (MRR).
-        svg.line("<g class=\"axis axis-movements\" fill=\"#444444\" text-anchor=\"end\">")
-        for tick in movementAxis.ticks {
-            let y = yMovement(tick)
-            svg.line(
-                "<line x1=\"\(n(L.left))\" y1=\"\(n(y))\" x2=\"\(n(L.width - L.right))\" y2=\"\(n(y))\" stroke=\"#e0e0e0\"/>"
-            )
-            svg.line("<text x=\"\(n(L.left - 8))\" y=\"\(n(y + 4))\">\(escape(axisLabel(tick)))</text>")
-        }
-        let middle = L.top + L.plotHeight / 2
-        svg.line(
-            "<text transform=\"translate(18 \(n(middle))) rotate(-90)\" text-anchor=\"middle\">"
-                + "\(escape("movements (\(currency))"))</text>")
-        svg.line("</g>")
-        svg.line("<g class=\"axis axis-mrr\" fill=\"#37474f\" text-anchor=\"start\">")
-        for tick in mrrAxis.ticks {
-            svg.line(
-                "<text x=\"\(n(L.width - L.right + 8))\" y=\"\(n(yMRR(tick) + 4))\">\(escape(axisLabel(tick)))</text>")
-        }
-        svg.line(
-            "<text transform=\"translate(\(n(L.width - 16)) \(n(middle))) rotate(90)\" text-anchor=\"middle\">"
-                + "\(escape("MRR at period end (\(currency))"))</text>")
-        svg.line("</g>")
-
-        // Period labels, slanted, thinned so they never overlap (a slanted label needs ~22 units across).
-        let every = max(1, Int((Double(periods.count) * 22 / L.plotWidth).rounded(.up)))
-        svg.line("<g class=\"axis axis-periods\" fill=\"#444444\" text-anchor=\"end\">")
-        for (index, period) in periods.enumerated() where index % every == 0 {
-            let center = x(index) + band / 2
-            let base = L.top + L.plotHeight + 14
-            svg.line(
-                "<text transform=\"translate(\(n(center + 4)) \(n(base))) rotate(-40)\">\(escape(period.label))</text>")
-        }
-        svg.line("</g>")
-
-        // Bars: one group per period that moved.
+        // Movements: one bar group per period that moved, its net new MRR labelled beside it.
         for (index, period) in periods.enumerated() where period.hasMovements {
-            let barX = x(index) + band * 0.15
-            let barWidth = max(band * 0.7, 1)
-            svg.line("<g class=\"period-bars\" data-period=\"\(escape(period.label))\">")
-            var up = 0.0
-            var down = 0.0
-            for (kind, color) in Self.chartSeries {
-                let cents = Double(amount(of: kind, in: period))
-                guard cents != 0 else { continue }
-                let from = kind.isGain ? up : down
-                let to = from + cents
-                if kind.isGain { up = to } else { down = to }
-                let yTop = yMovement(max(from, to))
-                let height = yMovement(min(from, to)) - yTop
-                let text =
-                    "\(period.label) \(kind.rawValue): \(currency) \(Self.formatAmount(Int64(cents), currency: currency))"
-                svg.line(
-                    "<rect class=\"\(kind.rawValue)\" x=\"\(n(barX))\" y=\"\(n(yTop))\" width=\"\(n(barWidth))\" "
-                        + "height=\"\(n(height))\" fill=\"\(color)\"><title>\(escape(text))</title></rect>")
-            }
-            svg.line("</g>")
+            bars(period, x: center(index) - band * 0.35, width: max(band * 0.7, 1), panel: movementsPanel, into: &svg)
         }
-        let zero = yMovement(0)
+        svg.line("<g class=\"value-labels net-new\" fill=\"#212121\" text-anchor=\"middle\" font-size=\"11\">")
+        for (index, period) in periods.enumerated() where period.hasMovements && index % every == 0 {
+            let top = movementsPanel.y(Double(period.gainedCents))
+            let bottom = movementsPanel.y(-Double(period.lostCents))
+            let y = period.netNewCents >= 0 ? top - 4 : bottom + 12
+            svg.line(
+                "<text x=\"\(n(center(index)))\" y=\"\(n(y))\" data-period=\"\(escape(period.label))\" "
+                    + "data-cents=\"\(period.netNewCents)\">\(escape(signed(axisLabel(Double(period.netNewCents)), period.netNewCents)))</text>"
+            )
+        }
+        svg.line("</g>")
+        let zero = movementsPanel.y(0)
         svg.line(
             "<line class=\"zero\" x1=\"\(n(L.left))\" y1=\"\(n(zero))\" x2=\"\(n(L.width - L.right))\" "
                 + "y2=\"\(n(zero))\" stroke=\"#212121\"/>")
-        svg.line(
-            "<rect class=\"frame\" x=\"\(n(L.left))\" y=\"\(n(L.top))\" width=\"\(n(L.plotWidth))\" "
-                + "height=\"\(n(L.plotHeight))\" fill=\"none\" stroke=\"#9e9e9e\"/>")
 
-        // The MRR line, through each period's end.
+        // MRR: the line through each period's end, a point per period, labels above the points.
         let points = periods.enumerated().map { index, period in
-            (x(index) + band / 2, yMRR(Double(period.mrrEndCents)), period)
+            (center(index), mrrPanel.y(Double(period.mrrEndCents)), period)
         }
         svg.line("<g class=\"mrr-line\">")
         if !points.isEmpty {
@@ -130,13 +102,80 @@ extension MRRReport {
         for (px, py, period) in points {
             let text = "\(period.label) MRR: \(currency) \(Self.formatAmount(period.mrrEndCents, currency: currency))"
             svg.line(
-                "<circle cx=\"\(n(px))\" cy=\"\(n(py))\" r=\"3\" fill=\"#37474f\"><title>\(escape(text))</title></circle>"
-            )
+                "<circle cx=\"\(n(px))\" cy=\"\(n(py))\" r=\"3\" fill=\"#37474f\" "
+                    + "data-period=\"\(escape(period.label))\" data-mrr-end-cents=\"\(period.mrrEndCents)\">"
+                    + "<title>\(escape(text))</title></circle>")
+        }
+        svg.line("</g>")
+        svg.line("<g class=\"value-labels mrr\" fill=\"#37474f\" text-anchor=\"middle\" font-size=\"11\">")
+        for (index, point) in points.enumerated() where index % every == 0 {
+            svg.line(
+                "<text x=\"\(n(point.0))\" y=\"\(n(point.1 - 7))\" data-period=\"\(escape(point.2.label))\" "
+                    + "data-cents=\"\(point.2.mrrEndCents)\">\(escape(axisLabel(Double(point.2.mrrEndCents))))</text>")
         }
         svg.line("</g>")
         svg.line("</svg>")
         return svg.text
     }
+
+    /// One period's stacked movement bars.
+    private func bars(_ period: MRRReportPeriod, x: Double, width: Double, panel: ChartPanel, into svg: inout SVGText) {
+        svg.line("<g class=\"period-bars\" data-period=\"\(escape(period.label))\">")
+        var up = 0.0
+        var down = 0.0
+        for (kind, color) in Self.chartSeries {
+            let cents = Double(amount(of: kind, in: period))
+            guard cents != 0 else { continue }
+            let from = kind.isGain ? up : down
+            let to = from + cents
+            if kind.isGain { up = to } else { down = to }
+            let yTop = panel.y(max(from, to))
+            let height = panel.y(min(from, to)) - yTop
+            let text =
+                "\(period.label) \(kind.rawValue): \(currency) \(Self.formatAmount(Int64(cents), currency: currency))"
+            svg.line(
+                "<rect class=\"\(kind.rawValue)\" x=\"\(n(x))\" y=\"\(n(yTop))\" width=\"\(n(width))\" "
+                    + "height=\"\(n(height))\" fill=\"\(color)\" data-cents=\"\(Int64(cents))\">"
+                    + "<title>\(escape(text))</title></rect>")
+        }
+        svg.line("</g>")
+    }
+
+    /// A panel's grid, tick labels on the left, caption and frame.
+    private func axis(_ panel: ChartPanel, name: String, caption: String, into svg: inout SVGText) {
+        typealias L = ChartLayout
+        svg.line("<g class=\"axis \(name)\" fill=\"#444444\" text-anchor=\"end\">")
+        for tick in panel.axis.ticks {
+            let y = panel.y(tick)
+            svg.line(
+                "<line x1=\"\(n(L.left))\" y1=\"\(n(y))\" x2=\"\(n(L.width - L.right))\" y2=\"\(n(y))\" stroke=\"#e0e0e0\"/>"
+            )
+            svg.line("<text x=\"\(n(L.left - 8))\" y=\"\(n(y + 4))\">\(escape(axisLabel(tick)))</text>")
+        }
+        svg.line(
+            "<text transform=\"translate(18 \(n(panel.top + panel.height / 2))) rotate(-90)\" text-anchor=\"middle\">"
+                + "\(escape(caption))</text>")
+        svg.line(
+            "<rect class=\"frame\" x=\"\(n(L.left))\" y=\"\(n(panel.top))\" width=\"\(n(L.plotWidth))\" "
+                + "height=\"\(n(panel.height))\" fill=\"none\" stroke=\"#9e9e9e\"/>")
+        svg.line("</g>")
+    }
+
+    /// Period labels under the lower panel, slanted, thinned so they never overlap (~22 units each).
+    private func periodLabels(band: Double, below panel: ChartPanel, into svg: inout SVGText) {
+        let every = max(1, Int((Double(periods.count) * 22 / ChartLayout.plotWidth).rounded(.up)))
+        svg.line("<g class=\"axis axis-periods\" fill=\"#444444\" text-anchor=\"end\">")
+        for (index, period) in periods.enumerated() where index % every == 0 {
+            let center = ChartLayout.left + band * (Double(index) + 0.5)
+            let base = panel.top + panel.height + 14
+            svg.line(
+                "<text transform=\"translate(\(n(center + 4)) \(n(base))) rotate(-40)\">\(escape(period.label))</text>")
+        }
+        svg.line("</g>")
+    }
+
+    /// `+1.2k` for a gain: a net label says which way it went.
+    private func signed(_ label: String, _ cents: Int64) -> String { cents > 0 ? "+" + label : label }
 
     private func legend(into svg: inout SVGText) {
         svg.line("<g class=\"legend\" font-size=\"12\">")
@@ -150,7 +189,7 @@ extension MRRReport {
         svg.line(
             "<line x1=\"\(n(x))\" y1=\"\(n(y - 4))\" x2=\"\(n(x + 22))\" y2=\"\(n(y - 4))\" stroke=\"#37474f\" stroke-width=\"2\"/>"
         )
-        svg.line("<text x=\"\(n(x + 28))\" y=\"\(n(y))\">MRR (right axis)</text>")
+        svg.line("<text x=\"\(n(x + 28))\" y=\"\(n(y))\">MRR at period end (upper panel)</text>")
         svg.line("</g>")
     }
 
@@ -199,6 +238,16 @@ extension MRRReport {
         }
         return escaped
     }
+}
+
+/// One panel of the chart: where it is and the axis its values are drawn on.
+struct ChartPanel {
+    let top: Double
+    let height: Double
+    let axis: ChartAxis
+
+    /// The y coordinate of `value` (cents).
+    func y(_ value: Double) -> Double { top + height * axis.fraction(fromTop: value) }
 }
 
 /// SVG text built line by line.

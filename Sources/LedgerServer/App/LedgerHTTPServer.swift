@@ -138,8 +138,14 @@ public final class LedgerHTTPServer: Sendable {
         ).addRoutes(to: router)
         ParkedRejectedController<BasicRequestContext>(pool: readPool, apiTokens: configuration.apiTokens)
             .addRoutes(to: router)
-        ConsoleController<BasicRequestContext>(pool: readPool, apiTokens: configuration.apiTokens)
-            .addRoutes(to: router)
+        let databaseURL = configuration.databaseURL
+        ConsoleController<BasicRequestContext>(
+            pool: readPool, apiTokens: configuration.apiTokens,
+            verifier: ConsoleVerifier(
+                connect: { try PostgresConnection(url: databaseURL) },
+                snapshotDirectory: configuration.snapshots?.directory ?? .default(),
+                logger: logger.with(component: "ledger.serve.console"))
+        ).addRoutes(to: router)
         operations.addRoutes(to: router)
         if configuration.metricsAddress == nil {
             operations.addMetricsRoute(to: router, tokens: configuration.metricsTokens)

@@ -18,11 +18,17 @@ struct ConsoleController<Context: RequestContext> {
     let apiTokens: [String]
     let sessions: ConsoleSessions
     let pages: ConsolePages
+    /// Runs verify for the integrity page; nil: the page shows the recorded runs only.
+    let verifier: ConsoleVerifier?
 
-    init(pool: DatabasePool, apiTokens: [String], sessions: ConsoleSessions = ConsoleSessions()) {
+    init(
+        pool: DatabasePool, apiTokens: [String], sessions: ConsoleSessions = ConsoleSessions(),
+        verifier: ConsoleVerifier? = nil
+    ) {
         self.pool = pool
         self.apiTokens = apiTokens
         self.sessions = sessions
+        self.verifier = verifier
         pages = ConsolePages()
     }
 
@@ -55,6 +61,16 @@ struct ConsoleController<Context: RequestContext> {
             try await asOfPage(request, context, ConsoleObject.customer)
         }
         ui.get("inbox") { request, context in try await inboxPage(request, logger: context.logger) }
+        ui.get("integrity") { request, _ in try await signedIn(request) { try await integrity.page(frame: $0) } }
+        ui.post("integrity/verify") { request, _ in
+            try await signedIn(request) { try await integrity.startVerify(request, frame: $0) }
+        }
+        ui.get("mrr") { request, context in
+            try await signedIn(request) { try await mrr.page(request, frame: $0, logger: context.logger) }
+        }
+        ui.get("mrr.csv") { request, context in
+            try await signedIn(request) { _ in try await mrr.csv(request, logger: context.logger) }
+        }
         // Any other path under /ui: sign-in first, so no answer tells a stranger what exists.
         ui.get("**") { request, _ in
             try await signedIn(request) { _ in
