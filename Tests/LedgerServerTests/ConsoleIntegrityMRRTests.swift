@@ -115,6 +115,35 @@ struct ConsoleIntegrityMRRTests {
         }
     }
 
+    @Test func theInboxShowsTheDriftTheLastVerifyFound() async throws {
+        try await Self.withHistory { database in
+            let rows = try database.connect().query(
+                "SELECT id::text, stripe_subscription_id FROM subscriptions ORDER BY id", [])
+            let seed = UInt64.random(in: 1...UInt64.max)
+            var generator = SeededGenerator(seed: seed)
+            let row = try #require(rows.randomElement(using: &generator))
+            let (id, subscription) = (try row.decode(String.self, at: 0), try row.decode(String.self, at: 1))
+            try await InProcessLedger.with(database) { server in
+                let session = try await ConsoleClient.signIn(server)
+                var inbox = try await server.request("GET", "/ui/inbox", headers: [("Cookie", session.cookie)]).text
+                #expect(inbox.contains(#"id="inbox-no-verify""#))
+
+                // A live row changed behind the projection's back: drift, found by `ledger verify`, shown in the inbox.
+                try Self.tamper(database, "UPDATE subscriptions SET status = 'paused' WHERE id = '\(id)'")
+                let verified = try runLedger(["verify"], environment: ["DATABASE_URL": database.url])
+                #expect(verified.status == 1, "seed \(seed): \(verified.standardOutput)")
+                inbox = try await server.request("GET", "/ui/inbox", headers: [("Cookie", session.cookie)]).text
+                #expect(inbox.contains(#"id="inbox-drift-summary" data-rows="1""#), "seed \(seed)")
+                #expect(inbox.contains("<code>\(id)</code>") && inbox.contains("<code>\(subscription)</code>"))
+                #expect(inbox.contains("<td>changed</td><td>status</td>"), "seed \(seed)")
+                let integrity = try await server.request(
+                    "GET", "/ui/integrity", headers: [("Cookie", session.cookie)]
+                ).text
+                #expect(integrity.contains(#"id="last-drift" data-rows="1""#))
+            }
+        }
+    }
+
     @Test func theMRRChartTableAndCSVAreTheReportsNumbers() async throws {
         try await Self.withHistory { database in
             try await InProcessLedger.with(database) { server in
@@ -186,7 +215,8 @@ struct ConsoleIntegrityMRRTests {
             var mrr: Int64 = 0
             var rows: [MRRDailyRow] = []
             for day in stride(from: 0, to: days, by: Int.random(in: 3...20, using: &generator)) {
-                var row = MRRDailyRow(day: from.adding(days: Int64(day)), currency: "USD", mrrCents: 0, activeCustomers: 1)
+                var row = MRRDailyRow(
+                    day: from.adding(days: Int64(day)), currency: "USD", mrrCents: 0, activeCustomers: 1)
                 row.newCents = Int64.random(in: 0...50_000, using: &generator)
                 row.churnCents = -min(mrr, Int64.random(in: 0...40_000, using: &generator))
                 mrr += row.newCents + row.churnCents
@@ -194,7 +224,8 @@ struct ConsoleIntegrityMRRTests {
                 rows.append(row)
             }
             let report = MRRReport(
-                currency: "USD", from: from, to: from.adding(days: Int64(days)), grouping: .month, opening: nil, rows: rows)
+                currency: "USD", from: from, to: from.adding(days: Int64(days)), grouping: .month, opening: nil,
+                rows: rows)
             let svg = report.svgElement()
             let layout = MRRReport.ChartLayout.self
             let mrrBottom = layout.mrrTop + layout.mrrHeight

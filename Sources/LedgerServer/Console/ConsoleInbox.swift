@@ -32,8 +32,11 @@ extension ConsoleController {
             let (parked, rejected) = try await database { connection in
                 (try ParkedReport.read(connection, reason: filter), try RejectedInputList.read(connection))
             }
-            let page = InboxPage(
+            var page = InboxPage(
                 frame: frame, reason: filter ?? "", message: message, parked: parked, rejected: rejected)
+            page.lastVerify = try await database { connection in try VerifyRunStore(connection: connection).latest() }
+                .map(RunView.init)
+            page.hasLastVerify = page.lastVerify != nil
             return pages.render("inbox", page, status: message == nil ? .ok : .badRequest)
         }
     }
@@ -56,6 +59,9 @@ struct InboxPage {
     var rejectedMore: Int
     var hasMoreRejected: Bool
     var rejectedNextSince: String
+    /// The newest recorded verify run: the drift it found (ConsoleIntegrity.swift).
+    var lastVerify: RunView? = nil
+    var hasLastVerify = false
 
     init(frame: PageFrame, reason: String, message: String?, parked: ParkedReport, rejected: RejectedInputList) {
         self.frame = frame
