@@ -141,7 +141,8 @@ public struct SnapshotCatalog {
         }
         try directory.removeAbandonedTemporaryFiles()
         let file = try SnapshotWriter(directory: directory).write(
-            state, origin: .init(databaseID: databaseID, position: position, chainHash: hash), createdAt: createdAt)
+            state, origin: .init(databaseID: databaseID, position: position, chainHash: hash), createdAt: createdAt,
+            pipe: SnapshotWorkerPipe())
         let recordPosition: Int64
         do {
             recordPosition = try store.recordSnapshot(file.meta.record)

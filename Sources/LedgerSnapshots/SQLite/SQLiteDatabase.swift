@@ -115,7 +115,8 @@ public final class SQLiteStatement {
     /// Resets the statement and binds `values` to `?1`, `?2`, ….
     public func bind(_ values: [SQLiteValue]) throws {
         sqlite3_reset(handle)
-        sqlite3_clear_bindings(handle)
+        // Parameters left unbound keep their last value; clearing costs a call per parameter, so only then.
+        if values.count < Int(sqlite3_bind_parameter_count(handle)) { sqlite3_clear_bindings(handle) }
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)
             let status: Int32
