@@ -14,11 +14,15 @@ struct StoredEvent {
         case sha256Hex(String)
         case bytes([UInt8])
 
-        /// Whether `other` is not byte for byte the stored body.
-        func differs(from other: [UInt8]) -> Bool {
+        /// Whether `other`, delivered by `source`, is not the stored event: not byte for byte the stored
+        /// body, nor, for a Stripe event, another rendering of it (``StripeEventRendering``).
+        func differs(from other: [UInt8], source: String) -> Bool {
             switch self {
-            case .sha256Hex(let digest): HexEncoding.sha256(other) != digest
-            case .bytes(let bytes): bytes != other
+            case .sha256Hex(let digest):
+                return HexEncoding.sha256(other) != digest
+            case .bytes(let bytes):
+                guard bytes != other else { return false }
+                return source != EventSource.stripe || !StripeEventRendering.sameEvent(bytes, other)
             }
         }
     }
@@ -33,6 +37,31 @@ struct AppendLookup {
     var byEventID: [UUID: StoredEvent] = [:]
     var bySourceID: [SourceKey: StoredEvent] = [:]
     var versions: [String: Int64] = [:]
+
+    /// Positions of stored events that a Stripe delivery among `events` matches by id but not by SHA-256:
+    /// their bodies must be read back to tell another rendering of the event from other content.
+    func renderingsToCompare(_ events: [NewEvent]) -> [Int64] {
+        var positions: Set<Int64> = []
+        for event in events where event.source == EventSource.stripe {
+            let match =
+                byEventID[event.eventID]
+                ?? event.sourceEventID.flatMap { bySourceID[SourceKey(source: event.source, id: $0)] }
+            guard let match, case .sha256Hex(let digest) = match.body, HexEncoding.sha256(event.body) != digest
+            else { continue }
+            positions.insert(match.position)
+        }
+        return positions.sorted()
+    }
+
+    /// Replaces the stored events' digests by their bodies (position → bytes).
+    mutating func useBodies(_ bodies: [Int64: [UInt8]]) {
+        for (key, stored) in byEventID {
+            if let bytes = bodies[stored.position] { byEventID[key]?.body = .bytes(bytes) }
+        }
+        for (key, stored) in bySourceID {
+            if let bytes = bodies[stored.position] { bySourceID[key]?.body = .bytes(bytes) }
+        }
+    }
 }
 
 /// A delivery whose id is already stored with another body: kept in `ledger.rejected_inputs`.
@@ -86,7 +115,7 @@ struct AppendPlan {
         outcomes.reserveCapacity(batch.events.count)
         for (index, event) in batch.events.enumerated() {
             if let existing = storedEvent(of: event) {
-                let conflicting = existing.body.differs(from: event.body)
+                let conflicting = existing.body.differs(from: event.body, source: event.source)
                 if conflicting {
                     conflicts.append(
                         ConflictingDuplicate(

@@ -41,7 +41,10 @@ public struct EventStore {
         let head = try beginAndLockHead()
         do {
             let events = batches.flatMap(\.events)
-            var plan = AppendPlan(head: head, lookup: try lookUp(events))
+            var lookup = try lookUp(events)
+            let compared = lookup.renderingsToCompare(events)
+            if !compared.isEmpty { lookup.useBodies(try bodies(at: compared)) }
+            var plan = AppendPlan(head: head, lookup: lookup)
             let results = batches.map { plan.add($0, recordedAt: recordedAt) }
             if !plan.newEvents.isEmpty {
                 try write(plan.newEvents)
@@ -84,6 +87,8 @@ extension EventStore {
                COALESCE((SELECT max(e.stream_version) FROM ledger.events e WHERE e.stream_id = s.id), 0), NULL
           FROM unnest($3::text[]) AS s(id)
         """
+    /// The bodies of stored events, for a Stripe redelivery whose bytes differ; `$1` positions (bigint[]).
+    static let bodiesStatement = "SELECT position, body FROM ledger.events WHERE position = ANY($1::bigint[])"
     static let copyEvents = """
         COPY ledger.events (position, event_id, stream_id, stream_version, type, source, source_event_id,
                             occurred_at, recorded_at, customer_id, body, metadata, hash)
@@ -125,6 +130,15 @@ extension EventStore {
             }
         }
         return lookup
+    }
+
+    /// Bodies by position: read only for the rare Stripe redelivery rendered other than the stored copy.
+    func bodies(at positions: [Int64]) throws -> [Int64: [UInt8]] {
+        let rows = try connection.query(
+            Self.bodiesStatement, [PostgresArrayLiteral.make(positions.map(String.init))], resultFormat: .binary)
+        var bodies: [Int64: [UInt8]] = [:]
+        for row in rows { bodies[try row.decode(at: 0)] = try row.decode([UInt8].self, at: 1) }
+        return bodies
     }
 
     func write(_ events: [RecordedEvent]) throws {
