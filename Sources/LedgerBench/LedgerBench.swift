@@ -16,6 +16,7 @@ struct LedgerBench: AsyncParsableCommand {
             ReportBenchmark.self,
             ExportBenchmark.self,
             ServeBenchmark.self,
+            UIBenchmark.self,
         ])
 }
 
