@@ -234,36 +234,46 @@ struct ConsoleAsOfInboxTests {
         return subscription
     }
 
-    /// A generated history without its licenses (every subscription waits for one), a subscription whose
-    /// `license_id` is markup, and a line that is not an event; projected.
+    /// A generated history without its licenses (every subscription waits for one), plus
+    /// ``ingestParkedAndRejected(_:in:template:)``'s events; projected.
     static func parkedHistory(_ database: TestDatabase, in directory: URL) throws {
         let events = directory.appendingPathComponent("events.jsonl")
-        let environment = ["DATABASE_URL": database.url]
         let generated = try runLedger(
             ["generate", "--customers", "4", "--months", "2", "--seed", "1617", "--out", events.path],
-            environment: environment)
+            environment: ["DATABASE_URL": database.url])
         #expect(generated.status == 0, "\(generated.standardError)")
-        var lines = try String(contentsOf: events, encoding: .utf8).split(separator: "\n").map(String.init)
-        let first = try #require(
-            lines.first { $0.contains(#""type":"customer.subscription.created""#) }
-                ?? lines.first { $0.contains("customer.subscription.") })
-        for (index, markup) in hostile.enumerated() {
+        try ingestParkedAndRejected(
+            database, in: directory,
+            template: try String(contentsOf: events, encoding: .utf8).split(separator: "\n").map(String.init))
+        let ingested = try runLedger(["ingest", "stripe", events.path], environment: ["DATABASE_URL": database.url])
+        #expect(ingested.status == 0, "\(ingested.standardError)")
+        let projected = try runLedger(["project"], environment: ["DATABASE_URL": database.url])
+        #expect(projected.status == 0, "\(projected.standardError)")
+    }
+
+    /// Ingests subscriptions the projection parks — `license_id`s that are markup (not UUIDs) and one naming a
+    /// license that does not exist — made from the first subscription event of `template`, and a line that is
+    /// not an event (a rejected input).
+    static func ingestParkedAndRejected(_ database: TestDatabase, in directory: URL, template: [String]) throws {
+        let first = try #require(template.first { $0.contains("customer.subscription.") })
+        var lines: [String] = []
+        for (index, license) in (hostile + ["00000000-0000-4000-8000-000000000016"]).enumerated() {
             var event = try #require(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
             var data = try #require(event["data"] as? [String: Any])
             var object = try #require(data["object"] as? [String: Any])
-            object["id"] = "sub_console_hostile_license_\(index)"
-            object["metadata"] = ["license_id": markup]
+            object["id"] = "sub_console_parked_\(index)"
+            object["metadata"] = ["license_id": license]
             data["object"] = object
             event["data"] = data
-            event["id"] = "evt_console_hostile_license_\(index)"
+            event["id"] = "evt_console_parked_\(index)"
             lines.append(String(decoding: try JSONSerialization.data(withJSONObject: event), as: UTF8.self))
         }
         lines.append(#"{"id": "evt_not_an_event", "object": "event"}"#)
-        try (lines.joined(separator: "\n") + "\n").write(to: events, atomically: true, encoding: .utf8)
-        let ingested = try runLedger(["ingest", "stripe", events.path], environment: environment)
-        #expect(ingested.status == 0 || ingested.status == 1, "\(ingested.standardError)")
-        let projected = try runLedger(["project"], environment: environment)
-        #expect(projected.status == 0, "\(projected.standardError)")
+        let file = directory.appendingPathComponent("parked.jsonl")
+        try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        let ingested = try runLedger(["ingest", "stripe", file.path], environment: ["DATABASE_URL": database.url])
+        // The line that is not an event is rejected, which `ingest` reports with exit status 1.
+        #expect(ingested.status == 1, "\(ingested.standardError)")
     }
 
     /// The subscription with the most `customer.subscription.*` events in a generated file.
@@ -456,6 +466,88 @@ enum InboxHTML {
                 " (conflicts with the event at position \($0))"
             }
             return "\(input["id"] as? Int ?? -1): \(input["reason"] as? String ?? "")\(conflict ?? "")"
+        }
+    }
+}
+
+/// The as-of page and the inbox in a real browser: Chromium (Debian's `chromium`, `chromium-driver`) driven
+/// by Selenium (Tests/Scripts/console_browser_asof_inbox.py) against a `ledger serve` over a generated
+/// history: the slider moved with the arrow keys shows what `ledger state --at-position --json` prints for the
+/// position the page names, a typed time what `ledger state --as-of --json` prints, and the inbox what `ledger
+/// parked --json` and `ledger rejected --json` print. A missing browser fails the test. Screenshots go to a
+/// temporary folder, or to `LEDGER_UI_SCREENSHOTS` (`docs/ui` refreshes asof.png and inbox.png).
+@Suite("audit console as-of and inbox in Chromium")
+struct ConsoleAsOfInboxBrowserTests {
+    @Test func sliderTimeAndInboxInChromiumEqualTheCLI() async throws {
+        try await TestDatabase.withMigrated { database in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("asof-inbox-\(UUID())")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let subscription = try ConsoleAsOfInboxTests.chunkedHistory(database, in: directory)
+            try ConsoleAsOfInboxTests.ingestParkedAndRejected(
+                database, in: directory,
+                template: try String(contentsOf: directory.appendingPathComponent("events.jsonl"), encoding: .utf8)
+                    .split(separator: "\n").map(String.init))
+            let projected = try runLedger(["project"], environment: ["DATABASE_URL": database.url])
+            #expect(projected.status == 0, "\(projected.standardError)")
+            let spec = try Self.spec(subscription, database: database, directory: directory)
+            let served = try await ServedLedger.start(databaseURL: database.url)
+            do {
+                try await Self.drive(served, spec: spec)
+            } catch {
+                await served.stop()
+                throw error
+            }
+            await served.stop()
+        }
+    }
+
+    /// What the script compares the pages with, printed by the CLI.
+    static func spec(_ subscription: String, database: TestDatabase, directory: URL) throws -> [String: Any] {
+        func ledger(_ arguments: [String]) throws -> String {
+            let output = try runLedger(arguments, environment: ["DATABASE_URL": database.url])
+            #expect(output.status == 0, "\(arguments): \(output.standardError)")
+            return output.standardOutput
+        }
+        func object(_ text: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(text.utf8)) }
+        let history = try ledger(["history", subscription, "--include-payments", "--json"]).split(separator: "\n")
+            .compactMap { try object(String($0)) as? [String: Any] }
+        let positions = history.compactMap { $0["position"] as? Int }
+        #expect(positions.count >= 3, "the subscription should have a history worth sliding over")
+        let first = try #require(positions.first)
+        var states: [String: Any] = [:]
+        for position in [first - 1] + positions {
+            states[String(position)] = try object(
+                try ledger(["state", subscription, "--at-position", String(position), "--json"]))
+        }
+        let time = try #require(history[history.count / 2]["recorded_at"] as? String)
+        let screenshots =
+            ProcessInfo.processInfo.environment["LEDGER_UI_SCREENSHOTS"].flatMap { $0.isEmpty ? nil : $0 }.map {
+                Repository.root.appendingPathComponent($0).path
+            } ?? directory.appendingPathComponent("screenshots").path
+        return [
+            "token": ServedLedger.token, "subscription": subscription, "states": states,
+            "as_of": [
+                "time": time, "state": try object(try ledger(["state", subscription, "--as-of", time, "--json"])),
+            ],
+            "compare": ["from": first, "at": try #require(positions.last)],
+            "parked": try object(try ledger(["parked", "--json"])),
+            "rejected": try object(try ledger(["rejected", "--json"])), "screenshots": screenshots,
+        ]
+    }
+
+    static func drive(_ served: ServedLedger, spec: [String: Any]) async throws {
+        var spec = spec
+        spec["base"] = "http://127.0.0.1:\(served.port)"
+        let script = Repository.root.appendingPathComponent("Tests/Scripts/console_browser_asof_inbox.py").path
+        let output = try await PythonTools.run(
+            "python", [script], input: try JSONSerialization.data(withJSONObject: spec))
+        #expect(output.status == 0, "console_browser_asof_inbox.py: \(output.standardOutput)\n\(output.standardError)")
+        let summary = try JSONSerialization.jsonObject(with: Data(output.standardOutput.utf8)) as? [String: Any]
+        #expect((summary?["failures"] as? [String]) == [], "\(output.standardOutput)")
+        let pages = summary?["pages"] as? [String] ?? []
+        for page in ["asof-slider-back", "asof-slider-forward", "asof", "inbox"] {
+            #expect(pages.contains(page), "no screenshot of \(page): \(pages)")
         }
     }
 }
