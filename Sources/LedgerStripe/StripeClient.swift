@@ -155,13 +155,14 @@ public final class StripeClient: Sendable {
         }
     }
 
-    /// Every page of a list endpoint, in Stripe's order, through `has_more`/`starting_after`; `body` gets
-    /// each page with its response (for the `Date`), and returns false to stop early.
+    /// Every page of a list endpoint, in Stripe's order, through `has_more`/`starting_after` (from the object
+    /// after `startingAfter` when given); `body` gets each page with its response (for the `Date`), and returns
+    /// false to stop early.
     public func forEachPage(
-        _ path: String, query: [(String, String)], limit: Int = 100,
+        _ path: String, query: [(String, String)], limit: Int = 100, startingAfter first: String? = nil,
         _ body: (StripeListPage, StripeResponse) async throws -> Bool
     ) async throws {
-        var startingAfter: String?
+        var startingAfter = first
         while true {
             var pageQuery = query + [("limit", "\(limit)")]
             if let startingAfter { pageQuery.append(("starting_after", startingAfter)) }

@@ -13,15 +13,16 @@ struct SyncCommand: ParsableCommand {
             never a flag, never logged and never quoted in an error. A test-mode key (sk_test_, \
             rk_test_) is refused for a live ledger and a live key for a test ledger (ledger mode).
 
-            Coming, not built yet: `ledger sync backfill` (load every existing object as an \
-            observation) and `ledger sync reconcile` (compare the tables with Stripe's objects). \
-            docs/0013-stripe-sync.md says what each will do.
+            `ledger sync events` recovers missed events (30 days); `ledger sync backfill` loads every \
+            existing object as an observation (an account's whole history). docs/0013-stripe-sync.md \
+            and docs/0016-observations.md say how.
 
             Examples:
               STRIPE_API_KEY=rk_live_… ledger sync events
               STRIPE_API_KEY=sk_test_… ledger sync events --since 2026-11-20T00:00:00Z --json
+              STRIPE_API_KEY=rk_live_… ledger sync backfill && ledger project
             """,
-        subcommands: [SyncEventsCommand.self])
+        subcommands: [SyncEventsCommand.self, SyncBackfillCommand.self, SyncReconcileCommand.self])
 }
 
 /// What the Stripe-facing flags of every `ledger sync` command share.
@@ -93,10 +94,4 @@ struct StripeOptions: ParsableArguments {
             requestTimeout: .milliseconds(Int64(requestTimeoutSeconds * 1000)),
             retry: StripeRetryPolicy(attemptsMax: attempts))
     }
-}
-
-/// A sync that must not run as asked (key missing or of the other mode, another account): exit 2.
-struct SyncRefused: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

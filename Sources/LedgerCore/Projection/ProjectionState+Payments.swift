@@ -7,7 +7,8 @@ struct PaymentRecord: Sendable, Hashable {
     var invoicePayment: Versioned<InvoicePaymentFact>?
     /// An invoice that named this intent (pre-2025 `invoice.payment_intent`); the smallest id if several did.
     var invoiceLink: String?
-    /// Earliest time of an event that reports on the payment, applied or stale; ``untimed`` until one has.
+    /// Earliest time an event that reports on the payment tells of it (the PaymentIntent's own `created` where one
+    /// carries it), applied or stale; ``untimed`` until one has.
     var firstEventAt: Int64
     /// Earliest time any event reported the payment succeeded, applied or stale.
     var succeededAt: Int64?
@@ -49,7 +50,7 @@ extension ProjectionState {
     /// An invoice event that reports a payment (`invoice.paid`, `.payment_failed`, `.payment_succeeded`): keeps the
     /// newest fact per invoice and links it to its subscription and (pre-2025) its intent.
     mutating func applyInvoice(_ id: String, _ fact: InvoiceFact, _ context: EventContext) -> ApplyOutcome {
-        linkInvoice(id, fact, timedAt: context.created)
+        linkInvoice(id, fact, timedAt: context.reportedAt)
         let versioned = Versioned(
             value: fact, created: context.created, rank: fact.status.tieRank, position: context.position,
             eventID: context.eventID)
@@ -136,11 +137,11 @@ extension ProjectionState {
         at keyPath: WritableKeyPath<PaymentRecord, Versioned<Fact>?>
     ) -> ApplyOutcome {
         let existing = payments[id]
-        var record = existing ?? PaymentRecord(firstEventAt: context.created)
+        var record = existing ?? PaymentRecord(firstEventAt: context.earliestTime)
         // Minima over every event seen, stale ones included: the same set of events gives the same times.
-        record.firstEventAt = min(record.firstEventAt, context.created)
+        record.firstEventAt = min(record.firstEventAt, context.earliestTime)
         if rank >= PaymentStatus.succeeded.tieRank {
-            record.succeededAt = [record.succeededAt, context.created].compactMap { $0 }.min()
+            record.succeededAt = [record.succeededAt, context.reportedAt].compactMap { $0 }.min()
         }
         if let existing, record.firstEventAt != existing.firstEventAt || record.succeededAt != existing.succeededAt {
             changed.insert(.payment(id))

@@ -18,7 +18,8 @@ struct SubscriptionRecord: Sendable, Hashable {
     var latest: SubscriptionEntry
     /// The newest event that makes a valid row; the row derives from it alone.
     var latestValid: SubscriptionEntry?
-    /// The earliest `created` of any event seen for the object (applied or stale), so it is order-independent.
+    /// The earliest time any event seen for the object (applied or stale) tells of it, so it is
+    /// order-independent: the object's own `created` where one carries it, else the event's (``EventContext/earliestTime``).
     var firstEventAt: Int64
 }
 
@@ -54,12 +55,12 @@ extension ProjectionState {
         guard var record = subscriptions[snapshot.id] else {
             let valid = validity.reason == nil
             subscriptions[snapshot.id] = SubscriptionRecord(
-                latest: entry, latestValid: valid ? entry : nil, firstEventAt: context.created)
+                latest: entry, latestValid: valid ? entry : nil, firstEventAt: context.earliestTime)
             return settle(key, record: nil, validity: validity, context: context)
         }
-        if context.created < record.firstEventAt {
+        if context.earliestTime < record.firstEventAt {
             // `created_at` moves earlier even when the event itself is stale.
-            record.firstEventAt = context.created
+            record.firstEventAt = context.earliestTime
             if record.latestValid != nil { changed.insert(key) }
         }
         defer { subscriptions[snapshot.id] = record }

@@ -28,8 +28,9 @@ public struct ProjectionState: Sendable {
     /// events of the other mode than the ledger's (``LedgerMode``), which 3 counted; 5 reads every `invoice.*` event
     /// for links, refund and dispute objects, and gives a canceled PaymentIntent no failure reason (docs/0003);
     /// 5 also takes coupons off MRR and projects quarterly, semi-annual and two-yearly prices (docs/0006);
-    /// 6 reads the mapping from the log (``MappingSetting``) and the corrections `ledger correct` records.
-    public static let projectorVersion = 6
+    /// 6 reads the mapping from the log (``MappingSetting``) and the corrections `ledger correct` records;
+    /// 7 applies observations (``Observation``) and takes `created_at` from the object's own `created` (docs/0016).
+    public static let projectorVersion = 7
 
     public let configuration: ProjectionConfiguration
     /// The mapping in effect: the configuration's until a ``MappingSetting`` replaces it.
@@ -79,6 +80,7 @@ public struct ProjectionState: Sendable {
         if ModeSetting.isSetting(event) { return applyModeSetting(event) }
         if MappingSetting.isSetting(event) { return applyMappingSetting(event) }
         if Correction.isCorrection(event) { return applyCorrection(event) }
+        if let resource = Observation.resource(of: event) { return applyObservation(resource, event) }
         guard let kind = ProjectedEventKind(type: event.type) else {
             // Any Stripe event may fix the mode, but its body is read for that only until one has.
             if mode == nil, let stated = FixedMode.stated(by: event) {
@@ -112,17 +114,22 @@ public struct ProjectionState: Sendable {
         return .ignored(.modeFixed(fixed))
     }
 
-    /// Applies a Stripe event of the ledger's mode (or of none stated) whose body parsed.
-    private mutating func apply(_ kind: ProjectedEventKind, _ event: RecordedEvent, _ root: JSONValue) -> ApplyOutcome {
+    /// Applies a Stripe event of the ledger's mode (or of none stated) whose body parsed, or an observation
+    /// (`observed`) read as the event of `kind` that would carry its object.
+    mutating func apply(
+        _ kind: ProjectedEventKind, _ event: RecordedEvent, _ root: JSONValue, observed: Bool = false
+    ) -> ApplyOutcome {
         let created: Int64
         switch Self.created(root["created"], event: event) {
         case .success(let seconds): created = seconds
         case .failure(let problem): return park(.event(event.position), event: event, reason: problem.reason)
         }
+        let object = root["data"]["object"]
         let context = EventContext(
             kind: kind, type: event.type, position: event.position,
-            eventID: root["id"].string ?? event.sourceEventID ?? "", created: created)
-        let object = root["data"]["object"]
+            eventID: root["id"].string ?? event.sourceEventID ?? "", created: created,
+            reportedAt: observed ? Self.reportedAt(observing: object, kind: kind) ?? created : created,
+            objectCreated: Self.objectCreated(object, kind: kind))
         var reading = FieldReading()
         switch kind {
         case .subscriptionCreated, .subscriptionUpdated, .subscriptionDeleted, .subscriptionPaused,
@@ -252,6 +259,15 @@ struct EventContext {
     let type: String
     let position: Int64
     let eventID: String
-    /// Stripe's `created`, in seconds.
+    /// Stripe's `created`, in seconds: what ranks the event against the object's others. An observation's is
+    /// the time Stripe sent the object.
     let created: Int64
+    /// When the fact the event reports happened, for the row's earliest times (`created_at`, `processed_at`):
+    /// an event's `created`; an observation's, the time its object gives, when it gives one (``ProjectionState/reportedAt(observing:kind:)``).
+    let reportedAt: Int64
+    /// The object's own `created` (subscriptions and PaymentIntents): `created_at` is never later than it.
+    let objectCreated: Int64?
+
+    /// The earliest time the event tells of its object: what `created_at` is the minimum of.
+    var earliestTime: Int64 { min(reportedAt, objectCreated ?? reportedAt) }
 }

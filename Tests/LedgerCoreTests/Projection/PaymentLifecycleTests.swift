@@ -110,7 +110,8 @@ import Testing
         #expect(payments.count == 1)
         #expect(row.subscriptionID == UUID(version5Name: Self.sub) && row.stripeInvoiceID == Self.invoice)
         #expect(row.status == .canceled && row.failureReason == nil)
-        #expect(row.processedAt == F.time(Self.t0 + 2) && row.createdAt == F.time(Self.t0 + 2))
+        #expect(row.processedAt == F.time(Self.t0 + 2))
+        #expect(row.createdAt == F.time(min(Self.t0 + 2, try F.objectCreated("payment_intent.canceled"))))
     }
 
     @Test func aVoidedDefaultIncompleteFirstInvoiceLinksItsCanceledIntent2026() throws {
@@ -155,7 +156,8 @@ import Testing
         #expect(state.apply(try F.recorded(succeeded, position: 2)) == .applied)
         let row = try #require(state.paymentRow(paymentIntentID: Self.pi))
         #expect(row.status == .succeeded && row.stripeInvoiceID == Self.invoice)
-        #expect(row.createdAt == F.time(Self.t0 - 5) && row.updatedAt == F.time(Self.t0 - 5))
+        #expect(row.createdAt == F.time(min(Self.t0 - 5, try F.objectCreated("payment_intent.succeeded"))))
+        #expect(row.updatedAt == F.time(Self.t0 - 5))
         let again = try Self.old(
             "invoice.created", "invoice.updated", at: Self.t0 + 9,
             ["payment_intent": Self.pi, "subscription": Self.sub])

@@ -87,6 +87,14 @@ enum ProjectionFixtures {
 
     static func time(_ seconds: Int64) -> EventTime { EventTime(secondsSinceEpoch: seconds) }
 
+    /// The object's own `created` in the 2020 webhook fixture of `type`: a row's `created_at` is never later.
+    static func objectCreated(_ type: String) throws -> Int64 {
+        guard let created = object(try webhook(type))["created"] as? Int else {
+            throw Failure.missing("\(type): data.object.created")
+        }
+        return Int64(created)
+    }
+
     /// Applies events in order and returns the state.
     static func project(_ events: [RecordedEvent], configuration: ProjectionConfiguration = .init()) -> ProjectionState
     {

@@ -1,0 +1,280 @@
+import ArgumentParser
+import Foundation
+import LedgerCore
+import LedgerPostgres
+import LedgerStripe
+import Logging
+
+/// `ledger sync backfill`: load every existing Stripe object as an observation, resource by resource.
+struct SyncBackfillCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backfill",
+        abstract: "Record every existing Stripe object as an observation (a ledger adopting an account's history).",
+        discussion: """
+            Lists each resource (subscriptions with status=all, invoices, payment_intents with their \
+            latest charge expanded, charges, refunds; disputes on request) and appends one native \
+            observation event per object: the object verbatim, dated by Stripe's clock (the response's \
+            Date header), on the stream the object's own Stripe events use. The projection applies an \
+            observation as the object's whole state at that time, by the same newest-fact rules as \
+            events; run `ledger project` (or let `ledger serve` do it) to update the tables.
+
+            An observation's id derives from the object's id and bytes: a rerun records only the objects \
+            that changed since. Each resource's position (starting_after) is kept in \
+            ledger.backfill_cursors after every committed page, so a run killed at any moment (kill -9 \
+            included) resumes where it stopped; a resource whose pass completed starts a new pass. \
+            Memory is bounded by one page (100 objects). Stripe states no totals, so progress shows \
+            counts and rates without an ETA.
+
+            Exit status: 0 done, 1 failure (Stripe unreachable after retries, rejected objects), 2 refused \
+            (no key, a key of the other mode, another account).
+
+            Examples:
+              STRIPE_API_KEY=rk_live_… ledger sync backfill && ledger project
+              STRIPE_API_KEY=sk_test_… ledger sync backfill --resources subscriptions,invoices --json
+            """)
+
+    /// The resources a backfill lists when `--resources` is not given, in the order listed.
+    static let defaultResources: [Observation.Resource] = [
+        .subscriptions, .invoices, .paymentIntents, .charges, .refunds,
+    ]
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var stripe: StripeOptions
+    @Option(
+        help: ArgumentHelp(
+            "The resources to list, comma-separated, in order (subscriptions, invoices, payment_intents, "
+                + "charges, refunds, disputes).", valueName: "list"),
+        transform: SyncBackfillCommand.parseResources)
+    var resources: [Observation.Resource] = SyncBackfillCommand.defaultResources
+    @OptionGroup var logging: LoggingOptions
+    @OptionGroup var progressOptions: ProgressOptions
+    @Flag(help: "Print the summary as JSON.") var json = false
+
+    static func parseResources(_ text: String) throws -> [Observation.Resource] {
+        var result: [Observation.Resource] = []
+        for name in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            guard let resource = Observation.Resource(rawValue: trimmed) else {
+                throw ValidationError(
+                    "--resources: '\(DisplayText.escaped(trimmed))' is not one of "
+                        + Observation.Resource.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            if !result.contains(resource) { result.append(resource) }
+        }
+        return result
+    }
+
+    func run() async throws {
+        let logger = logging.makeLogger(label: "ledger.sync")
+        do {
+            let key = try stripe.key()
+            let connection = try database.connect()
+            let account = stripe.account ?? ""
+            try SyncAccountCheck.check(key: key, account: account, connection: connection)
+            let client = StripeClient(key: key, configuration: stripe.configuration(for: key), logger: logger)
+            let outcome: Result<SyncBackfillReport, any Error>
+            do {
+                let backfill = SyncBackfillRun(
+                    client: client, connection: connection, account: account, mode: key.mode,
+                    progress: progressOptions.makeLine("backfilling"))
+                outcome = .success(try await backfill.run(resources))
+            } catch {
+                outcome = .failure(error)
+            }
+            try await client.shutdown()
+            let report = try outcome.get()
+            if json {
+                try printJSON(report)
+            } else {
+                print(report.text)
+            }
+            if report.rejected > 0 { throw ExitCode(ExitStatus.failure) }
+        } catch let refused as SyncRefused {
+            FileHandle.standardError.write(Data("error: \(refused.description)\n".utf8))
+            throw ExitCode(ExitStatus.usage)
+        }
+    }
+}
+
+/// One `ledger sync backfill` run: each resource from its cursor, page by page, each page appended and the
+/// cursor moved before the next is listed.
+struct SyncBackfillRun {
+    let client: StripeClient
+    let connection: PostgresConnection
+    let account: String
+    let mode: LedgerMode
+    let progress: ProgressLine
+
+    func run(_ resources: [Observation.Resource]) async throws -> SyncBackfillReport {
+        let started = ContinuousClock.now
+        let cursors = BackfillCursorStore(connection: connection)
+        let existing = try cursors.cursors()
+        var report = SyncBackfillReport(account: account.isEmpty ? nil : account, mode: mode.rawValue)
+        for resource in resources {
+            var line = SyncBackfillReport.Resource(resource: resource.rawValue)
+            var startingAfter: String?
+            if let cursor = existing[resource], cursor.completedAt == nil {
+                startingAfter = cursor.startingAfter
+                line.resumedAfter = cursor.startingAfter
+            } else {
+                let stripeNow = try await client.probe().stripeNow.microsecondsSinceEpoch / 1_000_000
+                try cursors.startPass(resource, account: account, mode: mode, startedAt: stripeNow)
+            }
+            try await client.forEachPage(
+                resource.listPath, query: Self.query(for: resource), startingAfter: startingAfter
+            ) { page, response in
+                let observedAt = try response.stripeSeconds(path: resource.listPath)
+                let appended = try append(page, of: resource, observedAt: observedAt, into: &line)
+                let lastID = page.elements.last.flatMap { try? JSONTape(parsing: Array($0)).root["id"].string }
+                // After the append committed: a kill before this line lists the page again, as duplicates.
+                try cursors.advance(
+                    resource, after: lastID, listed: page.elements.count, appended: appended,
+                    completedAt: page.hasMore ? nil : observedAt)
+                progress.update(
+                    Int64(report.listed + line.listed), of: nil, unit: "objects",
+                    detail: "; \(resource.rawValue): \(ProgressLine.grouped(Int64(line.listed))) listed, "
+                        + "\(ProgressLine.grouped(Int64(line.appended))) recorded")
+                return true
+            }
+            report.add(line)
+        }
+        progress.finish()
+        report.headPosition = try EventStore(connection: connection).head().position
+        report.seconds = (ContinuousClock.now - started) / .seconds(1)
+        return report
+    }
+
+    /// What the projection needs besides the list's defaults: every subscription, canceled ones too, and the
+    /// PaymentIntent's latest charge (its time is when the payment happened).
+    static func query(for resource: Observation.Resource) -> [(String, String)] {
+        switch resource {
+        case .subscriptions: [("status", "all")]
+        case .paymentIntents: [("expand[]", "data.latest_charge")]
+        case .invoices, .charges, .refunds, .disputes: []
+        }
+    }
+
+    /// Validates and appends one page's observations; returns how many were new.
+    private func append(
+        _ page: StripeListPage, of resource: Observation.Resource, observedAt: Int64,
+        into line: inout SyncBackfillReport.Resource
+    ) throws -> Int {
+        let origin = "sync:\(resource.listPath)"
+        var batch: [ValidatedEvent] = []
+        var rejections: [RejectedInputs.Entry] = []
+        for element in page.elements {
+            line.listed += 1
+            switch Self.observation(Array(element), of: resource, observedAt: observedAt) {
+            case .failure(let invalid):
+                rejections.append(.init(origin: origin, reason: invalid.reason, body: Array(element)))
+            case .success(let event):
+                batch.append(event)
+            }
+        }
+        var appended = 0
+        if !batch.isEmpty {
+            let outcomes = try EventStore(connection: connection).append(
+                AppendBatch(validated: batch, origins: Array(repeating: origin, count: batch.count)),
+                recordedAt: EventTime(Date()))
+            for outcome in outcomes {
+                switch outcome {
+                case .appended: appended += 1
+                case .duplicate: line.unchanged += 1
+                }
+            }
+        }
+        line.appended += appended
+        if !rejections.isEmpty {
+            line.rejected += rejections.count
+            try RejectedInputs(connection: connection).record(
+                rejections, source: EventSource.ledger, receivedAt: EventTime(Date()))
+        }
+        return appended
+    }
+
+    /// The observation event of one listed object, or why the log cannot hold it.
+    static func observation(
+        _ bytes: [UInt8], of resource: Observation.Resource, observedAt: Int64, distinct: Bool = false
+    ) -> Result<ValidatedEvent, InvalidEvent> {
+        switch listedObservation(bytes, of: resource, observedAt: observedAt) {
+        case .failure(let invalid):
+            return .failure(invalid)
+        case .success(let observation):
+            do {
+                return .success(try ValidatedEvent(observation.newEvent(distinct: distinct)))
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    /// One listed object as an observation, or why it cannot be one (`ledger sync reconcile` compares it first).
+    static func listedObservation(_ bytes: [UInt8], of resource: Observation.Resource, observedAt: Int64)
+        -> Result<Observation, InvalidEvent>
+    {
+        guard let tape = try? JSONTape(parsing: bytes) else {
+            return .failure(InvalidEvent(reason: "the listed \(resource.objectName) is not readable JSON"))
+        }
+        let object = tape.root
+        guard let id = object["id"].string, !id.isEmpty else {
+            return .failure(InvalidEvent(reason: "the listed \(resource.objectName) has no id"))
+        }
+        if let kind = object["object"].string, kind != resource.objectName {
+            return .failure(
+                InvalidEvent(
+                    reason: "\(resource.listPath) listed an object of kind '\(DisplayText.escaped(kind))'"))
+        }
+        let customer = object["customer"].string ?? object["customer"]["id"].string
+        return .success(
+            Observation(resource: resource, objectID: id, object: bytes, observedAt: observedAt, customerID: customer))
+    }
+}
+
+/// The summary `ledger sync backfill` prints (`--json`: these keys).
+struct SyncBackfillReport: Encodable {
+    struct Resource: Encodable {
+        var resource: String
+        var listed = 0
+        /// New observations: objects the log did not hold with these bytes.
+        var appended = 0
+        /// Objects already observed with the same bytes.
+        var unchanged = 0
+        var rejected = 0
+        /// Where a killed pass was resumed, if it was.
+        var resumedAfter: String?
+    }
+
+    var account: String?
+    var mode: String
+    var resources: [Resource] = []
+    var listed = 0
+    var appended = 0
+    var unchanged = 0
+    var rejected = 0
+    var headPosition: Int64 = 0
+    var seconds = 0.0
+
+    mutating func add(_ line: Resource) {
+        resources.append(line)
+        listed += line.listed
+        appended += line.appended
+        unchanged += line.unchanged
+        rejected += line.rejected
+    }
+
+    var text: String {
+        var lines = resources.map { line in
+            var text =
+                "\(line.resource): listed \(line.listed), recorded \(line.appended), unchanged \(line.unchanged)"
+            if line.rejected > 0 { text += ", rejected \(line.rejected) (ledger rejected)" }
+            if let after = line.resumedAfter { text += " (resumed after \(after))" }
+            return text
+        }
+        lines.append(
+            String(
+                format: "recorded %d observations of %d objects; head at position %lld, %.1f s, %.0f objects/s",
+                appended, listed, headPosition, seconds, Double(listed) / max(seconds, 1e-9)))
+        if appended > 0 { lines.append("run `ledger project` (or let `ledger serve` project) to update the tables") }
+        return lines.joined(separator: "\n")
+    }
+}
