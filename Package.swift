@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "LedgerServer",
             dependencies: [
-                "LedgerCore", "LedgerPostgres", "LedgerEngine",
+                "LedgerCore", "LedgerPostgres", "LedgerEngine", "LedgerStripe",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -102,11 +102,12 @@ let package = Package(
             // docs/openapi.yaml, compiled in and served at /openapi.yaml; console/, the audit console's templates.
             plugins: ["EmbedFiles"]
         ),
-        // The Stripe API client: key, rate limit, retries, pagination (`ledger sync`); no database.
+        // The Stripe API client: key, rate limit, retries, pagination; and the events catch-up that
+        // `ledger sync events` and `ledger serve --sync-every` share (its database work through LedgerPostgres).
         .target(
             name: "LedgerStripe",
             dependencies: [
-                "LedgerCore",
+                "LedgerCore", "LedgerPostgres",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

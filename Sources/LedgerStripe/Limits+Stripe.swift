@@ -20,3 +20,8 @@ extension Limits {
     /// The widest sync window, so a sparse account still reports progress now and then.
     public static let syncWindowSecondsMax: Int64 = 7 * 86_400
 }
+
+extension Limits {
+    /// `ledger serve --sync-every`: the shortest and longest pause between catch-ups (1 s is for tests).
+    public static let syncEverySecondsRange: ClosedRange<Int64> = 1...(7 * 86_400)
+}

@@ -3,6 +3,7 @@ import Foundation
 import LedgerCore
 import LedgerPostgres
 import LedgerServer
+import LedgerStripe
 import Logging
 import Metrics
 
@@ -43,10 +44,22 @@ struct ServeCommand: AsyncParsableCommand {
             what is queued, exit 0. Logs go to standard error, at info level unless \
             --log-level or LEDGER_LOG_LEVEL says otherwise.
 
+            --sync-every DURATION (off by default; e.g. 15m, 1h) also runs the \
+            catch-up of `ledger sync events` in the server, as a safety net for \
+            webhooks it missed: at start, then DURATION after each run ends (never \
+            two at once), with the key from STRIPE_API_KEY and --api-base, \
+            --account as `ledger sync events` takes them. A failing run is logged \
+            and retried at the next tick; the server keeps serving. /metrics shows \
+            ledger_stripe_sync_last_run_timestamp_seconds, \
+            ledger_stripe_sync_last_run_succeeded, ledger_stripe_sync_runs_total, \
+            ledger_stripe_sync_events_recovered_total and \
+            ledger_stripe_sync_errors_total.
+
             Examples:
               STRIPE_WEBHOOK_SECRETS=whsec_… LEDGER_API_TOKENS=… ledger serve
               ledger serve --host 0.0.0.0 --port 8080 --log-format json
               ledger serve --no-projector --snapshot-dir /var/lib/ledger/snapshots
+              STRIPE_API_KEY=rk_live_… ledger serve --sync-every 15m
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -54,6 +67,12 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var snapshots: SnapshotOptions
     @Option(help: "Address to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port, printed on start).") var port = 8080
+    @Option(
+        help: ArgumentHelp(
+            "Also run `ledger sync events` in the server every DURATION (e.g. 15m, 1h; off by default).",
+            valueName: "duration"))
+    var syncEvery: SyncInterval?
+    @OptionGroup(title: "Stripe catch-up (with --sync-every)") var stripe: StripeOptions
     @Option(
         help: ArgumentHelp(
             "File of Stripe webhook signing secrets, one per line (default: STRIPE_WEBHOOK_SECRETS).",
@@ -169,6 +188,15 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.projectorStallSeconds = projectorStallSeconds
         configuration.snapshots = snapshots.policy(replayFromSnapshots: true)
         configuration.groupCommit = !noGroupCommit
+        if let syncEvery {
+            do {
+                let key = try stripe.key()
+                configuration.stripeSync = StripeSyncSchedule(
+                    every: syncEvery.duration, key: key, client: stripe.configuration(for: key))
+            } catch let refused as SyncRefused {
+                throw ValidationError("--sync-every: \(refused.description)")
+            }
+        }
         do {
             configuration.webhookSecrets = try credentials(
                 file: webhookSecretsFile, variable: "STRIPE_WEBHOOK_SECRETS", environment)

@@ -34,9 +34,6 @@ struct SyncEventsCommand: AsyncParsableCommand {
               STRIPE_API_KEY=sk_live_… ledger sync events --account acct_1Nv0FGQ9RKHgCVdK --progress
             """)
 
-    /// The cursor's row name in `ledger.sync_cursors`.
-    static let cursorName = "events"
-
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var stripe: StripeOptions
     @Option(
@@ -62,19 +59,27 @@ struct SyncEventsCommand: AsyncParsableCommand {
         let logger = logging.makeLogger(label: "ledger.sync")
         do {
             let key = try stripe.key()
-            let connection = try database.connect()
-            let plan = try SyncEventsPlan.check(
-                key: key, account: stripe.account ?? "", since: since?.time, connection: connection)
+            let database = SyncConnection(try self.database.connect())
+            let plan = try await database.run { [since, account = stripe.account] connection in
+                try SyncEventsPlan.check(key: key, account: account ?? "", since: since?.time, connection: connection)
+            }
             let client = StripeClient(key: key, configuration: stripe.configuration(for: key), logger: logger)
+            let progress = progressOptions.makeLine("syncing")
             let outcome: Result<SyncEventsReport, any Error>
             do {
-                let sync = SyncEventsRun(
-                    plan: plan, client: client, connection: connection, windowEventsMax: windowEventsMax,
-                    progress: progressOptions.makeLine("syncing"))
-                outcome = .success(try await sync.run())
+                let catchUp = StripeEventsCatchUp(
+                    plan: plan, client: client, database: database, windowEventsMax: windowEventsMax,
+                    onProgress: { done in
+                        progress.update(
+                            done.coveredHours, of: done.spanHours, unit: "hours",
+                            detail: "; \(ProgressLine.grouped(Int64(done.listed))) events listed, "
+                                + "\(ProgressLine.grouped(Int64(done.appended))) appended")
+                    })
+                outcome = .success(try await catchUp.run())
             } catch {
                 outcome = .failure(error)
             }
+            progress.finish()
             try await client.shutdown()
             let report = try outcome.get()
             if json {
@@ -90,96 +95,24 @@ struct SyncEventsCommand: AsyncParsableCommand {
     }
 }
 
-/// What a sync checked before its first request to Stripe: the key's mode against the ledger's, the
-/// account against the cursor's, and where the span starts.
-struct SyncEventsPlan {
-    var mode: LedgerMode
-    var account: String
-    var cursor: SyncCursorStore.Cursor?
-    /// `--since`, in Unix seconds.
-    var since: Int64?
-    /// `created` of the last Stripe event appended, when the log holds one.
-    var newestHeld: Int64?
+/// `--sync-every`: a whole number of seconds, minutes, hours or days (`30s`, `15m`, `1h`, `1d`).
+struct SyncInterval: ExpressibleByArgument, Sendable {
+    var duration: Duration
 
-    static func check(key: StripeAPIKey, account: String, since: EventTime?, connection: PostgresConnection) throws
-        -> SyncEventsPlan
-    {
-        if let fixed = try EventStore(connection: connection).fixedMode(), fixed.mode != key.mode {
-            throw SyncRefused(
-                "STRIPE_API_KEY is \(key), but this ledger is in \(fixed.mode) mode (fixed at position "
-                    + "\(fixed.position)); use a \(fixed.mode) key, or a ledger of its own for \(key.mode) mode")
+    init?(argument: String) {
+        guard let unit = argument.last, let count = Int64(argument.dropLast()), count > 0 else { return nil }
+        let unitSeconds: Int64
+        switch unit {
+        case "s": unitSeconds = 1
+        case "m": unitSeconds = 60
+        case "h": unitSeconds = 3_600
+        case "d": unitSeconds = 86_400
+        default: return nil
         }
-        let cursors = SyncCursorStore(connection: connection)
-        let cursor = try cursors.cursor(named: SyncEventsCommand.cursorName)
-        if let cursor, cursor.account != account {
-            func name(_ account: String) -> String { account.isEmpty ? "the platform account" : account }
-            throw SyncRefused(
-                "this ledger syncs \(name(cursor.account)), not \(name(account)): one ledger holds one Stripe "
-                    + "account's events, so ids of different accounts never meet in its streams "
-                    + "(\(cursor.account.isEmpty ? "drop --account" : "pass --account \(cursor.account)"), or use "
-                    + "another ledger)")
-        }
-        if let cursor, cursor.mode != key.mode {
-            throw SyncRefused(
-                "STRIPE_API_KEY is \(key), but this ledger's sync cursor was made with a \(cursor.mode) key")
-        }
-        return SyncEventsPlan(
-            mode: key.mode, account: account, cursor: cursor,
-            since: since.map { $0.microsecondsSinceEpoch / 1_000_000 },
-            newestHeld: try cursors.newestStripeEventCreated())
+        let (seconds, overflow) = count.multipliedReportingOverflow(by: unitSeconds)
+        guard !overflow, Limits.syncEverySecondsRange.contains(seconds) else { return nil }
+        duration = .seconds(seconds)
     }
 
-    /// The first second to list, and where that choice came from; nil start: an empty ledger, all Stripe keeps.
-    var start: (second: Int64?, reason: String) {
-        if let since { return (since, "--since") }
-        if let cursor { return (cursor.createdThrough, "the sync cursor") }
-        if let newestHeld { return (newestHeld, "the newest Stripe event in the log") }
-        return (nil, "an empty ledger: every event Stripe keeps")
-    }
-}
-
-/// The span reaches further back than Stripe keeps events: they may be lost, so nothing is appended.
-struct SyncGapBeyondRetention: Error, CustomStringConvertible {
-    var start: Int64
-    var reason: String
-    var stripeNow: Int64
-
-    var description: String {
-        let days = (stripeNow - start) / 86_400
-        return "the events to recover start at \(EventTime(secondsSinceEpoch: start)) (\(reason)), \(days) days "
-            + "before Stripe's clock (\(EventTime(secondsSinceEpoch: stripeNow))), but Stripe lists events for 30 days "
-            + "only: events in between may be lost for good. `ledger sync backfill` (coming) will load the objects "
-            + "themselves; to accept the gap, pass --since with a time within the last 30 days"
-    }
-}
-
-/// The summary `ledger sync events` prints (`--json`: these keys).
-struct SyncEventsReport: Encodable {
-    var listed = 0
-    var appended = 0
-    var duplicates = 0
-    /// Duplicates whose bytes differ from the stored event: kept in ledger.rejected_inputs.
-    var conflictingDuplicates = 0
-    var rejected = 0
-    var windows = 0
-    var from = ""
-    var through = ""
-    var startedFrom = ""
-    var account: String?
-    var mode = ""
-    var headPosition: Int64 = 0
-    var seconds = 0.0
-
-    var text: String {
-        var line =
-            "listed \(listed) events from \(from) through \(through) (\(startedFrom)): appended \(appended), "
-            + "duplicate \(duplicates), rejected \(rejected)"
-        if conflictingDuplicates > 0 {
-            line += " (\(conflictingDuplicates) duplicates with other bytes kept in ledger.rejected_inputs)"
-        }
-        line += String(
-            format: "; head at position %lld, %.1f s, %.0f events/s", headPosition, seconds,
-            Double(listed) / max(seconds, 1e-9))
-        return line
-    }
+    static var defaultCompletionKind: CompletionKind { .default }
 }

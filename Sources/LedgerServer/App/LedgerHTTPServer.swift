@@ -93,6 +93,12 @@ public final class LedgerHTTPServer: Sendable {
             ClosingService(appender: appender, pools: [readPool, writePool], logger: logger)
         ]
         if let projector { services.append(projector) }
+        if let schedule = configuration.stripeSync {
+            services.append(
+                StripeSyncService(
+                    schedule: schedule, connect: connect, metrics: StripeSyncMetrics(factory: metrics.factory),
+                    logger: logger.with(component: "ledger.serve.sync")))
+        }
         let application = Listener.application(
             router: router, address: ListenAddress(host: configuration.host, port: configuration.port),
             requestBodyReadSeconds: configuration.requestBodyReadSeconds, services: services, message: "listening",

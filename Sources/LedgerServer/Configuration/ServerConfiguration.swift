@@ -39,6 +39,8 @@ public struct ServerConfiguration: Sendable {
     /// Where the projector restores its state from on start (and writes snapshots, if asked); nil
     /// replays from event 1.
     public var snapshots: SnapshotPolicy?
+    /// `--sync-every`: the Stripe events catch-up on a schedule (``StripeSyncService``); nil: off.
+    public var stripeSync: StripeSyncSchedule?
     /// Read API, readiness and metrics connections.
     public var databaseConnections = Limits.databasePoolConnectionsDefault
     /// The migrations `/readyz` compares the database with.

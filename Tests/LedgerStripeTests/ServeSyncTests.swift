@@ -1,0 +1,96 @@
+import Foundation
+import LedgerCore
+import LedgerTestRandom
+import LedgerTestSupport
+import Testing
+
+/// `ledger serve --sync-every`: the same catch-up as `ledger sync events`, in the server, against the
+/// scripted fake Stripe (`ledger serve` as a process, real PostgreSQL).
+@Suite(.serialized) struct ServeSyncTests {
+    @Test func eventsTheFakeListsReachTheLogWhileServingAndAreCounted() async throws {
+        let seed = TestSeed.value(default: 1_509)
+        var random = SeededGenerator(seed: seed)
+        let fake = FakeStripe()
+        let first = fake.addEvents(5, from: fakeNow - 4_000, spanSeconds: 1_000, random: &random)
+        try await TestDatabase.withMigrated { database in
+            try await fake.serving {
+                let served = try await serveSyncing(database, fake)
+                defer { Task { await served.stop() } }
+                try await Poll.until("the first catch-up appended the fake's events") {
+                    try storedStripeEvents(database).count == first.count
+                }
+                // Created after the first run (Stripe creates nothing in the past): the next tick lists them
+                // from the cursor's second on.
+                let now = Int64(Date().timeIntervalSince1970)
+                let later = fake.addEvents(3, from: now, spanSeconds: 1, random: &random)
+                try await Poll.until("a later tick appended the events listed since") {
+                    try storedStripeEvents(database).count == first.count + later.count
+                }
+                try expectStoredExactlyOnce(first + later, in: database, seed: seed)
+                try await Poll.until("/metrics counts every recovered event") {
+                    try await metric("ledger_stripe_sync_events_recovered_total", served)
+                        == Double(first.count + later.count)
+                }
+                #expect(try await metric("ledger_stripe_sync_errors_total", served) == 0, "seed \(seed)")
+                #expect(try await metric("ledger_stripe_sync_last_run_succeeded", served) == 1, "seed \(seed)")
+                #expect(try await metric("ledger_stripe_sync_last_run_timestamp_seconds", served) ?? 0 > 0)
+                await served.stop()
+            }
+        }
+    }
+
+    @Test func aFailingStripeCountsErrorsAndTheServerKeepsServing() async throws {
+        let seed = TestSeed.value(default: 1_510)
+        var random = SeededGenerator(seed: seed)
+        let fake = FakeStripe()
+        let events = fake.addEvents(4, from: fakeNow - 4_000, spanSeconds: 1_000, random: &random)
+        // Final answers (not retried): the first two runs fail at their first request.
+        fake.state.withLock { $0.faults = [.status(400), .status(400)] }
+        try await TestDatabase.withMigrated { database in
+            try await fake.serving {
+                let served = try await serveSyncing(database, fake)
+                defer { Task { await served.stop() } }
+                try await Poll.until("two failed runs are counted") {
+                    try await metric("ledger_stripe_sync_errors_total", served) == 2
+                }
+                #expect(try await served.get("/healthz").status == 200, "seed \(seed): the server keeps serving")
+                try await Poll.until("a later tick recovered the events") {
+                    try storedStripeEvents(database).count == events.count
+                }
+                try expectStoredExactlyOnce(events, in: database, seed: seed)
+                try await Poll.until("/metrics shows the successful run") {
+                    try await metric("ledger_stripe_sync_last_run_succeeded", served) == 1
+                }
+                #expect(try await metric("ledger_stripe_sync_errors_total", served) == 2, "seed \(seed)")
+                #expect(try await metric("ledger_stripe_sync_events_recovered_total", served) == Double(events.count))
+                await served.stop()
+            }
+        }
+    }
+
+    @Test func serveRefusesSyncWithoutAKey() throws {
+        let output = try runLedger(
+            ["serve", "--sync-every", "1m", "--database-url", "postgresql://127.0.0.1:1/none"],
+            environment: ["STRIPE_API_KEY": ""])
+        #expect(output.status != 0, "\(output.standardError)")
+        #expect(output.standardError.contains("STRIPE_API_KEY"), "\(output.standardError)")
+    }
+
+    /// `ledger serve --sync-every 1s` against the fake, with its key.
+    private func serveSyncing(_ database: TestDatabase, _ fake: FakeStripe) async throws -> ServedLedger {
+        try await ServedLedger.start(
+            databaseURL: database.url,
+            arguments: ["--sync-every", "1s", "--api-base", fake.baseURL, "--requests-per-second", "1000"],
+            environment: ["STRIPE_API_KEY": FakeStripe.key])
+    }
+
+    /// The value of an unlabelled series at `/metrics`, nil when absent.
+    private func metric(_ name: String, _ served: ServedLedger) async throws -> Double? {
+        let response = try await served.get("/metrics", token: nil)
+        let text = String(decoding: response.body, as: UTF8.self)
+        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.dropFirst(name.count + 1))
+        }
+        return nil
+    }
+}
