@@ -48,6 +48,8 @@ final class FakeStripe: Sendable {
         /// Every page answered after waiting this long (to kill a sync part way).
         var pageDelay: Duration?
         var requests: [Request] = []
+        /// The objects each other list path serves (`/v1/subscriptions`, …), as stored (FakeStripe+Objects).
+        var objects: [String: [[UInt8]]] = [:]
     }
 
     let state: Mutex<State>
@@ -101,6 +103,7 @@ final class FakeStripe: Sendable {
     func serving<T>(_ body: () async throws -> T) async throws -> T {
         let router = Router()
         router.get("/v1/events") { request, _ in try await self.list(request) }
+        for path in Self.objectPaths { router.get(RouterPath(path)) { request, _ in try await self.list(request) } }
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in self.port.withLock { $0 = channel.localAddress?.port } })
@@ -152,7 +155,9 @@ final class FakeStripe: Sendable {
         }
         if let delay { try await Task.sleep(for: delay) }
         state.withLock { $0.requests[answered].answered = 200 }
-        return Self.response(.ok, headers: headers, page(query, account: account ?? ""))
+        let path = request.uri.path
+        let body = path == "/v1/events" ? page(query, account: account ?? "") : objectPage(path, query)
+        return Self.response(.ok, headers: headers, body)
     }
 
     typealias Request_ = Hummingbird.Request
