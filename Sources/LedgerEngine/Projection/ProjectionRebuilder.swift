@@ -20,6 +20,9 @@ public struct RebuildReport: Sendable, Equatable, Codable {
     public var snapshotsWritten: [String]
     /// Snapshots that could not be written or read, why (a warning: the rebuild went on without them).
     public var snapshotFailures: [String] = []
+    /// Expected rows copied to staging to be compared in SQL: all of them from scratch; from a snapshot,
+    /// only those whose hash differs from the live row's (none when nothing drifted).
+    public var stagedRows: Int = 0
 }
 
 /// Rebuilds `subscriptions`, `payment_transactions`, `mrr_movements` and `mrr_daily` from the whole log.
@@ -28,7 +31,8 @@ public struct RebuildReport: Sendable, Equatable, Codable {
 /// subscriptions, payments and MRR movements, not events), drops rows whose license does not
 /// exist (parking them, so they appear once it does; MRR counts them, docs/0006-mrr.md), then
 /// makes the live tables equal to the state in one transaction together with the parked set
-/// and the checkpoint. One writer at a time (``ProjectionLease``): a following projector is asked to
+/// and the checkpoint. From a snapshot, only the rows whose hash differs from the live row's are
+/// staged (docs/0016-fast-snapshots-and-rebuild.md). One writer at a time (``ProjectionLease``): a following projector is asked to
 /// pause and waited for up to `waitForWriter`.
 public struct ProjectionRebuilder {
     /// The projection's name in `ledger.checkpoints` and `ledger.parked`.
@@ -79,20 +83,82 @@ public struct ProjectionRebuilder {
         let head = try EventStore(connection: connection).head()
         var policy = snapshots
         if !fromSnapshot { policy?.replayFromSnapshots = false }
-        let replay = try StateReplay(
+        var replay = try StateReplay(
             connection: connection, connect: connect, configuration: configuration, snapshots: policy,
             logger: logger, clock: clock
         ).replay(through: head.position, progress: progress)
+        if let snapshot = replay.snapshotFile {
+            do {
+                return try rebuildTail(from: snapshot, replay: &replay, head: head.position)
+            } catch let refusal as PostgresError where refusal.isDataRefusal {
+                logger.info("a row was refused; comparing every row", metadata: ["reason": "\(refusal)"])
+            } catch let error as PostgresError {
+                throw error
+            } catch {
+                // The snapshot verified a moment ago and cannot be read now (pruned meanwhile): compare every row.
+                logger.warning("snapshot rows unreadable; comparing every row", metadata: ["reason": "\(error)"])
+            }
+        }
+        return try rebuildAll(replay: replay, head: head.position)
+    }
+
+    /// Computes every row from the state and brings the tables to them.
+    private func rebuildAll(replay: StateReplay.Result, head: Int64) throws -> RebuildReport {
         var rows = try ProjectedRows(licensing: replay.state.billing, with: LicenseLookup(connection: connection))
         do {
-            return try write(rows, replay: replay, head: head.position)
+            return try write(rows, replay: replay, head: head)
         } catch let refusal as PostgresError where refusal.isDataRefusal {
             // The same last line as the catch-up projector's, so rebuild and catch-up leave the same rows.
             let refused = try ProjectionWriter(connection: connection).refusedRows(
                 subscriptions: rows.subscriptions, payments: rows.payments)
             guard !refused.isEmpty else { throw refusal }
-            rows.exclude(refused, at: head.position)
-            return try write(rows, replay: replay, head: head.position)
+            rows.exclude(refused, at: head)
+            return try write(rows, replay: replay, head: head)
+        }
+    }
+
+    /// Brings the tables to the state when the replay started from `snapshot`: rows of objects the tail
+    /// left alone are the snapshot's, and only rows whose hash differs from the live one are staged
+    /// (``SnapshotRowComparison``), so a rebuild without drift writes the checkpoint and nothing else.
+    private func rebuildTail(from snapshot: SnapshotFile, replay: inout StateReplay.Result, head: Int64) throws
+        -> RebuildReport
+    {
+        // Every object the tail (or a mapping, or a `licenses` a mapping reads) may have changed.
+        var touched = replay.state.billing.takeChangedObjects()
+        replay.state.billing.markLicenseMappedSubscriptionsChanged()
+        touched.formUnion(replay.state.billing.takeChangedObjects())
+        let state = replay.state.billing
+        let expectation = try SnapshotRowComparison.expect(
+            state: state, snapshot: snapshot, touched: touched, licenses: LicenseLookup(connection: connection))
+        let parked = (state.parkedRecords + expectation.licenseParked).sorted(by: ParkedRecord.logOrder)
+        let daily = replay.state.mrr.dailyRows()
+        return try connection.transaction {
+            let comparison = try SnapshotRowComparison(expectation, live: connection, state: state)
+            let writer = ProjectionWriter(connection: connection)
+            var billing: [TableDrift] = [
+                TableDrift(table: ProjectedTable.subscriptions.rawValue, inserted: 0, updated: 0, deleted: 0),
+                TableDrift(table: ProjectedTable.paymentTransactions.rawValue, inserted: 0, updated: 0, deleted: 0),
+            ]
+            if comparison.stagedRows > 0 {
+                billing += try writer.upsert(subscriptions: comparison.subscriptions, payments: comparison.payments)
+            }
+            if !comparison.extraSubscriptions.isEmpty || !comparison.extraPayments.isEmpty {
+                billing += try writer.delete(
+                    subscriptions: comparison.extraSubscriptions, payments: comparison.extraPayments)
+            }
+            let mrr = try MRRWriter(connection: connection).replaceAll(
+                movements: replay.state.mrr.movements, daily: daily)
+            let bookkeeping = ProjectionBookkeeping(connection: connection)
+            if try bookkeeping.parked(of: Self.projectionName) != parked {
+                try bookkeeping.replaceParked(parked, projection: Self.projectionName)
+            }
+            try bookkeeping.moveCheckpoint(
+                of: Self.projectionName, projectorVersion: ProjectionState.projectorVersion, to: head, at: clock())
+            return RebuildReport(
+                eventsRead: replay.eventsRead, position: head, drift: TableDrift.sum(billing) + mrr,
+                parked: parked.count, snapshotPosition: replay.snapshotPosition,
+                snapshotsWritten: replay.snapshotsWritten.map(\.path), snapshotFailures: replay.snapshotFailures,
+                stagedRows: comparison.stagedRows)
         }
     }
 
@@ -111,7 +177,7 @@ public struct ProjectionRebuilder {
             return RebuildReport(
                 eventsRead: replay.eventsRead, position: head, drift: drift, parked: rows.parked.count,
                 snapshotPosition: replay.snapshotPosition, snapshotsWritten: replay.snapshotsWritten.map(\.path),
-                snapshotFailures: replay.snapshotFailures)
+                snapshotFailures: replay.snapshotFailures, stagedRows: rows.subscriptions.count + rows.payments.count)
         }
     }
 }

@@ -24,6 +24,8 @@ struct StateReplay {
         var snapshotFailures: [String]
         /// Where the next `--snapshot-every` snapshot is due, for a caller that goes on applying events.
         var scheduler: SnapshotScheduler
+        /// The verified snapshot the replay started from, if any (a rebuild reads its rows).
+        var snapshotFile: SnapshotFile? = nil
     }
 
     /// Replays through `target`; `progress` gets each position reached.
@@ -49,6 +51,7 @@ struct StateReplay {
                 if let (file, state) = try catalog.newestUsable(atOrBefore: target, configuration: configuration) {
                     result.state = state
                     result.snapshotPosition = file.meta.position
+                    result.snapshotFile = file
                     result.scheduler.last = file.meta.position
                     logger.info("replaying from snapshot", metadata: ["file": "\(file.url.lastPathComponent)"])
                 }
