@@ -144,7 +144,7 @@ struct ConsumersCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var database: ReadDatabaseOptions
     @OptionGroup var logging: LoggingOptions
     @Flag(help: "Print the groups as JSON.") var json = false
 

@@ -17,7 +17,7 @@ struct DigestCommand: ParsableCommand {
               ledger digest --json
             """)
 
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var database: ReadDatabaseOptions
     @OptionGroup var logging: LoggingOptions
     @Flag(help: "Print JSON: an array of {table, rows, sha256}.") var json = false
 

@@ -55,7 +55,7 @@ extension ExportCommand {
                   ledger export events --until-time 2025-03-01T00:00:00Z --out march.jsonl --json
                 """)
 
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var database: ReadDatabaseOptions
         @Option(help: ArgumentHelp("Export the events after this position.", valueName: "pos")) var after: Int64 = 0
         @Option(help: ArgumentHelp("The last position to export.", valueName: "pos")) var until: Int64?
         @Option(
@@ -180,7 +180,7 @@ extension ExportCommand {
                   ledger export state --as-of 2025-03-01 --format csv --out state-march --json
                 """)
 
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var database: ReadDatabaseOptions
         @OptionGroup var logging: LoggingOptions
         @OptionGroup var snapshots: SnapshotDirectoryOption
         @Option(help: ArgumentHelp("The state after the events through this position.", valueName: "n"))

@@ -24,7 +24,7 @@ struct HeadCommand: ParsableCommand {
               ledger head --json
             """)
 
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var database: ReadDatabaseOptions
     @OptionGroup var logging: LoggingOptions
     @Flag(help: "Print JSON: {position, hash, digest, recordedAt}.") var json = false
 

@@ -29,7 +29,7 @@ struct HistoryCommand: ParsableCommand {
               ledger history sub_1MowQVLkdIwHu7ixeRlqHVzs --include-payments
             """)
 
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var database: ReadDatabaseOptions
     @OptionGroup var logging: LoggingOptions
     @Argument(help: ArgumentHelp("sub_…, a subscription UUID, cus_… or pi_….", valueName: "ref"))
     var reference: String

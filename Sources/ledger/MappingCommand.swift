@@ -60,7 +60,7 @@ struct MappingCommand: ParsableCommand {
                   ledger mapping show --json
                 """)
 
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var database: ReadDatabaseOptions
         @OptionGroup var logging: LoggingOptions
         @Flag(help: "Print JSON: {mapping, position, settings}.") var json = false
 

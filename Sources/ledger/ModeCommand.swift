@@ -39,7 +39,7 @@ struct ModeCommand: ParsableCommand {
                   ledger mode show --json
                 """)
 
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var database: ReadDatabaseOptions
         @OptionGroup var logging: LoggingOptions
         @Flag(help: "Print JSON: {mode, position}, both absent until an event states a mode.") var json = false
 

@@ -30,7 +30,7 @@ struct ParkedCommand: ParsableCommand {
               ledger parked --reason 'plan_type' --json
             """)
 
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var database: ReadDatabaseOptions
     @OptionGroup var logging: LoggingOptions
     @Option(
         help: ArgumentHelp(

@@ -25,7 +25,7 @@ struct RejectedCommand: ParsableCommand {
               ledger rejected --since 2025-03-01T12:00:00Z --json
             """)
 
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var database: ReadDatabaseOptions
     @OptionGroup var logging: LoggingOptions
     @Option(
         help: ArgumentHelp(

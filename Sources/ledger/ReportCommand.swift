@@ -49,7 +49,7 @@ struct ReportCommand: ParsableCommand {
             case table, csv, json, svg
         }
 
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var database: ReadDatabaseOptions
         @OptionGroup var logging: LoggingOptions
         @Option(help: ArgumentHelp("First day, YYYY-MM-DD (or YYYY-MM: its first day).", valueName: "date"))
         var from: String

@@ -28,6 +28,14 @@ struct ServeCommand: AsyncParsableCommand {
             Secrets and tokens are never taken from flags, which the process list \
             shows.
 
+            With --read-database-url (or LEDGER_READ_DATABASE_URL) the read API and \
+            the console read from that streaming replica; webhooks, the projector and \
+            /readyz stay on the primary. Answers then carry the replica's lag \
+            (Ledger-Replica-Position, Ledger-Primary-Position, Ledger-Replica-Lag-Events, \
+            -Lag-Bytes, -Replay-Seconds headers), and a request with \
+            Ledger-Min-Position: N waits up to --replica-wait-seconds for position N \
+            (else 503 replica_behind). See docs/scale.md.
+
             Also, without authentication: /healthz (the process is up), /readyz (the \
             database answers and every migration is applied; a database failure is \
             only "database unavailable", the detail goes to the log), /openapi.yaml. \
@@ -63,6 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var replica: ReadReplicaOptions
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var snapshots: SnapshotOptions
     @Option(help: "Address to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
@@ -172,6 +181,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.databaseURL = database.resolvedURL
+        configuration.readDatabaseURL = replica.resolvedReadURL
+        configuration.replicaWaitSeconds = replica.replicaWaitSeconds
         if let metricsAddress {
             guard let address = ListenAddress(parsing: metricsAddress) else {
                 throw ValidationError(

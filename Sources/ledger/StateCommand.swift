@@ -26,7 +26,7 @@ struct StateCommand: ParsableCommand {
               ledger state cus_NffrFeUfNV2Hib --at-position 40000 --json
             """)
 
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var database: ReadDatabaseOptions
     @OptionGroup var logging: LoggingOptions
     @Argument(help: ArgumentHelp("sub_…, a subscription UUID, cus_… or pi_….", valueName: "ref"))
     var reference: String

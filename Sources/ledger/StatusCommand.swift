@@ -22,7 +22,7 @@ struct StatusCommand: ParsableCommand {
               ledger status --json
             """)
 
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var database: ReadDatabaseOptions
     @OptionGroup var logging: LoggingOptions
     @Flag(help: "Print the status as JSON.") var json = false
 

@@ -53,7 +53,7 @@ struct VerifyCommand: ParsableCommand {
               ledger verify --json --log-format json
             """)
 
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var database: ReadDatabaseOptions
     @OptionGroup var snapshots: SnapshotDirectoryOption
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var progressOptions: ProgressOptions
@@ -115,11 +115,11 @@ struct VerifyCommand: ParsableCommand {
         if !report.ok { throw ExitCode(ExitStatus.failure) }
     }
 
-    /// Keeps the run in ledger.verify_runs for the audit console; a login without INSERT there (or a
-    /// database before migration 017) still gets its report, with a warning.
+    /// Keeps the run in ledger.verify_runs for the audit console, on the primary even when it read a replica;
+    /// a login without INSERT there (or a database before migration 017) still gets its report, with a warning.
     func record(_ run: VerifyRun) {
         do {
-            try VerifyRunStore(connection: try database.connect()).record(run)
+            try VerifyRunStore(connection: try database.primary.connect()).record(run)
         } catch {
             warn("this run was not recorded in ledger.verify_runs (the console shows the last recorded one): \(error)")
         }

@@ -44,11 +44,15 @@ public enum Standby {
     }
 
     /// Runs `body` while no other standby test runs (an advisory lock on the primary, held by a connection
-    /// of its own for as long as `body` runs).
+    /// of its own for as long as `body` runs, in this process or another).
     public static func exclusive<T>(_ body: () async throws -> T) async throws -> T {
         let holder = try PostgresConnection(url: try TestDatabase.clusterURL())
         defer { holder.close() }
-        try exclusiveLock.lock(on: holder)
+        // Tried, not waited for in PostgreSQL: a blocked lock call would hold one of Swift concurrency's few
+        // threads, which the test holding the lock may need to finish.
+        try await Poll.until("no other standby test runs", timeout: .seconds(900), every: .milliseconds(50)) {
+            try exclusiveLock.tryLock(on: holder)
+        }
         defer { try? exclusiveLock.unlock(on: holder) }
         return try await body()
     }
@@ -82,15 +86,21 @@ public enum Standby {
         try standby.execute("SELECT pg_wal_replay_resume()")
     }
 
-    /// True once a `ledger` session on `database` at the standby has looked at the replay position (the
-    /// query ``ReplicaLag`` runs): a read that asked for a position not yet replayed is then waiting.
-    public static func hasLookedAtReplay(_ database: TestDatabase) throws -> Bool {
+    /// The URL of `database` on the standby, for a session named `applicationName` in `pg_stat_activity`.
+    public static func url(of database: TestDatabase, applicationName: String) throws -> String {
+        try url(of: database) + "?application_name=" + applicationName
+    }
+
+    /// True once a session named `applicationName` on `database` at the standby is looking at the replay
+    /// position (the query ``ReplicaLag`` runs): a read that asked for a position not yet replayed is then
+    /// waiting.
+    public static func isLookingAtReplay(_ database: TestDatabase, applicationName: String) throws -> Bool {
         let standby = try PostgresConnection(url: try clusterURL())
         defer { standby.close() }
         return try standby.query(
             """
             SELECT count(*) FROM pg_stat_activity
-            WHERE datname = $1 AND application_name = 'ledger' AND query LIKE '%pg_last_wal_replay_lsn()%'
-            """, [database.name])[0].decode(Int64.self, at: 0) > 0
+            WHERE datname = $1 AND application_name = $2 AND query LIKE '%pg_last_wal_replay_lsn()%'
+            """, [database.name, applicationName])[0].decode(Int64.self, at: 0) > 0
     }
 }

@@ -69,9 +69,18 @@ public final class LedgerHTTPServer: Sendable {
         let configuration = configuration
         let databaseURL = configuration.databaseURL
         let connect: @Sendable () throws -> PostgresConnection = { try PostgresConnection(url: databaseURL) }
-        let readPool = DatabasePool(
+        let primaryReadPool = DatabasePool(
             size: configuration.databaseConnections, readOnly: true, connect: connect,
             logger: logger.with(component: "ledger.serve.db"))
+        // The read API and the console read from the replica when there is one; readiness stays on the primary.
+        let replicaPool = configuration.readDatabaseURL.map { url in
+            DatabasePool(
+                size: configuration.databaseConnections, readOnly: true, connect: { try PostgresConnection(url: url) },
+                logger: logger.with(component: "ledger.serve.replica"))
+        }
+        let replica = ReadReplica(
+            reads: replicaPool ?? primaryReadPool, primary: replicaPool.map { _ in primaryReadPool },
+            waitTimeout: .seconds(configuration.replicaWaitSeconds))
         let writePool = DatabasePool(
             size: configuration.groupCommit ? 1 : Limits.transactionPerRequestConnections, readOnly: false,
             connect: connect, logger: logger.with(component: "ledger.serve.db"))
@@ -84,13 +93,15 @@ public final class LedgerHTTPServer: Sendable {
                 logger: logger.with(component: "ledger.serve.projector"))
             : nil
         let operations = OperationsController<BasicRequestContext>(
-            pool: readPool, migrations: configuration.migrations, metrics: metrics, projector: projector,
+            pool: primaryReadPool, migrations: configuration.migrations, metrics: metrics, projector: projector,
             openAPIDocument: configuration.openAPIDocument, logger: logger)
         let router = makeRouter(
-            readPool: readPool, writePool: writePool, appender: appender, projector: projector, operations: operations)
+            replica: replica, writePool: writePool, appender: appender, projector: projector, operations: operations)
         // Listed in the reverse of the order they stop in (see the type's note on shutdown).
         var services: [any Service] = [
-            ClosingService(appender: appender, pools: [readPool, writePool], logger: logger)
+            ClosingService(
+                appender: appender, pools: [primaryReadPool, writePool] + (replicaPool.map { [$0] } ?? []),
+                logger: logger)
         ]
         if let projector { services.append(projector) }
         if let schedule = configuration.stripeSync {
@@ -104,6 +115,7 @@ public final class LedgerHTTPServer: Sendable {
             requestBodyReadSeconds: configuration.requestBodyReadSeconds, services: services, message: "listening",
             metadata: [
                 "database": "\(configuration.redactedDatabaseURL)",
+                "read_database": "\(configuration.readDatabaseURL.map(ConnectionString.redacted) ?? "the primary")",
                 "group_commit": "\(configuration.groupCommit)", "projector": "\(configuration.projector)",
             ],
             logger: logger, requestLogger: logger.with(component: "ledger.serve.http"), onListening: onListening)
@@ -123,12 +135,14 @@ public final class LedgerHTTPServer: Sendable {
     }
 
     private func makeRouter(
-        readPool: DatabasePool, writePool: DatabasePool, appender: any WebhookAppender, projector: LiveProjector?,
+        replica: ReadReplica, writePool: DatabasePool, appender: any WebhookAppender, projector: LiveProjector?,
         operations: OperationsController<BasicRequestContext>
     ) -> Router<BasicRequestContext> {
+        let readPool = replica.reads
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: ReadConsistencyMiddleware(replica: replica, apiTokens: configuration.apiTokens))
         WebhookController<BasicRequestContext>(
             secrets: configuration.webhookSecrets, toleranceSeconds: configuration.signatureToleranceSeconds,
             bodyBytesMax: configuration.webhookBodyBytesMax,

@@ -14,6 +14,10 @@ public struct ServerConfiguration: Sendable {
     public var port = 8080
     /// libpq URL or keyword string; nil uses libpq's `PG*` environment.
     public var databaseURL: String?
+    /// A streaming replica the read API and the console read from (docs/scale.md); nil reads the primary.
+    public var readDatabaseURL: String?
+    /// The longest a read API request waits for the position it asks for (`Ledger-Min-Position`).
+    public var replicaWaitSeconds = Limits.replicaWaitSecondsDefault
     /// Stripe webhook signing secrets (`whsec_…`); any of them may sign (rotation).
     public var webhookSecrets: [String] = []
     /// Bearer tokens of the read API; empty turns the read API off.
@@ -71,6 +75,9 @@ public struct ServerConfiguration: Sendable {
         }
         if !(1...Limits.databasePoolConnectionsMax).contains(databaseConnections) {
             problems.append("--database-connections must be 1…\(Limits.databasePoolConnectionsMax)")
+        }
+        if !(0...Limits.replicaWaitSecondsMax).contains(replicaWaitSeconds) {
+            problems.append("--replica-wait-seconds must be 0…\(Limits.replicaWaitSecondsMax)")
         }
         if let metricsAddress, !(0...65_535).contains(metricsAddress.port) {
             problems.append("the port of --metrics-address must be 0…65535")
