@@ -3,7 +3,8 @@ import LedgerCore
 import LedgerPostgres
 
 /// The catch-up of `ledger sync events` and of `ledger serve --sync-every`: probe Stripe's clock, check
-/// the span against retention, then list, append and move the cursor window by window (docs/0013).
+/// the span against retention, then list, append and move the cursor window by window, listing the
+/// next window while the last one is appended (docs/0013).
 ///
 /// One implementation for both: the command runs it once on its own connection, the server on a
 /// schedule through a pool thread (``SyncDatabase``).
@@ -58,19 +59,37 @@ public struct StripeEventsCatchUp: Sendable {
         report.account = plan.account.isEmpty ? nil : plan.account
         report.mode = plan.mode.rawValue
         let spanHours = max((stripeNow - start + 3_599) / 3_600, 1)
-        while let window = windows.current {
-            switch try await client.listEvents(in: window, windows: windows) {
-            case .overflowed:
-                windows.narrow()
-                continue
-            case .events(let events, _):
-                windows.advance(listed: events.count)
-                report.add(try await append(events, through: min(window.upper, stripeNow)))
-            }
+        // Listing and appending overlap: window n+1 is listed while window n is appended. Window n+1's
+        // append starts only after window n's committed (and its cursor moved), so events are appended
+        // in order and memory holds at most two windows.
+        var appending: Task<SyncWindowCounts, any Error>?
+        func finishAppending() async throws {
+            guard let pending = appending else { return }
+            appending = nil
+            report.add(try await pending.value)
             onProgress(
                 Progress(
                     coveredHours: min((windows.next - start) / 3_600, spanHours), spanHours: spanHours,
                     listed: report.listed, appended: report.appended))
+        }
+        do {
+            while let window = windows.current {
+                switch try await client.listEvents(in: window, windows: windows) {
+                case .overflowed:
+                    windows.narrow()
+                case .events(let events, _):
+                    windows.advance(listed: events.count)
+                    try await finishAppending()
+                    let createdThrough = min(window.upper, stripeNow)
+                    appending = Task { try await append(events, through: createdThrough) }
+                }
+            }
+            try await finishAppending()
+        } catch {
+            // A listing failed while a window was being appended: let that append finish (its cursor
+            // move included) so the next run starts after it, then report the failure.
+            _ = try? await appending?.value
+            throw error
         }
         report.headPosition = try await database.run { try EventStore(connection: $0).head().position }
         report.seconds = (ContinuousClock.now - started) / .seconds(1)

@@ -12,8 +12,10 @@ public protocol SyncDatabase: Sendable {
 
 /// One connection used in place by the task that runs the sync (`ledger sync events`).
 ///
-/// `@unchecked Sendable`: the catch-up calls ``run(_:)`` from one task and awaits each call before
-/// the next, so the connection is never used by two threads at once.
+/// `@unchecked Sendable`: the catch-up awaits each call of ``run(_:)`` before it makes the next (one
+/// window's append at a time, the plan before and the head after them), so the connection is never
+/// used by two threads at once. A call blocks the cooperative thread it runs on, which the command,
+/// listing the next window on another, can afford.
 public final class SyncConnection: SyncDatabase, @unchecked Sendable {
     let connection: PostgresConnection
 
