@@ -32,7 +32,7 @@ public struct RebuildReport: Sendable, Equatable, Codable {
 /// exist (parking them, so they appear once it does; MRR counts them, docs/0006-mrr.md), then
 /// makes the live tables equal to the state in one transaction together with the parked set
 /// and the checkpoint. From a snapshot, only the rows whose hash differs from the live row's are
-/// staged (docs/0016-fast-snapshots-and-rebuild.md). One writer at a time (``ProjectionLease``): a following projector is asked to
+/// staged (docs/0017-fast-snapshots-and-rebuild.md). One writer at a time (``ProjectionLease``): a following projector is asked to
 /// pause and waited for up to `waitForWriter`.
 public struct ProjectionRebuilder {
     /// The projection's name in `ledger.checkpoints` and `ledger.parked`.
