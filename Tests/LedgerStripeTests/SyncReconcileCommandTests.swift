@@ -73,6 +73,81 @@ import Testing
         }
     }
 
+    /// A refund Stripe made without an event reaches the payment through the expanded latest charge; objects the
+    /// ledger never heard of are only in Stripe, a subscription Stripe no longer lists only in the ledger (not said
+    /// with `--since`). `--repair` records what observations can give and leaves the rest reported, exit 1.
+    @Test func refundsAndObjectsOnlyOneSideHas() async throws {
+        let seed = TestSeed.value(default: 1_434)
+        var random = SeededGenerator(seed: seed)
+        let fake = FakeStripe()
+        let account = ReconcileAccount(subscriptions: 3, random: &random)
+        let unheard = ReconcileAccount(subscriptions: 1, random: &random)
+        account.serve(on: fake)
+        try await TestDatabase.withMigrated { database in
+            let connection = try database.connect()
+            for license in account.licenses + unheard.licenses { try insertLicense(license, into: connection) }
+            try await fake.serving {
+                #expect(try await syncEvents(database, fake).status == 0)
+                try projectLedger(database)
+                let gone = account.subscriptions[0].id
+                fake.state.withLock { state in
+                    state.objects["/v1/subscriptions"]?.removeAll {
+                        ReconcileAccount.object($0)["id"] as? String == gone
+                    }
+                }
+                unheard.addObjectsOnly(to: fake)
+                let refunded = try #require(account.paymentIntents[1]["id"] as? String)
+                let amount = try #require(account.paymentIntents[1]["amount"] as? Int)
+                account.change(refunded, at: "/v1/payment_intents", on: fake) { intent in
+                    var charge = intent["latest_charge"] as? [String: Any] ?? [:]
+                    charge["amount_refunded"] = amount
+                    charge["refunded"] = true
+                    intent["latest_charge"] = charge
+                }
+                let newSubscription = unheard.subscriptions[0].id
+                let newIntent = try #require(unheard.paymentIntents[0]["id"] as? String)
+                let refund = [
+                    Finding(object: refunded, column: "refunded_amount_cents", ledger: "0", stripe: "\(amount)"),
+                    Finding(object: refunded, column: "status", ledger: "succeeded", stripe: "refunded"),
+                ]
+                let onlyInStripe = [
+                    Finding(object: newIntent, column: "only_in_stripe"),
+                    Finding(object: newSubscription, column: "only_in_stripe"),
+                ]
+
+                let all = try await reconcile(database, fake)
+                #expect(all.status == 1, "seed \(seed): \(all.standardError)")
+                #expect(
+                    try findings(summary(all)["differences"])
+                        == (refund + onlyInStripe + [Finding(object: gone, column: "only_in_ledger")]).sorted(),
+                    "seed \(seed): \(all.standardOutput)")
+                let since = try await reconcile(database, fake, ["--since", "2000-01-01T00:00:00Z"])
+                #expect(since.status == 1)
+                #expect(
+                    try findings(summary(since)["differences"]) == (refund + onlyInStripe).sorted(),
+                    "seed \(seed): \(since.standardOutput)")
+
+                let repaired = try await reconcile(database, fake, ["--repair"])
+                #expect(repaired.status == 1, "only_in_ledger remains: \(repaired.standardOutput)")
+                let repair = try #require(summary(repaired)["repair"] as? [String: Any])
+                // The new subscription; the new intent and the refunded one, each with its latest charge.
+                #expect(repair["appended"] as? Int == 5, "seed \(seed): \(repaired.standardOutput)")
+                #expect(
+                    try findings(repair["remaining"]) == [Finding(object: gone, column: "only_in_ledger")],
+                    "seed \(seed): \(repaired.standardOutput)")
+                let payment = try connection.query(
+                    "SELECT status, refunded_amount_cents FROM payment_transactions WHERE stripe_payment_intent_id = $1",
+                    [refunded]
+                ).first
+                #expect(try payment?.decode(at: 0) as String? == "refunded")
+                #expect(try payment?.decode(at: 1) as Int32? == Int32(amount))
+                #expect(try row(newSubscription, in: connection) == ["active", "false"])
+                let after = try await reconcile(database, fake, ["--since", "2000-01-01T00:00:00Z"])
+                #expect(after.status == 0, "seed \(seed): \(after.standardOutput)")
+            }
+        }
+    }
+
     /// `--customer` lists one customer's objects only, and reports only that customer's differences.
     @Test func customerRestrictsTheListsAndTheReport() async throws {
         let seed = TestSeed.value(default: 1_432)

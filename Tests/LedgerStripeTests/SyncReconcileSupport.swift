@@ -86,15 +86,26 @@ struct ReconcileAccount {
         fake.setObjects("/v1/payment_intents", paymentIntents.map(Self.bytes))
     }
 
-    /// Changes subscription `id` at Stripe (the fake's current object), with no event.
-    func change(_ id: String, on fake: FakeStripe, _ mutate: (inout [String: Any]) -> Void) {
+    /// Changes object `id` of `path` at Stripe (the fake's current object), with no event.
+    func change(
+        _ id: String, at path: String = "/v1/subscriptions", on fake: FakeStripe,
+        _ mutate: (inout [String: Any]) -> Void
+    ) {
         let stored = fake.state.withLock { state in
-            state.objects["/v1/subscriptions"]?.first { Self.object($0)["id"] as? String == id }
+            state.objects[path]?.first { Self.object($0)["id"] as? String == id }
         }
         guard let stored else { preconditionFailure("the fake holds no \(id)") }
         var object = Self.object(stored)
         mutate(&object)
-        fake.replaceObject("/v1/subscriptions", id: id, with: Self.bytes(object))
+        fake.replaceObject(path, id: id, with: Self.bytes(object))
+    }
+
+    /// Adds this account's objects to the fake's lists, without their events (objects the ledger never heard of).
+    func addObjectsOnly(to fake: FakeStripe) {
+        fake.state.withLock { state in
+            state.objects["/v1/subscriptions", default: []] += subscriptions.map { Self.bytes($0.object) }
+            state.objects["/v1/payment_intents", default: []] += paymentIntents.map(Self.bytes)
+        }
     }
 
     static func event(_ type: String, created: Int64, _ object: [String: Any]) -> FakeStripe.Event {
