@@ -16,7 +16,8 @@ struct SyncEventsCommand: AsyncParsableCommand {
             since --since. Each event is stored verbatim through the same validation and the same \
             dedupe by evt_ id as a webhook delivery: an event already delivered by webhook is a \
             duplicate, and a webhook arriving after the sync is one. Memory is bounded: the span is \
-            listed in windows of created time, each sorted oldest first and appended before the next.
+            listed in windows of created time, each sorted oldest first and appended in order while the \
+            next is listed (two windows at most).
 
             The cursor moves after each window is committed, so a run killed at any point (kill -9 \
             included) resumes where it stopped with nothing lost or stored twice.
