@@ -20,6 +20,8 @@ import json
 import os
 import sys
 
+# Importing console_browser from this folder must leave no __pycache__ in the checkout.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import console_browser  # noqa: E402  (the shared helpers: browser, check, tab_to, shot, path_of)
