@@ -23,8 +23,10 @@ extension ProjectionState {
 
     /// The event kind whose object an observation of `resource` carries.
     ///
-    /// A canceled subscription is final in Stripe, as `customer.subscription.deleted` says; an invoice reports a
-    /// payment only when paid, or open after a failed attempt, as `invoice.paid` and `.payment_failed` do.
+    /// A canceled subscription is final in Stripe, as `customer.subscription.deleted` says. An invoice reports a
+    /// payment only when paid, as `invoice.paid` does; an open one gives its links only, since whether its attempt
+    /// failed or waits for the customer (3-D Secure) is the PaymentIntent's to say, and a same-second invoice claim
+    /// would outrank it.
     static func kind(observing resource: Observation.Resource, _ object: JSONValue) -> ProjectedEventKind {
         switch resource {
         case .subscriptions:
@@ -32,11 +34,7 @@ extension ProjectionState {
         case .paymentIntents:
             .paymentIntent(.other)
         case .invoices:
-            switch object["status"].string {
-            case "paid": .invoicePaid
-            case "open" where object["attempted"].bool == true && object["paid"].bool != true: .invoicePaymentFailed
-            default: .invoiceLinked
-            }
+            object["status"].string == "paid" ? .invoicePaid : .invoiceLinked
         case .charges:
             // The charge's own `status` decides its fact; the kind only routes it.
             .chargeSucceeded
