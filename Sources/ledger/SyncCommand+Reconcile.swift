@@ -34,7 +34,8 @@ struct SyncReconcileCommand: AsyncParsableCommand {
 
             --repair appends an observation (a native event dated by the response's Date, a new fact \
             each time) for every object that differs or that the ledger lacks, projects them as \
-            `ledger project` does, compares those objects again and reports what remains. The fix is \
+            `ledger project` does (or leaves them to the projector that holds the projection, such as \
+            `ledger serve`), compares those objects again and reports what remains. The fix is \
             an event in the log, never an UPDATE of a row: `ledger history sub_…` lists it.
 
             Exit status: 0 nothing differs (after --repair: nothing remains), 1 something differs or \
@@ -208,12 +209,17 @@ struct SyncReconcileRun {
             start = end
         }
         // The projector `ledger project` runs: the tables follow the new observations.
-        let projector = try Projector(
-            connect: connect, snapshots: snapshots, logger: logger, role: "ledger sync reconcile --repair")
         let projecting = progressOptions.makeLine("projecting")
-        let projected = try projector.catchUp(progress: { projecting.update($0, of: nil) })
+        do {
+            let projector = try Projector(
+                connect: connect, snapshots: snapshots, logger: logger, role: "ledger sync reconcile --repair")
+            result.projectedThrough = try projector.catchUp(progress: { projecting.update($0, of: nil) }).position
+        } catch let busy as ProjectionBusy {
+            // A projector that holds the projection (`ledger serve`) applies the observations itself; the
+            // comparison below replays the log, so it does not wait for the tables.
+            result.projectionHeld = busy.description
+        }
         projecting.finish()
-        result.projectedThrough = projected.position
         let (state, _) = try headState()
         var again = ReconcileComparison(state: state)
         for observations in comparison.repairs {
@@ -230,7 +236,10 @@ struct SyncReconcileReport: Encodable {
     struct Repair: Encodable {
         /// Observations appended (an object's latest charge is observed with its intent).
         var appended = 0
-        var projectedThrough: Int64 = 0
+        /// Where this run projected to; nil when another projector held the projection (``projectionHeld``).
+        var projectedThrough: Int64?
+        /// Who held the projection, when another projector (`ledger serve`) was left to apply the observations.
+        var projectionHeld: String?
         /// What still differs after the repair was projected.
         var remaining: [ReconcileFinding] = []
         /// Objects whose observation the log refused, and why.
@@ -267,8 +276,9 @@ struct SyncReconcileReport: Encodable {
                 + String(format: " (%.1f s)", seconds))
         if let repair {
             lines.append(
-                "repaired: appended \(repair.appended) observations, projected through position "
-                    + "\(repair.projectedThrough)")
+                "repaired: appended \(repair.appended) observations, "
+                    + (repair.projectedThrough.map { "projected through position \($0)" }
+                        ?? "left to the projector that holds the projection (\(repair.projectionHeld ?? "?"))"))
             lines += repair.rejected.map { "observation refused: \($0)" }
             lines += repair.remaining.flatMap(\.lines).map { "remains: \($0)" }
             lines.append(

@@ -148,6 +148,45 @@ import Testing
         }
     }
 
+    /// With `ledger project --follow` holding the projection, `--repair` leaves the observations to it, still
+    /// confirms the repair from the log, and the follower brings the table to Stripe's value.
+    @Test func repairLeavesTheObservationsToTheProjectorThatHoldsTheProjection() async throws {
+        let seed = TestSeed.value(default: 1_435)
+        var random = SeededGenerator(seed: seed)
+        let fake = FakeStripe()
+        let account = ReconcileAccount(subscriptions: 2, random: &random)
+        account.serve(on: fake)
+        try await TestDatabase.withMigrated { database in
+            let connection = try database.connect()
+            for license in account.licenses { try insertLicense(license, into: connection) }
+            try await fake.serving {
+                #expect(try await syncEvents(database, fake).status == 0)
+                let follower = try LedgerProcess(
+                    ["project", "--follow", "--json"], environment: ["DATABASE_URL": database.url])
+                defer { follower.send(SIGKILL) }
+                let caughtUp = """
+                    SELECT coalesce((SELECT position FROM ledger.checkpoints), 0)
+                        >= (SELECT coalesce(max(position), 0) FROM ledger.events)
+                    """
+                try await Poll.until("the follower caught up") { try connection.query(caughtUp)[0].decode(at: 0) }
+                let changed = account.subscriptions[random.below(2)].id
+                account.change(changed, on: fake) { $0["status"] = "past_due" }
+
+                let repaired = try await reconcile(database, fake, ["--repair"])
+                #expect(repaired.status == 0, "seed \(seed): \(repaired.standardOutput) \(repaired.standardError)")
+                let repair = try #require(summary(repaired)["repair"] as? [String: Any])
+                #expect(repair["projection_held"] is String, "\(repaired.standardOutput)")
+                #expect(repair["projected_through"] == nil)
+                #expect((repair["remaining"] as? [Any])?.isEmpty == true, "\(repaired.standardOutput)")
+                try await Poll.until("the follower applied the observation") {
+                    try row(changed, in: connection) == ["past_due", "false"]
+                }
+                follower.send(SIGTERM)
+                #expect(follower.wait().status == 0)
+            }
+        }
+    }
+
     /// `--customer` lists one customer's objects only, and reports only that customer's differences.
     @Test func customerRestrictsTheListsAndTheReport() async throws {
         let seed = TestSeed.value(default: 1_432)
