@@ -1,6 +1,6 @@
-"""A fast fake of Stripe's GET /v1/events over a generated history, for `tools/bench sync`.
+"""A fast fake of Stripe's GET /v1/events over a generated history, for `tools/bench sync` and `backfill`.
 
-Usage: python3 fake_stripe_sync_bench.py PORT HISTORY.jsonl
+Usage: python3 fake_stripe_sync_bench.py PORT HISTORY.jsonl [--objects]
 
 Serves every event of HISTORY (one Stripe event a line, as `ledger generate` writes them) byte for
 byte, listed as Stripe lists: newest first, `created[gte]`/`created[lt]`, `limit`, `starting_after`,
@@ -8,6 +8,14 @@ byte, listed as Stripe lists: newest first, `created[gte]`/`created[lt]`, `limit
 so the whole history is within Stripe's 30-day retention; the bytes are unchanged. Listens on
 127.0.0.1 only. GET /_stats answers {"requests", "events", "serving_seconds"}: the time spent
 building and writing pages, the part of a sync that is the fake's own.
+
+With --objects it also serves the list endpoints `ledger sync backfill` reads (/v1/subscriptions,
+/v1/invoices, /v1/payment_intents, /v1/charges, /v1/refunds, /v1/disputes): for each object id, the
+`data.object` of the newest event carrying it (by its `object` kind, so charge.refunded's charge is a
+charge and charge.refund.updated's refund a refund), bytes as in the history, listed newest first by the
+object's `created` with `limit`, `starting_after` and `has_more`. `expand[]=data.latest_charge` puts the
+newest bytes of the PaymentIntent's latest charge in place of its id, as Stripe expands it. /_stats then
+also counts "objects" (elements served by those lists). Every response carries a Date header.
 """
 import bisect
 import json
@@ -18,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 port = int(sys.argv[1])
+serve_objects = "--objects" in sys.argv[3:]
 lines = []
 seen = set()
 with open(sys.argv[2], "rb") as f:
@@ -30,6 +39,49 @@ with open(sys.argv[2], "rb") as f:
                 seen.add(event["id"])
                 lines.append((event["created"], event["id"], line))
 lines.sort(key=lambda item: item[0])
+
+list_paths = {
+    "subscription": "/v1/subscriptions",
+    "invoice": "/v1/invoices",
+    "payment_intent": "/v1/payment_intents",
+    "charge": "/v1/charges",
+    "refund": "/v1/refunds",
+    "dispute": "/v1/disputes",
+}
+# path -> (ascending (created, id) keys, bodies in that order, index of each id, expanded bodies or None)
+object_lists = {}
+
+
+def build_object_lists():
+    decoder = json.JSONDecoder()
+    marker = '"data":{"object":'
+    newest = {kind: {} for kind in list_paths}  # kind -> id -> (created, bytes); later events overwrite
+    for _, _, line in lines:  # oldest first: the last event carrying an id is its newest
+        text = line.decode()
+        start = text.index(marker) + len(marker)
+        obj, end = decoder.raw_decode(text, start)
+        objects = newest.get(obj.get("object"))
+        if objects is not None:
+            objects[obj["id"]] = (obj.get("created", 0), text[start:end].encode())
+    for kind, objects in newest.items():
+        ordered = sorted(objects.items(), key=lambda item: (item[1][0], item[0]))
+        bodies = [body for _, (_, body) in ordered]
+        expanded = None
+        if kind == "payment_intent":
+            charges = newest["charge"]
+            expanded = []
+            for body in bodies:
+                charge_id = json.loads(body).get("latest_charge")
+                if isinstance(charge_id, str) and charge_id in charges:
+                    body = body.replace(b'"latest_charge":"' + charge_id.encode() + b'"',
+                                        b'"latest_charge":' + charges[charge_id][1], 1)
+                expanded.append(body)
+        object_lists[list_paths[kind]] = (bodies, {object_id: i for i, (object_id, _) in enumerate(ordered)},
+                                          expanded)
+
+
+if serve_objects:
+    build_object_lists()
 now = int(time.time())
 low, high = lines[0][0], lines[-1][0]
 span = max(high - low, 1)
@@ -37,7 +89,7 @@ target_start, target_span = now - 29 * 86400, 29 * 86400 - 60
 created = [target_start + (c - low) * target_span // span for c, _, _ in lines]
 bodies = [body for _, _, body in lines]
 index_of = {event_id: i for i, (_, event_id, _) in enumerate(lines)}
-stats = {"requests": 0, "events": 0, "serving_seconds": 0.0}
+stats = {"requests": 0, "events": 0, "objects": 0, "serving_seconds": 0.0}
 lock = threading.Lock()
 
 
@@ -60,6 +112,9 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/_stats":
             with lock:
                 self.send(200, json.dumps(stats).encode())
+            return
+        if url.path in object_lists:
+            self.list_objects(url, started)
             return
         if url.path != "/v1/events":
             self.send(404, b'{"error":{"message":"not found"}}')
@@ -84,6 +139,34 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             stats["requests"] += 1
             stats["events"] += len(page)
+            stats["serving_seconds"] += time.perf_counter() - started
+
+    def list_objects(self, url, started):
+        bodies, index_of_id, expanded = object_lists[url.path]
+        query = parse_qsl(url.query)
+        if expanded is not None and ("expand[]", "data.latest_charge") in query:
+            bodies = expanded
+        query = dict(query)
+        upper = len(bodies)
+        limit = min(int(query.get("limit", "10")), 100)
+        after = query.get("starting_after")
+        if after is not None and after in index_of_id:
+            upper = index_of_id[after]
+        first = max(0, upper - limit)
+        page = bodies[first:upper][::-1]
+        body = (
+            b'{"object":"list","data":['
+            + b",".join(page)
+            + b'],"has_more":'
+            + (b"true" if first > 0 else b"false")
+            + b',"url":"'
+            + url.path.encode()
+            + b'"}'
+        )
+        self.send(200, body)
+        with lock:
+            stats["requests"] += 1
+            stats["objects"] += len(page)
             stats["serving_seconds"] += time.perf_counter() - started
 
 
