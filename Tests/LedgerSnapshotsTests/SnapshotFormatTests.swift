@@ -81,8 +81,9 @@ struct SnapshotFormatTests {
         }
     }
 
-    /// Changed with reducer archive format 3 (issue 15: mapping and corrections in the reducer state).
-    static let fixtureDigest = "33f525a0f44dacee7158f7195eb1f90adce3b409fc8e8fecc040e7a58136f73b"
+    /// Changed with reducer archive format 4 (issue 14: a payment fact keeps when it happened, `Versioned.reported`)
+    /// and projector 7 (`created_at` from the object's own `created`).
+    static let fixtureDigest = "ce54f0dc03c9616651ee629247cf0c88bd58e6c0f16e0babc6d5188af53e567a"
 
     @Test func loadingGivesBackTheStateThatWasWritten() throws {
         try SnapshotFixture.withDirectory { directory in

@@ -208,12 +208,24 @@ struct DisputeFact: Sendable, Hashable {
 /// A fact with the event it came from, ordered so the newest wins whatever the delivery order.
 struct Versioned<Value: Sendable & Hashable>: Sendable, Hashable {
     var value: Value
-    /// Stripe's `created` of the event, in seconds.
+    /// Stripe's `created` of the event, in seconds: what ranks it.
     var created: Int64
+    /// When the fact happened (``EventContext/reportedAt``): `created` for an event; for an observation, the
+    /// time its object gives (a failed charge's `created`), else the observation's. A failure's `processed_at`.
+    var reported: Int64
     /// Same-second tie order decided by the payload (higher wins).
     var rank: Int
     var position: Int64
     var eventID: String
+
+    init(value: Value, created: Int64, reported: Int64? = nil, rank: Int, position: Int64, eventID: String) {
+        self.value = value
+        self.created = created
+        self.reported = reported ?? created
+        self.rank = rank
+        self.position = position
+        self.eventID = eventID
+    }
 
     /// How an incoming event compares with this one.
     func compare(created: Int64, rank: Int, position: Int64, eventID: String) -> Recency {

@@ -5,6 +5,8 @@ extension ProjectionState {
     private struct StatusClaim {
         var status: PaymentStatus
         var created: Int64
+        /// When the fact happened (an observation's may be earlier than its `created`).
+        var reported: Int64
         var rank: Int
     }
 
@@ -21,15 +23,17 @@ extension ProjectionState {
         let invoiceClaim = invoice.flatMap { $0.value.paymentIntentID == id ? $0 : nil }
         var claims: [StatusClaim] = []
         if let v = record.paymentIntent {
-            claims.append(StatusClaim(status: v.value.status, created: v.created, rank: v.rank))
+            claims.append(StatusClaim(status: v.value.status, created: v.created, reported: v.reported, rank: v.rank))
         }
         if let v = record.charge {
-            claims.append(StatusClaim(status: v.value.status, created: v.created, rank: v.rank))
+            claims.append(StatusClaim(status: v.value.status, created: v.created, reported: v.reported, rank: v.rank))
         }
         if let v = record.invoicePayment {
-            claims.append(StatusClaim(status: .succeeded, created: v.created, rank: v.rank))
+            claims.append(StatusClaim(status: .succeeded, created: v.created, reported: v.reported, rank: v.rank))
         }
-        if let v = invoiceClaim { claims.append(StatusClaim(status: v.value.status, created: v.created, rank: v.rank)) }
+        if let v = invoiceClaim {
+            claims.append(StatusClaim(status: v.value.status, created: v.created, reported: v.reported, rank: v.rank))
+        }
         // Invariant: the newest claim wins, a same-second tie goes to the later stage of a payment.
         let winner = claims.max { ($0.created, $0.rank) < ($1.created, $1.rank) }
         var status = winner?.status ?? .pending
@@ -49,8 +53,8 @@ extension ProjectionState {
         let processedAt: Int64? =
             switch status {
             case .pending: nil
-            case .succeeded, .refunded: record.succeededAt ?? winner?.created
-            case .failed, .canceled: winner?.created
+            case .succeeded, .refunded: record.succeededAt ?? winner?.reported
+            case .failed, .canceled: winner?.reported
             }
         let failureReason: String? =
             switch status {

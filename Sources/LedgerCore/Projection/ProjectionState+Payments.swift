@@ -52,7 +52,8 @@ extension ProjectionState {
     mutating func applyInvoice(_ id: String, _ fact: InvoiceFact, _ context: EventContext) -> ApplyOutcome {
         linkInvoice(id, fact, timedAt: context.reportedAt)
         let versioned = Versioned(
-            value: fact, created: context.created, rank: fact.status.tieRank, position: context.position,
+            value: fact, created: context.created, reported: context.reportedAt, rank: fact.status.tieRank,
+            position: context.position,
             eventID: context.eventID)
         let recency =
             invoices[id].map {
@@ -152,7 +153,8 @@ extension ProjectionState {
             } ?? .newer
         if recency == .newer {
             record[keyPath: keyPath] = Versioned(
-                value: fact, created: context.created, rank: rank, position: context.position,
+                value: fact, created: context.created, reported: context.reportedAt, rank: rank,
+                position: context.position,
                 eventID: context.eventID)
         }
         payments[id] = record

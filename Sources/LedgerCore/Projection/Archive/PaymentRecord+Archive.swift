@@ -26,6 +26,7 @@ extension Versioned: ArchiveCodable where Value: ArchiveCodable {
     func write(to writer: inout ArchiveWriter) {
         value.write(to: &writer)
         writer.write(created)
+        writer.write(reported)
         writer.write(rank)
         writer.write(position)
         writer.write(eventID)
@@ -34,6 +35,7 @@ extension Versioned: ArchiveCodable where Value: ArchiveCodable {
     init(from reader: inout ArchiveReader) throws(ReducerArchiveError) {
         value = try Value(from: &reader)
         created = try reader.read("versioned.created")
+        reported = try reader.read("versioned.reported")
         rank = try reader.read("versioned.rank")
         position = try reader.read("versioned.position")
         eventID = try reader.read("versioned.eventID")

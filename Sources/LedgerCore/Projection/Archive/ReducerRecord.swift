@@ -44,7 +44,9 @@ public struct ReducerRecord: Sendable, Hashable {
     /// 3: a subscription snapshot keeps its metadata's strings and its items' lookup keys and products (the
     /// mapping reads them), and the ledger facts hold the mapping in effect (``MappingSetting``); the corrections
     /// `ledger correct` recorded are kept per object (``Kind/correction``).
-    public static let formatVersion: UInt8 = 3
+    ///
+    /// 4: a payment fact keeps when it happened besides when it ranks (``Versioned/reported``: an observation's).
+    public static let formatVersion: UInt8 = 4
 
     /// Which part of the state the record holds.
     public var kind: Kind

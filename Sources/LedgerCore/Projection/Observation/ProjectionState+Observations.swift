@@ -45,12 +45,16 @@ extension ProjectionState {
         }
     }
 
-    /// When an observed object says its payment happened: a charge's `created`, an expanded `latest_charge`'s,
-    /// a paid invoice's `status_transitions.paid_at`; nil when it says nothing (the observation's time is used).
+    /// When an observed object says its payment happened: a charge's `created`, an expanded `latest_charge`'s (or
+    /// the newest of an old PaymentIntent's embedded `charges`), a paid invoice's `status_transitions.paid_at`; nil
+    /// when it says nothing (the observation's time is used).
     static func reportedAt(observing object: JSONValue, kind: ProjectedEventKind) -> Int64? {
         switch kind {
         case .chargeSucceeded, .chargeFailed, .chargeRefunded: usableTime(object["created"])
-        case .paymentIntent: usableTime(object["latest_charge"]["created"])
+        case .paymentIntent:
+            // Its newest charge: `latest_charge` when expanded; before 2022-11-15 the embedded `charges` list.
+            usableTime(object["latest_charge"]["created"])
+                ?? object["charges"]["data"].elements.compactMap { usableTime($0["created"]) }.max()
         case .invoicePaid: usableTime(object["status_transitions"]["paid_at"])
         default: nil
         }
