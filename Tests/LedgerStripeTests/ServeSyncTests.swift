@@ -7,6 +7,9 @@ import Testing
 /// `ledger serve --sync-every`: the same catch-up as `ledger sync events`, in the server, against the
 /// scripted fake Stripe (`ledger serve` as a process, real PostgreSQL).
 @Suite(.serialized) struct ServeSyncTests {
+    /// A tick takes about a second alone; a whole-suite run on two cores once starved one past 60 s.
+    static let underLoad = Duration.seconds(180)
+
     @Test func eventsTheFakeListsReachTheLogWhileServingAndAreCounted() async throws {
         let seed = TestSeed.value(default: 1_509)
         var random = SeededGenerator(seed: seed)
@@ -16,18 +19,18 @@ import Testing
             try await fake.serving {
                 let served = try await serveSyncing(database, fake)
                 defer { Task { await served.stop() } }
-                try await Poll.until("the first catch-up appended the fake's events") {
+                try await Poll.until("the first catch-up appended the fake's events", timeout: Self.underLoad) {
                     try storedStripeEvents(database).count == first.count
                 }
                 // Created after the first run (Stripe creates nothing in the past): the next tick lists them
                 // from the cursor's second on.
                 let now = Int64(Date().timeIntervalSince1970)
                 let later = fake.addEvents(3, from: now, spanSeconds: 1, random: &random)
-                try await Poll.until("a later tick appended the events listed since") {
+                try await Poll.until("a later tick appended the events listed since", timeout: Self.underLoad) {
                     try storedStripeEvents(database).count == first.count + later.count
                 }
                 try expectStoredExactlyOnce(first + later, in: database, seed: seed)
-                try await Poll.until("/metrics counts every recovered event") {
+                try await Poll.until("/metrics counts every recovered event", timeout: Self.underLoad) {
                     try await metric("ledger_stripe_sync_events_recovered_total", served)
                         == Double(first.count + later.count)
                 }
@@ -50,15 +53,15 @@ import Testing
             try await fake.serving {
                 let served = try await serveSyncing(database, fake)
                 defer { Task { await served.stop() } }
-                try await Poll.until("two failed runs are counted") {
+                try await Poll.until("two failed runs are counted", timeout: Self.underLoad) {
                     try await metric("ledger_stripe_sync_errors_total", served) == 2
                 }
                 #expect(try await served.get("/healthz").status == 200, "seed \(seed): the server keeps serving")
-                try await Poll.until("a later tick recovered the events") {
+                try await Poll.until("a later tick recovered the events", timeout: Self.underLoad) {
                     try storedStripeEvents(database).count == events.count
                 }
                 try expectStoredExactlyOnce(events, in: database, seed: seed)
-                try await Poll.until("/metrics shows the successful run") {
+                try await Poll.until("/metrics shows the successful run", timeout: Self.underLoad) {
                     try await metric("ledger_stripe_sync_last_run_succeeded", served) == 1
                 }
                 #expect(try await metric("ledger_stripe_sync_errors_total", served) == 2, "seed \(seed)")
