@@ -65,33 +65,19 @@ struct SyncBackfillCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = logging.makeLogger(label: "ledger.sync")
-        do {
-            let key = try stripe.key()
-            let connection = try database.connect()
-            let account = stripe.account ?? ""
-            try SyncAccountCheck.check(key: key, account: account, connection: connection)
-            let client = StripeClient(key: key, configuration: stripe.configuration(for: key), logger: logger)
-            let outcome: Result<SyncBackfillReport, any Error>
-            do {
-                let backfill = SyncBackfillRun(
-                    client: client, connection: connection, account: account, mode: key.mode,
-                    progress: progressOptions.makeLine("backfilling"))
-                outcome = .success(try await backfill.run(resources))
-            } catch {
-                outcome = .failure(error)
+        let account = stripe.account ?? ""
+        try await stripe.runSync(
+            json: json, logger: logging.makeLogger(label: "ledger.sync"),
+            prepare: { key in
+                let connection = try database.connect()
+                try SyncAccountCheck.check(key: key, account: account, connection: connection)
+                return connection
             }
-            try await client.shutdown()
-            let report = try outcome.get()
-            if json {
-                try printJSON(report)
-            } else {
-                print(report.text)
-            }
-            if report.rejected > 0 { throw ExitCode(ExitStatus.failure) }
-        } catch let refused as SyncRefused {
-            FileHandle.standardError.write(Data("error: \(refused.description)\n".utf8))
-            throw ExitCode(ExitStatus.usage)
+        ) { connection, key, client in
+            let backfill = SyncBackfillRun(
+                client: client, connection: connection, account: account, mode: key.mode,
+                progress: progressOptions.makeLine("backfilling"))
+            return try await backfill.run(resources)
         }
     }
 }
@@ -231,7 +217,7 @@ struct SyncBackfillRun {
 }
 
 /// The summary `ledger sync backfill` prints (`--json`: these keys).
-struct SyncBackfillReport: Encodable {
+struct SyncBackfillReport: SyncCommandReport {
     struct Resource: Encodable {
         var resource: String
         var listed = 0
@@ -253,6 +239,8 @@ struct SyncBackfillReport: Encodable {
     var rejected = 0
     var headPosition: Int64 = 0
     var seconds = 0.0
+
+    var failed: Bool { rejected > 0 }
 
     mutating func add(_ line: Resource) {
         resources.append(line)

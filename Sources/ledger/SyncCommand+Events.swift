@@ -57,41 +57,28 @@ struct SyncEventsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = logging.makeLogger(label: "ledger.sync")
-        do {
-            let key = try stripe.key()
-            let database = SyncConnection(try self.database.connect())
-            let plan = try await database.run { [since, account = stripe.account] connection in
-                try SyncEventsPlan.check(key: key, account: account ?? "", since: since?.time, connection: connection)
+        try await stripe.runSync(
+            json: json, logger: logging.makeLogger(label: "ledger.sync"),
+            prepare: { key in
+                let database = SyncConnection(try self.database.connect())
+                let plan = try await database.run { [since, account = stripe.account] connection in
+                    try SyncEventsPlan.check(
+                        key: key, account: account ?? "", since: since?.time, connection: connection)
+                }
+                return (database, plan)
             }
-            let client = StripeClient(key: key, configuration: stripe.configuration(for: key), logger: logger)
+        ) { prepared, _, client in
             let progress = progressOptions.makeLine("syncing")
-            let outcome: Result<SyncEventsReport, any Error>
-            do {
-                let catchUp = StripeEventsCatchUp(
-                    plan: plan, client: client, database: database, windowEventsMax: windowEventsMax,
-                    onProgress: { done in
-                        progress.update(
-                            done.coveredHours, of: done.spanHours, unit: "hours",
-                            detail: "; \(ProgressLine.grouped(Int64(done.listed))) events listed, "
-                                + "\(ProgressLine.grouped(Int64(done.appended))) appended")
-                    })
-                outcome = .success(try await catchUp.run())
-            } catch {
-                outcome = .failure(error)
-            }
-            progress.finish()
-            try await client.shutdown()
-            let report = try outcome.get()
-            if json {
-                try printJSON(report)
-            } else {
-                print(report.text)
-            }
-            if report.rejected > 0 { throw ExitCode(ExitStatus.failure) }
-        } catch let refused as SyncRefused {
-            FileHandle.standardError.write(Data("error: \(refused.description)\n".utf8))
-            throw ExitCode(ExitStatus.usage)
+            defer { progress.finish() }
+            let catchUp = StripeEventsCatchUp(
+                plan: prepared.1, client: client, database: prepared.0, windowEventsMax: windowEventsMax,
+                onProgress: { done in
+                    progress.update(
+                        done.coveredHours, of: done.spanHours, unit: "hours",
+                        detail: "; \(ProgressLine.grouped(Int64(done.listed))) events listed, "
+                            + "\(ProgressLine.grouped(Int64(done.appended))) appended")
+                })
+            return try await catchUp.run()
         }
     }
 }
@@ -116,4 +103,8 @@ struct SyncInterval: ExpressibleByArgument, Sendable {
     }
 
     static var defaultCompletionKind: CompletionKind { .default }
+}
+
+extension SyncEventsReport: SyncCommandReport {
+    var failed: Bool { rejected > 0 }
 }

@@ -72,38 +72,25 @@ struct SyncReconcileCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.makeLogger(label: "ledger.sync")
-        do {
-            let key = try stripe.key()
-            let connection = try database.connect()
-            let account = stripe.account ?? ""
-            try SyncAccountCheck.check(key: key, account: account, connection: connection)
-            let client = StripeClient(key: key, configuration: stripe.configuration(for: key), logger: logger)
-            let outcome: Result<SyncReconcileReport, any Error>
-            do {
-                let reconcile = SyncReconcileRun(
-                    client: client, connection: connection, connect: { try database.connect() },
-                    snapshots: SnapshotPolicy(directory: snapshots.directory, replayFromSnapshots: true),
-                    customer: customer, since: since.map { $0.time.microsecondsSinceEpoch / 1_000_000 },
-                    logger: logger, progressOptions: progressOptions)
-                var report = SyncReconcileReport(
-                    account: account.isEmpty ? nil : account, mode: key.mode.rawValue, customer: customer,
-                    since: since?.time.description)
-                try await reconcile.run(repair: repair, into: &report)
-                outcome = .success(report)
-            } catch {
-                outcome = .failure(error)
+        let account = stripe.account ?? ""
+        try await stripe.runSync(
+            json: json, logger: logger,
+            prepare: { key in
+                let connection = try database.connect()
+                try SyncAccountCheck.check(key: key, account: account, connection: connection)
+                return connection
             }
-            try await client.shutdown()
-            let report = try outcome.get()
-            if json {
-                try printJSON(report)
-            } else {
-                print(report.text)
-            }
-            if !report.isClean { throw ExitCode(ExitStatus.failure) }
-        } catch let refused as SyncRefused {
-            FileHandle.standardError.write(Data("error: \(refused.description)\n".utf8))
-            throw ExitCode(ExitStatus.usage)
+        ) { connection, key, client in
+            let reconcile = SyncReconcileRun(
+                client: client, connection: connection, connect: { try database.connect() },
+                snapshots: SnapshotPolicy(directory: snapshots.directory, replayFromSnapshots: true),
+                customer: customer, since: since.map { $0.time.microsecondsSinceEpoch / 1_000_000 },
+                logger: logger, progressOptions: progressOptions)
+            var report = SyncReconcileReport(
+                account: account.isEmpty ? nil : account, mode: key.mode.rawValue, customer: customer,
+                since: since?.time.description)
+            try await reconcile.run(repair: repair, into: &report)
+            return report
         }
     }
 }
@@ -232,7 +219,7 @@ struct SyncReconcileRun {
 }
 
 /// What `ledger sync reconcile` prints (`--json`: these keys).
-struct SyncReconcileReport: Encodable {
+struct SyncReconcileReport: SyncCommandReport {
     struct Repair: Encodable {
         /// Observations appended (an object's latest charge is observed with its intent).
         var appended = 0
@@ -265,6 +252,8 @@ struct SyncReconcileReport: Encodable {
         guard let repair else { return differences.isEmpty }
         return repair.remaining.isEmpty && repair.rejected.isEmpty
     }
+
+    var failed: Bool { !isClean }
 
     var text: String {
         var lines = differences.flatMap(\.lines)

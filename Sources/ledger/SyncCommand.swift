@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LedgerCore
 import LedgerStripe
+import Logging
 
 /// `ledger sync`: read Stripe's API to recover what the webhooks did not deliver (issue 14).
 struct SyncCommand: ParsableCommand {
@@ -14,13 +15,15 @@ struct SyncCommand: ParsableCommand {
             rk_test_) is refused for a live ledger and a live key for a test ledger (ledger mode).
 
             `ledger sync events` recovers missed events (30 days); `ledger sync backfill` loads every \
-            existing object as an observation (an account's whole history). docs/0013-stripe-sync.md \
-            and docs/0016-observations.md say how.
+            existing object as an observation (an account's whole history); `ledger sync reconcile` \
+            compares the tables with Stripe's objects and, with --repair, records the difference. \
+            docs/0013-stripe-sync.md and docs/0016-observations.md say how.
 
             Examples:
               STRIPE_API_KEY=rk_live_… ledger sync events
               STRIPE_API_KEY=sk_test_… ledger sync events --since 2026-11-20T00:00:00Z --json
               STRIPE_API_KEY=rk_live_… ledger sync backfill && ledger project
+              STRIPE_API_KEY=rk_live_… ledger sync reconcile --customer cus_NffrFeUfNV2Hib
             """,
         subcommands: [SyncEventsCommand.self, SyncBackfillCommand.self, SyncReconcileCommand.self])
 }
@@ -93,5 +96,46 @@ struct StripeOptions: ParsableArguments {
             requestsPerSecond: requestsPerSecond ?? StripeClientConfiguration.defaultRequestsPerSecond(for: key.mode),
             requestTimeout: .milliseconds(Int64(requestTimeoutSeconds * 1000)),
             retry: StripeRetryPolicy(attemptsMax: attempts))
+    }
+}
+
+/// What a `ledger sync` command prints when it ends.
+protocol SyncCommandReport: Encodable {
+    /// The report as the terminal shows it (`--json` encodes the value instead).
+    var text: String { get }
+    /// Whether the command exits 1: objects rejected, differences left.
+    var failed: Bool { get }
+}
+
+extension StripeOptions {
+    /// The frame every `ledger sync` command shares: the key from the environment, `prepare` (the database's
+    /// checks, before any request), `body` with a client that is shut down whatever it did, then the report as
+    /// text or JSON. Exit 2 when refused (``SyncRefused``), 1 when the report says it failed.
+    func runSync<Prepared, Report: SyncCommandReport>(
+        json: Bool, logger: Logger, prepare: (StripeAPIKey) async throws -> Prepared,
+        _ body: (Prepared, StripeAPIKey, StripeClient) async throws -> Report
+    ) async throws {
+        do {
+            let key = try key()
+            let prepared = try await prepare(key)
+            let client = StripeClient(key: key, configuration: configuration(for: key), logger: logger)
+            let outcome: Result<Report, any Error>
+            do {
+                outcome = .success(try await body(prepared, key, client))
+            } catch {
+                outcome = .failure(error)
+            }
+            try await client.shutdown()
+            let report = try outcome.get()
+            if json {
+                try printJSON(report)
+            } else {
+                print(report.text)
+            }
+            if report.failed { throw ExitCode(ExitStatus.failure) }
+        } catch let refused as SyncRefused {
+            FileHandle.standardError.write(Data("error: \(refused.description)\n".utf8))
+            throw ExitCode(ExitStatus.usage)
+        }
     }
 }
