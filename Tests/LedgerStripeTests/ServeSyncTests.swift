@@ -22,10 +22,12 @@ import Testing
                 try await Poll.until("the first catch-up appended the fake's events", timeout: Self.underLoad) {
                     try storedStripeEvents(database).count == first.count
                 }
-                // Created after the first run (Stripe creates nothing in the past): the next tick lists them
-                // from the cursor's second on.
+                // Created after the first run (Stripe creates nothing in the past): a tick lists them once
+                // Stripe's clock reaches them, from the cursor's second on. A few seconds ahead, since a test
+                // thread stalled by the whole suite's load could otherwise add them after a tick had already
+                // moved the cursor past their second (a race of the test, not of Stripe).
                 let now = Int64(Date().timeIntervalSince1970)
-                let later = fake.addEvents(3, from: now, spanSeconds: 1, random: &random)
+                let later = fake.addEvents(3, from: now + 3, spanSeconds: 1, random: &random)
                 try await Poll.until("a later tick appended the events listed since", timeout: Self.underLoad) {
                     try storedStripeEvents(database).count == first.count + later.count
                 }
