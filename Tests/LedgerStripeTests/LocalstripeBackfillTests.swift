@@ -107,8 +107,13 @@ import Testing
         }
     }
 
-    /// Each listed PaymentIntent has a row with its status, amount, currency, invoice, refunds and payment time.
-    static func expectPaymentRows(equalTo objects: [[String: Any]], in connection: PostgresConnection) throws {
+    /// Each listed PaymentIntent has a row with its status, amount, currency, invoice, refunds and (when
+    /// `processedAt`: rows made from observations) payment time. Rows made from events keep the time their
+    /// success event reported, which can be a second after the charge's `created`; reconcile does not compare
+    /// `processed_at` (docs/0013), so it does not repair it either.
+    static func expectPaymentRows(
+        equalTo objects: [[String: Any]], in connection: PostgresConnection, processedAt: Bool = true
+    ) throws {
         let rows = try connection.query(
             """
             SELECT stripe_payment_intent_id, status, amount_cents, upper(currency), stripe_invoice_id,
@@ -142,7 +147,8 @@ import Testing
             }
             let expected = [
                 status, "\(amount)", (object["currency"] as? String)?.uppercased(), object["invoice"] as? String,
-                "\(refunded)", status == "succeeded" || status == "refunded" ? time(charge?["created"]) : row[5],
+                "\(refunded)",
+                processedAt && (status == "succeeded" || status == "refunded") ? time(charge?["created"]) : row[5],
                 time(object["created"]),
             ].map { $0 ?? "null" }
             for (column, (stored, stripe)) in zip(columns, zip(row, expected)) where stored != stripe {
