@@ -25,12 +25,15 @@ struct ConsoleIntegrity: Sendable {
         frame.title = "Integrity"
         frame.focusSearch = false
         let directory = verifier?.snapshotDirectory ?? .default()
+        // The run's state before the recorded runs: a run records itself before it leaves `running`, so a run
+        // seen finished here is in the read below. Read the other way round, a run ending in between showed
+        // neither running nor recorded (a clean-clone CI run caught it).
+        let verifying = verifier?.status
         let read = try await ConsoleData.read(pool) { connection in
             try IntegrityReading.read(connection: connection, snapshots: directory)
         }
-        let status_ = verifier?.status
         let page = IntegrityPage(
-            frame: frame, reading: read, running: status_?.running, last: status_?.last,
+            frame: frame, reading: read, running: verifying?.running, last: verifying?.last,
             verifyAvailable: verifier != nil,
             notice: notice)
         return pages.render("integrity", page, status: status)
