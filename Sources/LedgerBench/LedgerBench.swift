@@ -16,6 +16,7 @@ struct LedgerBench: AsyncParsableCommand {
             ReportBenchmark.self,
             ExportBenchmark.self,
             ServeBenchmark.self,
+            GrowthBenchmark.self,
             UIBenchmark.self,
         ])
 }
@@ -47,6 +48,15 @@ func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
     let value = try body()
     return (value, (ContinuousClock.now - start) / .seconds(1))
 }
+
+/// The `fraction` quantile of sorted values (0 when there are none).
+func quantile(_ sorted: [Double], _ fraction: Double) -> Double {
+    guard !sorted.isEmpty else { return 0 }
+    return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
+}
+
+/// The median of `values` (0 when there are none).
+func median(_ values: [Double]) -> Double { quantile(values.sorted(), 0.5) }
 
 /// Reads `file` line by line in 1 MiB chunks, calling `body` with each non-empty line.
 func forEachLine(in file: String, _ body: (ArraySlice<UInt8>) throws -> Void) throws {

@@ -7,11 +7,13 @@ import Logging
 import LoopbackHTTPClient
 
 /// Webhook ingest over HTTP: `ledger serve` with group commit vs a transaction per request, on
-/// loopback with signed generated events, then a kill -9 in the middle of a load.
+/// loopback with signed generated events, then a kill -9 in the middle of a load; with `--fixtures`, the
+/// time from a webhook's 200 to its row at fixed rates (``measureVisibility(_:rate:fixtures:)``).
 struct ServeBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Acknowledged webhooks/s and latency, group commit vs none; kill -9 mid-load, retry, check.")
+        abstract: "Acknowledged webhooks/s and latency, group commit vs none; kill -9 mid-load, retry, check; "
+            + "webhook → row latency at fixed rates.")
 
     static let secret = "whsec_bench_0123456789abcdef"
 
@@ -22,14 +24,35 @@ struct ServeBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds of load per server configuration.") var seconds = 10
     @Option(help: "Events sent in the kill -9 run (0 skips it).") var killEvents = 5_000
     @Flag(help: "Run the catch-up projector in the measured servers too.") var withProjector = false
+    @Option(help: "SQL of users and licenses (ledger generate --fixtures-sql): enables the webhook → row runs.")
+    var fixtures: String?
+    @Option(help: "Webhooks/s of the open-loop webhook → row runs, comma-separated.") var visibilityRates = "1000,2000"
+    @Option(help: "Seconds of each webhook → row run.") var visibilitySeconds = 30
+    @Option(help: "Client connections of the webhook → row runs (enough that sends keep their pace).")
+    var visibilityConnections = 128
+    @Flag(help: "Only the webhook → row runs (skip throughput and kill -9).") var visibilityOnly = false
+
+    func validate() throws {
+        if visibilityOnly && fixtures == nil { throw ValidationError("--visibility-only needs --fixtures") }
+        guard rates.allSatisfy({ $0 > 0 }), visibilitySeconds > 0, visibilityConnections > 0 else {
+            throw ValidationError("--visibility-rates, --visibility-seconds and --visibility-connections must be > 0")
+        }
+    }
+
+    var rates: [Int] { visibilityRates.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) ?? 0 } }
 
     func run() async throws {
         let bodies = try distinctEvents()
-        print("input: \(bodies.count) distinct events; \(connections) connections, \(seconds) s per configuration")
-        let grouped = try measure(bodies, groupCommit: true)
-        let single = try measure(bodies, groupCommit: false)
-        report("group commit / transaction per request", grouped.rate / max(single.rate, 1e-9), "×", "goal ≥ 3×")
-        if killEvents > 0 { try killAndRetry(Array(bodies.prefix(killEvents))) }
+        if !visibilityOnly {
+            print("input: \(bodies.count) distinct events; \(connections) connections, \(seconds) s per configuration")
+            let grouped = try measure(bodies, groupCommit: true)
+            let single = try measure(bodies, groupCommit: false)
+            report("group commit / transaction per request", grouped.rate / max(single.rate, 1e-9), "×", "goal ≥ 3×")
+            if killEvents > 0 { try killAndRetry(Array(bodies.prefix(killEvents))) }
+        }
+        if let fixtures {
+            for rate in rates { try measureVisibility(bodies, rate: rate, fixtures: fixtures) }
+        }
     }
 
     /// The history's events, each `evt_…` once (the generator adds redeliveries).
