@@ -81,8 +81,8 @@ struct GrowthBenchmark: ParsableCommand {
             ("snapshot create", ["snapshot", "create", "--from-scratch"]),
             ("verify --no-drift", ["verify", "--no-drift"]),
         ] {
-            let run = try timedLedger(
-                arguments, log: log + "-" + arguments.joined(separator: "-"), environment: environment)
+            let slug = step.split(whereSeparator: { !$0.isLetter }).joined(separator: "-")
+            let run = try timedLedger(arguments, log: log + "-" + slug, environment: environment)
             steps.append(GrowthStep(size: label, step: step, events: events, run: run))
         }
         steps += try historyLatency(label: label, events: events, reads: reads, environment: environment, log: log)
