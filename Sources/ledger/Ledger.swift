@@ -32,7 +32,7 @@ struct Ledger: AsyncParsableCommand {
             ProjectCommand.self, RebuildCommand.self, SnapshotCommand.self, StatusCommand.self, ParkedCommand.self,
             RejectedCommand.self, ModeCommand.self, MappingCommand.self, CorrectCommand.self, DigestCommand.self,
             HistoryCommand.self, StateCommand.self, ReportCommand.self, ExportCommand.self, ConsumeCommand.self,
-            ConsumersCommand.self, ServeCommand.self, SyncCommand.self,
+            ConsumersCommand.self, ServeCommand.self, SyncCommand.self, PartitionCommand.self,
             GenerateCommand.self,
         ]
     )

@@ -38,6 +38,14 @@ struct VerifyCommand: ParsableCommand {
                        that has not run is not a failure unless its tables hold
                        rows; a checkpoint of another projector version is.
                        --no-drift skips this part, the slow one.
+            archives   --archive FILE (once per archived partition, as `ledger
+                       partition archive` wrote them): recomputes the chain
+                       through the files from event 1, joins their end to the
+                       log (the next stored event must chain from the last
+                       archived hash), and the chain check goes on from there.
+                       Needed while old partitions are detached: without it, or
+                       --from, verify says which positions are detached and
+                       fails (docs/0018-partitioned-log.md).
             parked     Events the projection could not turn into rows, and
             rejected   inputs that were not valid events: counted, never a
                        failure (details: `ledger status`, ledger.parked,
@@ -67,6 +75,12 @@ struct VerifyCommand: ParsableCommand {
             "Digest taken earlier by `ledger head`: prove the log up to its position unchanged.",
             valueName: "pos:hash"))
     var digest: String?
+    @Option(
+        name: .customLong("archive"),
+        help: ArgumentHelp(
+            "A partition archive (`ledger partition archive`) to verify and chain the log from; repeat per file.",
+            valueName: "file"))
+    var archives: [String] = []
     @Flag(help: "Skip the projection drift check (chain, digest and snapshots only).") var noDrift = false
     @Flag(help: "Print the report as one JSON object: {chain, digest, snapshots, drift, parked, rejected, ok}.")
     var json = false
@@ -78,6 +92,9 @@ struct VerifyCommand: ParsableCommand {
         if let digest, ChainHead(digest: digest) == nil {
             throw ValidationError("--digest must be POS:HASH with 64 hex digits, as `ledger head` prints it")
         }
+        if !archives.isEmpty, from != nil {
+            throw ValidationError("--archive proves the chain from event 1; it cannot be combined with --from")
+        }
         if let trusted = from.flatMap(ChainHead.init(digest:)), let kept = digest.flatMap(ChainHead.init(digest:)),
             kept.position < trusted.position
         {
@@ -87,9 +104,11 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
+        let archived = try verifyArchives()
         let options = AuditOptions(
-            trusted: from.flatMap(ChainHead.init(digest:)) ?? .genesis, digest: digest.flatMap(ChainHead.init(digest:)),
-            snapshotDirectory: snapshots.directory, checksDrift: !noDrift)
+            trusted: from.flatMap(ChainHead.init(digest:)) ?? archived.trusted,
+            digest: digest.flatMap(ChainHead.init(digest:)), snapshotDirectory: snapshots.directory,
+            checksDrift: !noDrift)
         let database = self.database
         let progress = progressOptions.makeLine("")
         let head = logHeadPosition(database)
@@ -111,7 +130,13 @@ struct VerifyCommand: ParsableCommand {
         }
         progress.finish()
         record(VerifyRun(report, origin: .cli, startedAt: startedAt, finishedAt: EventTime(Date())))
-        if json { try printJSON(report) } else { AuditReportPrinter().print(report) }
+        if json, !archived.archives.isEmpty {
+            try printJSON(ArchivedAuditReport(archives: archived.archives, report: report))
+        } else if json {
+            try printJSON(report)
+        } else {
+            AuditReportPrinter().print(report)
+        }
         if !report.ok { throw ExitCode(ExitStatus.failure) }
     }
 

@@ -13,6 +13,8 @@ struct StoredEvent {
     enum Body {
         case sha256Hex(String)
         case bytes([UInt8])
+        /// In a detached partition: the delivery is answered as a duplicate, its bytes not compared.
+        case archived
 
         /// Whether `other`, delivered by `source`, is not the stored event: not byte for byte the stored
         /// body, nor, for a Stripe event, another rendering of it (``StripeEventRendering``).
@@ -23,6 +25,8 @@ struct StoredEvent {
             case .bytes(let bytes):
                 guard bytes != other else { return false }
                 return source != EventSource.stripe || !StripeEventRendering.sameEvent(bytes, other)
+            case .archived:
+                return false
             }
         }
     }

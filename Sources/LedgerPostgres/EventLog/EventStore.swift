@@ -74,17 +74,21 @@ extension EventStore {
     /// One look-up for a batch: rows of kind 'e' are stored events among the candidates
     /// (`$1` event ids, uuid[]; `$2` source event ids, text[]) with their position and the
     /// SHA-256 of their body (so a redelivery with other bytes is told from a true duplicate
-    /// without reading bodies back; hashed only for the events found); rows of kind 'v' are
-    /// the current version of each stream in `$3` (text[]), 0 if none.
+    /// without reading bodies back; hashed only for the events found; NULL when the event's
+    /// partition is detached); rows of kind 'v' are the current version of each stream in `$3`
+    /// (text[]), 0 if none. Keys come from `ledger.event_keys`, one index probe each whatever the
+    /// number of partitions (docs/0018-partitioned-log.md).
     static let lookUpStatement = """
-        SELECT 'e', event_id::text, source, source_event_id, position, encode(sha256(body), 'hex')
-          FROM ledger.events WHERE event_id = ANY($1::uuid[])
+        SELECT 'e', k.event_id::text, k.source, k.source_event_id, k.position, encode(sha256(e.body), 'hex')
+          FROM ledger.event_keys k LEFT JOIN ledger.events e ON e.position = k.position
+         WHERE k.event_id = ANY($1::uuid[])
         UNION ALL
-        SELECT 'e', event_id::text, source, source_event_id, position, encode(sha256(body), 'hex')
-          FROM ledger.events WHERE source_event_id = ANY($2::text[])
+        SELECT 'e', k.event_id::text, k.source, k.source_event_id, k.position, encode(sha256(e.body), 'hex')
+          FROM ledger.event_keys k LEFT JOIN ledger.events e ON e.position = k.position
+         WHERE k.source_event_id = ANY($2::text[])
         UNION ALL
         SELECT 'v', s.id, NULL, NULL,
-               COALESCE((SELECT max(e.stream_version) FROM ledger.events e WHERE e.stream_id = s.id), 0), NULL
+               COALESCE((SELECT max(k.stream_version) FROM ledger.event_keys k WHERE k.stream_id = s.id), 0), NULL
           FROM unnest($3::text[]) AS s(id)
         """
     /// The bodies of stored events, for a Stripe redelivery whose bytes differ; `$1` positions (bigint[]).
@@ -121,7 +125,8 @@ extension EventStore {
                 lookup.versions[try row.decode(String.self, at: 1)] = position
                 continue
             }
-            let stored = StoredEvent(position: position, body: .sha256Hex(try row.decode(String.self, at: 5)))
+            let digest = try row.decode(String?.self, at: 5)
+            let stored = StoredEvent(position: position, body: digest.map { .sha256Hex($0) } ?? .archived)
             if let eventID = UUID(uuidString: try row.decode(String.self, at: 1)) {
                 lookup.byEventID[eventID] = stored
             }

@@ -1,0 +1,107 @@
+import Foundation
+import LedgerCore
+import LedgerEngine
+import LedgerPostgres
+import LedgerTestSupport
+import Testing
+
+/// Detached partitions archived to files, checked against the chain (docs/0018-partitioned-log.md).
+@Suite("partition archives")
+struct PartitionArchiveTests {
+    static let partitionEvents: Int64 = 5_000
+
+    /// A log of `rounds` full batches in 5,000-event partitions, a snapshot recorded at its head, and
+    /// its first `detached` partitions detached and archived into `directory`; returns the archives.
+    func archivedLog(_ database: TestDatabase, rounds: Int, detached: Int, in directory: URL) throws -> [URL] {
+        let connection = try database.connect()
+        try connection.execute("SELECT ledger.set_events_per_partition(\(Self.partitionEvents))")
+        let store = EventStore(connection: connection)
+        for round in 0..<rounds {
+            let events = (0..<Limits.appendBatchEventsMax).map { index in
+                event(stream: "s:\(round):\(index % 17)", sourceID: index % 2 == 0 ? "evt_\(round)_\(index)" : nil)
+            }
+            try store.append(AppendBatch(events: events), recordedAt: EventTime(Date()))
+        }
+        let head = try store.head()
+        _ = try store.recordSnapshot(
+            SnapshotRecord(
+                position: head.position, chainHash: HexEncoding.encode(head.hash), projectorVersion: 1,
+                formatVersion: 1, contentDigest: String(repeating: "a", count: 64)))
+        let partitions = EventPartitionStore(connection: connection)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return try partitions.list().prefix(detached).map { partition in
+            try partitions.detach(partition.name)
+            let url = directory.appendingPathComponent("\(partition.name).ledger")
+            try PartitionArchiveFile.write(partition, from: connection, to: url)
+            return url
+        }
+    }
+
+    func verify(_ archives: [URL], _ database: TestDatabase) throws -> (
+        archives: [ArchiveVerification], log: ChainVerification?
+    ) {
+        let store = EventStore(connection: try database.connect())
+        let verifier = ArchiveVerifier()
+        let verified = try verifier.verify(files: archives.map(\.path), ledgerID: try store.databaseID())
+        guard let end = verified.end, case .joined(let trusted) = try verifier.link(end, to: store) else {
+            return (verified.archives, nil)
+        }
+        return (verified.archives, try ChainVerifier(connect: { try database.connect() }).verify(from: trusted))
+    }
+
+    @Test func archivesVerifyFromEventOneAndTheLogGoesOnFromTheirEnd() async throws {
+        try await TestDatabase.withMigrated { database in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("archives-\(UUID())")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let archives = try archivedLog(database, rounds: 3, detached: 2, in: directory)
+            let result = try verify(archives.reversed(), database)  // any order: sorted by position
+            #expect(result.archives.map(\.eventsChecked) == [5_000, 5_000])
+            #expect(result.archives.allSatisfy { $0.failure == nil })
+            let log = try #require(result.log)
+            #expect(log.isValid)
+            #expect(log.trustedFrom == 10_001)
+            // The log alone cannot start before its detached prefix; one archive alone is not from event 1.
+            #expect(try verify([archives[1]], database).archives.first?.failure != nil)
+        }
+    }
+
+    @Test func aChangedByteAnywhereInAnArchiveIsNamedByPosition() async throws {
+        try await TestDatabase.withMigrated { database in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("archives-\(UUID())")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let archives = try archivedLog(database, rounds: 2, detached: 1, in: directory)
+            let original = try Data(contentsOf: archives[0])
+            let header = original.firstIndex(of: 0x0A).map { $0 + 1 } ?? 0
+            var random = SeededGenerator(seed: TestSeed.value(default: 18_0006))
+            for _ in 0..<8 {
+                var changed = original
+                let offset = header + 19 + random.below(original.count - header - 21)  // inside the rows
+                changed[offset] ^= UInt8(1 + random.below(255))
+                try changed.write(to: archives[0])
+                let result = try verify(archives, database)
+                #expect(result.log == nil, "byte \(offset)")
+                #expect(result.archives.first?.failure != nil, "byte \(offset)")
+            }
+            try original.write(to: archives[0])
+            #expect(try verify(archives, database).log?.isValid == true)
+        }
+    }
+
+    @Test func detachArchiveAndAttachLeaveTheLogAsItWas() async throws {
+        try await TestDatabase.withMigrated { database in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("archives-\(UUID())")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let connection = try database.connect()
+            let store = EventStore(connection: connection)
+            _ = try archivedLog(database, rounds: 2, detached: 0, in: directory)
+            let before = try store.read(after: 0, limit: 10_000)
+            let partitions = EventPartitionStore(connection: connection)
+            let first = try #require(partitions.list().first)
+            try partitions.detach(first.name)
+            #expect(try store.read(after: 0, limit: 1).first?.position == 5_001)
+            try partitions.attach(first.name)
+            #expect(try store.read(after: 0, limit: 10_000) == before)
+            #expect(try ChainVerifier(connect: { try database.connect() }).verify().isValid)
+        }
+    }
+}

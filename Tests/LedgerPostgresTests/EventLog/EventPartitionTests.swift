@@ -1,0 +1,218 @@
+import Foundation
+import LedgerCore
+import LedgerPostgres
+import LedgerTestSupport
+import Testing
+
+/// The partitioned log (migration 018, docs/0018-partitioned-log.md): same positions, hashes and
+/// uniqueness as one table, partitions ready before any append needs them.
+@Suite("event log: partitions")
+struct EventPartitionTests {
+    /// The smallest partition the schema allows, so a few batches cross several boundaries.
+    static let partitionEvents: Int64 = 5_000
+
+    func usePartitions(of size: Int64, _ connection: PostgresConnection) throws {
+        try connection.execute("SELECT ledger.set_events_per_partition(\(size))")
+    }
+
+    /// Random batches (1…1,500 events, some streams shared, a few redeliveries by event id or by Stripe id)
+    /// from one seed.
+    func randomBatches(seed: UInt64, events total: Int) throws -> [AppendBatch] {
+        var random = SeededGenerator(seed: seed)
+        var batches: [AppendBatch] = []
+        var sent: [NewEvent] = []
+        var count = 0
+        while count < total {
+            var events: [NewEvent] = []
+            for _ in 0..<(1 + random.below(1_500)) {
+                if !sent.isEmpty, random.chance(3) {
+                    events.append(random.pick(sent))
+                    continue
+                }
+                let stripe = random.chance(50)
+                let event = NewEvent(
+                    eventID: UUID(uuid: UUID.random(&random)), streamID: "s:\(random.below(300))",
+                    type: "test.happened", source: stripe ? "stripe" : "ledger",
+                    sourceEventID: stripe ? "evt_\(random.next())" : nil,
+                    occurredAt: EventTime(secondsSinceEpoch: 1_700_000_000 + Int64(random.below(1_000_000))),
+                    customerID: random.chance(80) ? "cus_\(random.below(50))" : nil,
+                    body: Array("{\"n\":\(random.next())}".utf8), metadata: "{}")
+                events.append(event)
+                sent.append(event)
+            }
+            count += events.count
+            batches.append(try AppendBatch(events: events))
+        }
+        return batches
+    }
+
+    @Test func appendsAcrossPartitionBoundariesGiveTheUnpartitionedLogsPositionsAndHashes() async throws {
+        let seed = TestSeed.value(default: 18_006)
+        let batches = try randomBatches(seed: seed, events: 16_000)
+        let (partitioned, partitions) = try await TestDatabase.withMigrated { database in
+            let connection = try database.connect()
+            try usePartitions(of: Self.partitionEvents, connection)
+            let store = EventStore(connection: connection)
+            let outcomes = try batches.map { try store.append($0, recordedAt: testTime) }
+            return (
+                (outcomes, try store.read(after: 0, limit: 20_000)),
+                try EventPartitionStore(connection: connection).list()
+            )
+        }
+        let unpartitioned = try await TestDatabase.with { database in
+            let connection = try database.connect()
+            try MigrationRunner(connection: connection, source: try Repository.migrations(), logger: .quiet).up(to: 17)
+            let store = EventStore(connection: connection)
+            let outcomes = try batches.map { try store.append($0, recordedAt: testTime) }
+            return (outcomes, try store.read(after: 0, limit: 20_000))
+        }
+        #expect(partitioned.0 == unpartitioned.0, "seed \(seed)")
+        #expect(partitioned.1 == unpartitioned.1, "seed \(seed)")
+        let head = try #require(partitioned.1.last?.position)
+        // Several partitions hold events, and the next ones are ready beyond the head.
+        #expect(partitions.filter { $0.events > 0 }.count >= 3, "seed \(seed)")
+        #expect(partitions.allSatisfy { $0.attached })
+        #expect(try #require(partitions.last?.lastPosition) >= head + Self.partitionEvents)
+        #expect(partitions.map(\.events).reduce(0, +) == head)
+    }
+
+    @Test func concurrentAppendersOfTheSameIDsStoreEachOnce() async throws {
+        try await TestDatabase.withMigrated { database in
+            try usePartitions(of: Self.partitionEvents, try database.connect())
+            // Every appender sends the same 40 Stripe events (same ids), each under its own event id too:
+            // exactly one copy of each is stored, whichever appender wins, and every answer names it.
+            let shared = (0..<40).map { index in
+                makeEvent(stream: "s:\(index % 7)", source: "stripe", sourceID: "evt_shared_\(index)")
+            }
+            let appenders = 6
+            let answers = try await withThrowingTaskGroup(of: [AppendOutcome].self) { group in
+                for appender in 0..<appenders {
+                    group.addTask {
+                        let store = EventStore(connection: try database.connect())
+                        var events = shared.map { event in
+                            var copy = event
+                            if appender % 2 == 1 { copy.eventID = UUID() }  // same Stripe id, other event id
+                            return copy
+                        }
+                        events.append(makeEvent(stream: "s:own\(appender)"))
+                        return try store.append(AppendBatch(events: events), recordedAt: testTime)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let connection = try database.connect()
+            let stored = try connection.query(
+                "SELECT count(*), count(DISTINCT source_event_id) FROM ledger.events WHERE source_event_id LIKE 'evt_shared_%'"
+            )[0]
+            #expect(try stored.decode(Int64.self, at: 0) == 40)
+            #expect(try stored.decode(Int64.self, at: 1) == 40)
+            let positions = answers.map { $0.prefix(40).map(\.position) }
+            #expect(Set(positions).count == 1, "every appender is answered the stored positions")
+            #expect(try EventStore(connection: connection).head().position == 40 + Int64(appenders))
+        }
+    }
+
+    @Test func theDatabaseRefusesASecondCopyOfAnyKeyWhateverTableItNames() async throws {
+        try await TestDatabase.withMigrated { database in
+            let connection = try database.connect()
+            let store = EventStore(connection: connection)
+            let event = makeEvent(stream: "s:a", source: "stripe", sourceID: "evt_once")
+            try store.append(AppendBatch(events: [event]), recordedAt: testTime)
+            let partition = try #require(EventPartitionStore(connection: connection).list().first)
+            // Inserted by hand, past the append path's look-up: same event id, same Stripe id, same stream version.
+            let copies = [
+                "'\(event.eventID.uuidString)', 's:b', 1, 'stripe', 'evt_other'",
+                "gen_random_uuid(), 's:b', 1, 'stripe', 'evt_once'",
+                "gen_random_uuid(), 's:a', 1, 'ledger', NULL",
+            ]
+            for table in ["ledger.events", "ledger.\(partition.name)"] {
+                for copy in copies {
+                    let error = try #require(throws: PostgresError.self) {
+                        try connection.execute(
+                            """
+                            INSERT INTO \(table) (position, event_id, stream_id, stream_version, source, source_event_id,
+                                                  type, occurred_at, recorded_at, body, hash)
+                            SELECT 2, \(copy), 't', now(), now(), '\\x7b7d', sha256(hash) FROM ledger.head
+                            """)
+                    }
+                    #expect(error.isUniqueViolation, "\(table) \(copy): \(error)")
+                }
+            }
+            #expect(try store.head().position == 1)
+        }
+    }
+
+    @Test func partitionsAreAppendOnlyAndReadyBeforeEveryAppend() async throws {
+        try await TestDatabase.withMigrated { database in
+            let connection = try database.connect()
+            try usePartitions(of: Self.partitionEvents, connection)
+            let store = EventStore(connection: connection)
+            let partitions = EventPartitionStore(connection: connection)
+            for round in 0..<12 {
+                let events = (0..<Limits.appendBatchEventsMax).map { _ in makeEvent(stream: "s:\(round)") }
+                try store.append(AppendBatch(events: events), recordedAt: testTime)
+                let head = try store.head().position
+                #expect(try #require(partitions.list().last).lastPosition >= head + Self.partitionEvents)
+            }
+            for partition in try partitions.list() {
+                for statement in [
+                    "UPDATE ledger.\(partition.name) SET type = 'x'", "DELETE FROM ledger.\(partition.name)",
+                    "TRUNCATE ledger.\(partition.name)",
+                ] {
+                    let error = try #require(throws: PostgresError.self) { try connection.execute(statement) }
+                    #expect(error.sqlState == "23001", "\(statement): \(error)")
+                }
+            }
+        }
+    }
+
+    @Test func onlyTheOldestFullPartitionCoveredByASnapshotDetaches() async throws {
+        try await TestDatabase.withMigrated { database in
+            let connection = try database.connect()
+            try usePartitions(of: Self.partitionEvents, connection)
+            let store = EventStore(connection: connection)
+            for round in 0..<3 {
+                let events = (0..<Limits.appendBatchEventsMax).map { _ in makeEvent(stream: "s:\(round)") }
+                try store.append(AppendBatch(events: events), recordedAt: testTime)
+            }
+            let partitions = EventPartitionStore(connection: connection)
+            let all = try partitions.list()
+            #expect(throws: EventPartitionRefusal.self) { try partitions.detach(all[0].name) }  // no snapshot
+            let head = try store.head()
+            try connection.execute(
+                "SELECT ledger.record_snapshot(\(head.position), '\\x\(HexEncoding.encode(head.hash))', 1, 1, "
+                    + "repeat('a', 64))")
+            #expect(throws: EventPartitionRefusal.self) { try partitions.detach(all[1].name) }  // not the oldest
+            #expect(throws: EventPartitionRefusal.self) { try partitions.detach(all[3].name) }  // beyond the head
+            let detached = try partitions.detach(all[0].name)
+            #expect(!detached.attached && detached.tableExists)
+            #expect(try partitions.detachedPrefix() == 1...all[0].lastPosition)
+            #expect(try store.read(after: 0, limit: 1).first?.position == all[0].lastPosition + 1)
+            // A redelivery of an event in the detached partition is still a duplicate.
+            let first = try #require(
+                try connection.query(
+                    "SELECT event_id FROM ledger.\(all[0].name) WHERE position = 1", resultFormat: .binary
+                ).first?.decode(UUID.self, at: 0))
+            var again = makeEvent(stream: "s:0")
+            again.eventID = first
+            #expect(try store.append(AppendBatch(events: [again]), recordedAt: testTime) == [.duplicate(position: 1)])
+            let attached = try partitions.attach(all[0].name)
+            #expect(attached.attached)
+            #expect(try partitions.detachedPrefix() == nil)
+            #expect(try store.read(after: 0, limit: 1).first?.position == 1)
+        }
+    }
+}
+
+extension UUID {
+    /// A version 4 UUID from `random`, so seeded tests make the same ids every run.
+    static func random(_ random: inout SeededGenerator) -> uuid_t {
+        var bytes = (0..<16).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        bytes[6] = (bytes[6] & 0x0F) | 0x40
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return (
+            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9],
+            bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+        )
+    }
+}
