@@ -15,6 +15,7 @@ struct LedgerBench: AsyncParsableCommand {
             AppendBenchmark.self, RowByRowBaseline.self, SnapshotBenchmark.self, AuditBenchmark.self,
             ReportBenchmark.self,
             ExportBenchmark.self,
+            ReadRateBenchmark.self,
             ServeBenchmark.self,
             GrowthBenchmark.self,
             UIBenchmark.self,

@@ -5,7 +5,7 @@ import LedgerPostgres
 /// The outcome of recomputing the hash chain.
 public struct ChainVerification: Sendable, Equatable, Codable {
     /// The first event that does not match, and why.
-    public struct Failure: Sendable, Equatable, Codable {
+    public struct Failure: Error, Sendable, Equatable, Codable {
         public var position: Int64
         public var reason: String
     }
@@ -31,10 +31,12 @@ public struct ChainVerification: Sendable, Equatable, Codable {
 
 /// Recomputes the chain from a trusted head and names the first position that does not match.
 ///
-/// Long logs are split into contiguous segments verified at once on their own
-/// connections: a segment starts from the stored hash at its lower boundary, and
-/// the segment before it recomputes that very hash, so the segments together
-/// check exactly what one pass from the trusted head would.
+/// Long logs are split into contiguous position ranges verified at once on their own
+/// connections: a range starts from the stored hash at its lower boundary, and the range
+/// before it recomputes that very hash, so the ranges together check exactly what one pass
+/// from the trusted head would (the seam is checked where the earlier range ends). Each
+/// range is one binary COPY, so the server sends the next rows while this side hashes; a
+/// range is a span of positions, so it reads only the partitions it covers.
 public struct ChainVerifier: Sendable {
     /// Segments shorter than this are not worth a second connection.
     public static let segmentEventsMin: Int64 = 50_000
@@ -55,6 +57,17 @@ public struct ChainVerifier: Sendable {
         segmentEventsMin: Int64 = ChainVerifier.segmentEventsMin,
         progress: @escaping @Sendable (Int64) -> Void = { _ in }
     ) throws -> ChainVerification {
+        try verify(from: trusted, recomputingAt: target, progress: progress) { head in
+            Self.evenBoundaries(after: trusted.position, through: head, segments: requested, minimum: segmentEventsMin)
+        }
+    }
+
+    /// Verifies like ``verify(from:recomputingAt:segments:segmentEventsMin:progress:)`` with a segment
+    /// starting after `trusted` and after each of the positions `boundaries` gives for the head's position.
+    func verify(
+        from trusted: ChainHead, recomputingAt target: Int64?, progress: @escaping @Sendable (Int64) -> Void,
+        boundaries: (_ head: Int64) -> [Int64]
+    ) throws -> ChainVerification {
         let store = EventStore(connection: try connect())
         var result = ChainVerification(
             trustedFrom: trusted.position, eventsChecked: 0, verifiedThrough: trusted.position, failure: nil)
@@ -65,8 +78,7 @@ public struct ChainVerifier: Sendable {
             result.failure = failure
             return result
         }
-        let starts = try segmentStarts(
-            from: trusted, through: head.position, requested: requested, minimum: segmentEventsMin, store)
+        let starts = try segmentStarts(from: trusted, at: boundaries(head.position), store)
         let ends = starts.dropFirst().map(\.position) + [head.position]
         let counter = ProgressCounter(report: progress)
         let outcomes = try WorkerThread.map(Array(zip(starts, ends)), name: "ledger.verify") { start, end in
@@ -103,15 +115,18 @@ public struct ChainVerifier: Sendable {
         return nil
     }
 
-    /// Where each segment starts: the trusted head, then stored heads at even intervals.
-    func segmentStarts(
-        from trusted: ChainHead, through last: Int64, requested: Int, minimum: Int64, _ store: EventStore
-    ) throws -> [ChainHead] {
-        let span = last - trusted.position
-        let count = Int(max(1, min(Int64(requested), span / max(minimum, 1))))
+    /// Positions splitting (after, through] into up to `segments` equal ranges of at least `minimum` events.
+    static func evenBoundaries(after: Int64, through last: Int64, segments: Int, minimum: Int64) -> [Int64] {
+        let span = last - after
+        let count = Int(max(1, min(Int64(segments), span / max(minimum, 1))))
+        return (1..<max(count, 1)).map { after + span * Int64($0) / Int64(count) }
+    }
+
+    /// Where each segment starts: the trusted head, then the stored heads at `boundaries` (ascending, each
+    /// after `trusted` and before the head).
+    func segmentStarts(from trusted: ChainHead, at boundaries: [Int64], _ store: EventStore) throws -> [ChainHead] {
         var starts = [trusted]
-        for index in 1..<max(count, 1) {
-            let boundary = trusted.position + span * Int64(index) / Int64(count)
+        for boundary in boundaries where boundary > starts[starts.count - 1].position {
             // A missing boundary event is found by the segment before it; start after it.
             if let hash = try store.hash(at: boundary) { starts.append(ChainHead(position: boundary, hash: hash)) }
         }
@@ -121,8 +136,8 @@ public struct ChainVerifier: Sendable {
 
 /// One contiguous range (start.position, end] checked in order from `start`.
 struct Segment {
-    /// Events per read: one libpq result of this many events (~30 MB of 3 KB events) per segment.
-    static let readEventsMax = 10_000
+    /// Events between progress reports (one lock and one callback each).
+    static let progressEvents: Int64 = 10_000
 
     let store: EventStore
     let start: ChainHead
@@ -130,28 +145,32 @@ struct Segment {
     /// The position whose recomputed hash the result keeps, if it is in this segment.
     var recomputingAt: Int64? = nil
 
+    /// Ends the range's COPY at the first failure: nothing after it is reported.
+    private struct Stop: Error {}
+
     func verify(_ counter: ProgressCounter) throws -> ChainVerification {
         var result = ChainVerification(
             trustedFrom: start.position, eventsChecked: 0, verifiedThrough: start.position, failure: nil)
         var previous = start
         var failure: ChainVerification.Failure?
-        while previous.position < end && failure == nil {
-            let read = try store.forEachStoredEvent(after: previous.position, through: end, limit: Self.readEventsMax) {
-                event in
-                guard failure == nil else { return }
-                if let problem = try Self.check(event, after: previous) {
+        var unreported: Int64 = 0
+        do {
+            try store.copyStoredEvents(after: start.position, through: end) { event, hash in
+                if let problem = Self.advance(&previous, to: event, storedHash: hash) {
                     failure = problem
-                    return
+                    throw Stop()
                 }
-                // `check` passed, so the stored hash is the one recomputed from `previous`.
-                previous = ChainHead(position: event.fields.position, hash: Array(event.hash))
                 if previous.position == recomputingAt { result.recomputed = previous }
                 result.eventsChecked += 1
-                result.verifiedThrough = previous.position
+                unreported += 1
+                if unreported == Self.progressEvents {
+                    counter.add(unreported)
+                    unreported = 0
+                }
             }
-            if read == 0 { break }
-            counter.add(Int64(read))
-        }
+        } catch is Stop {}
+        counter.add(unreported)
+        result.verifiedThrough = previous.position
         if let failure {
             result.failure = failure
         } else if previous.position < end {
@@ -163,21 +182,27 @@ struct Segment {
         return result
     }
 
-    static func check(_ event: StoredEventView, after previous: ChainHead) throws -> ChainVerification.Failure? {
-        let position = event.fields.position
+    /// Moves `previous` on to `event` when the event comes next and its stored hash is the one recomputed
+    /// from `previous`; otherwise leaves it and says what does not match.
+    static func advance(
+        _ previous: inout ChainHead, to event: EventFieldBytes, storedHash hash: UnsafeRawBufferPointer
+    ) -> ChainVerification.Failure? {
+        let position = event.position
         if position != previous.position + 1 {
             return .init(
                 position: previous.position + 1,
                 reason: "position \(previous.position + 1) is missing (the next stored event is \(position))")
         }
-        let computed = previous.hash.withUnsafeBytes { EventHash.compute(previous: $0, fields: event.fields) }
-        if !computed.elementsEqual(event.hash) {
-            let decoded = try event.decoded()
+        let computed = previous.hash.withUnsafeBytes { EventHash.compute(previous: $0, fields: event) }
+        if !computed.elementsEqual(hash) {
+            let eventID = UUID(uuid: event.eventID.loadUnaligned(as: uuid_t.self)).uuidString.lowercased()
+            let streamID = String(decoding: event.streamID, as: UTF8.self)
             return .init(
                 position: position,
                 reason: "stored hash does not match the event's contents and the previous hash "
-                    + "(event \(decoded.eventID.uuidString.lowercased()), stream \(decoded.streamID))")
+                    + "(event \(eventID), stream \(streamID))")
         }
+        previous = ChainHead(position: position, hash: computed)
         return nil
     }
 }

@@ -5,10 +5,15 @@ import LedgerPostgres
 /// Reads the log ahead on its own thread and connection, so decoding the next
 /// batch overlaps with the consumer reducing the current one.
 ///
+/// Positions are read as ranges, gapless: a missing position (a detached partition
+/// before the start, a deleted event) ends the stream with ``EventLogGap``.
+///
 /// At most ``queuedBatchesMax`` batches wait, so memory stays bounded. The
 /// first read error ends the stream and is rethrown by ``next()``.
 final class EventPrefetcher {
     static let queuedBatchesMax = 2
+    /// Events per COPY statement (ten batches).
+    static let pageEvents = Int64(Limits.readBatchEventsMax) * 10
 
     private let queue = BoundedQueue<[RecordedEvent]>(capacity: queuedBatchesMax)
 
@@ -43,15 +48,20 @@ final class EventPrefetcher {
         }
     }
 
+    /// Reads a page of positions per COPY and hands it over in batches of ``Limits/readBatchEventsMax``.
+    ///
+    /// A COPY streams: the server sends the next rows while this thread decodes and the consumer reduces,
+    /// and waits (the socket's buffers full) while the queue is. Pages bound how long one statement runs.
     private static func read(
         _ store: EventStore, after start: Int64, through last: Int64, into queue: BoundedQueue<[RecordedEvent]>
     ) throws {
         var position = start
         while position < last {
-            let batch = try store.read(after: position, through: last)
-            guard let newest = batch.last else { break }
-            position = newest.position
-            try queue.send(batch)
+            let pageEnd = min(position + pageEvents, last)
+            try store.copyEvents(after: position, through: pageEnd, batchEvents: Limits.readBatchEventsMax) {
+                try queue.send($0)
+            }
+            position = pageEnd
         }
     }
 }

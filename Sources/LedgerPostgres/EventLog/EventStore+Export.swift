@@ -8,15 +8,20 @@ extension EventStore {
     static let setExportRange = """
         SELECT set_config('ledger.export_after', $1, false), set_config('ledger.export_through', $2, false)
         """
-    /// No parameters: the range is the session's `ledger.export_after` and `ledger.export_through`
-    /// (``setExportRange``). Served by the primary key, in position order.
-    static let copyExportRange = """
-        COPY (SELECT \(eventColumns) FROM ledger.events
+    /// No parameters: `columns` of the range that is the session's `ledger.export_after` and
+    /// `ledger.export_through` (``setExportRange``). Served by the primary key, in position order; on a
+    /// partitioned log, only the partitions the range touches are read.
+    static func copyRange(of columns: String) -> String {
+        """
+        COPY (SELECT \(columns) FROM ledger.events
               WHERE position > current_setting('ledger.export_after')::bigint
                 AND position <= current_setting('ledger.export_through')::bigint
               ORDER BY position)
         TO STDOUT (FORMAT binary)
         """
+    }
+    /// Every column of ``eventColumns`` over the session's range (``copyRange(of:)``).
+    static let copyExportRange = copyRange(of: eventColumns)
     /// `$1` latest recorded_at: the newest position recorded at or before it (a backward scan of the
     /// primary key that stops at the first match, so a recent time costs little).
     static let selectLastPositionRecorded = """
@@ -36,22 +41,61 @@ extension EventStore {
         _ body: (_ event: EventFieldBytes, _ hash: UnsafeRawBufferPointer) throws -> Void
     ) throws -> Int64 {
         guard last > after else { return 0 }
+        var expected = after + 1
+        try copyStoredEvents(after: after, through: last) { event, hash in
+            guard event.position == expected else { throw EventLogGap(position: expected, found: event.position) }
+            expected += 1
+            try body(event, hash)
+        }
+        guard expected == last + 1 else { throw EventLogGap(position: expected, found: nil) }
+        return last - after
+    }
+
+    /// Calls `body` with each event stored after `after` through `last`, in position order, as raw fields
+    /// borrowed for the call (the stored hash beside them), whatever positions are missing; returns how many came.
+    ///
+    /// The chain verifier's read: it names a missing position itself. One binary `COPY` streams the range, so
+    /// the server sends the next rows while `body` works on this one, and memory stays at one row. A `body`
+    /// that throws stops the COPY (the server is asked to cancel it) and its error is rethrown.
+    @discardableResult
+    public func copyStoredEvents(
+        after: Int64, through last: Int64,
+        _ body: (_ event: EventFieldBytes, _ hash: UnsafeRawBufferPointer) throws -> Void
+    ) throws -> Int64 {
+        guard last > after else { return 0 }
         try connection.query(Self.setExportRange, [String(after), String(last)])
         var reader = BinaryCopyReader(columns: 13)
-        var expected = after + 1
+        var count: Int64 = 0
         try connection.copyOut(Self.copyExportRange) { message in
             try reader.consume(message) { fields in
                 let event = try Self.eventFields(fields)
-                guard event.fields.position == expected else {
-                    throw EventLogGap(position: expected, found: event.fields.position)
-                }
-                expected += 1
+                count += 1
                 try body(event.fields, event.hash)
             }
         }
         try reader.checkComplete()
-        guard expected == last + 1 else { throw EventLogGap(position: expected, found: nil) }
-        return last - after
+        return count
+    }
+
+    /// Calls `body` with the events after `after` through `last`, in position order, decoded and in batches of
+    /// at most `batchEvents`; returns how many there were. Read like ``copyEvents(after:through:_:)``: one
+    /// streamed COPY, a missing position an ``EventLogGap``.
+    @discardableResult
+    public func copyEvents(
+        after: Int64, through last: Int64, batchEvents: Int, _ body: (_ batch: [RecordedEvent]) throws -> Void
+    ) throws -> Int64 {
+        precondition(batchEvents >= 1, "a batch holds at least one event")
+        var batch: [RecordedEvent] = []
+        batch.reserveCapacity(batchEvents)
+        let count = try copyEvents(after: after, through: last) { event, hash in
+            batch.append(RecordedEvent(copying: event, hash: hash))
+            guard batch.count == batchEvents else { return }
+            try body(batch)
+            batch = []
+            batch.reserveCapacity(batchEvents)
+        }
+        if !batch.isEmpty { try body(batch) }
+        return count
     }
 
     /// The newest position whose `recorded_at` is at or before `time`; 0 when none is.
@@ -87,6 +131,19 @@ extension EventStore {
                 body: try required(10), metadata: try required(11)),
             try required(12)
         )
+    }
+}
+
+extension RecordedEvent {
+    /// The event whose stored fields are `fields` and stored hash `hash`, copied out of the borrowed buffers.
+    init(copying fields: EventFieldBytes, hash: UnsafeRawBufferPointer) {
+        func text(_ bytes: UnsafeRawBufferPointer) -> String { String(decoding: bytes, as: UTF8.self) }
+        self.init(
+            position: fields.position, eventID: UUID(uuid: fields.eventID.loadUnaligned(as: uuid_t.self)),
+            streamID: text(fields.streamID), streamVersion: fields.streamVersion, type: text(fields.type),
+            source: text(fields.source), sourceEventID: fields.sourceEventID.map(text), occurredAt: fields.occurredAt,
+            recordedAt: fields.recordedAt, customerID: fields.customerID.map(text), body: Array(fields.body),
+            metadata: text(fields.metadata), hash: Array(hash))
     }
 }
 

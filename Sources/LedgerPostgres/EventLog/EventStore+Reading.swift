@@ -55,21 +55,6 @@ extension EventStore {
         return try rows.first?.decode([UInt8].self, at: 0)
     }
 
-    /// Calls `body` with each event after `position` (through `last`), as raw
-    /// fields borrowed from the result, at most `limit`; returns how many it read.
-    ///
-    /// For verification at full speed: nothing is decoded or copied. The view
-    /// is valid only during the call.
-    @discardableResult
-    public func forEachStoredEvent(
-        after position: Int64, through last: Int64, limit: Int, _ body: (StoredEventView) throws -> Void
-    ) throws -> Int {
-        let limit = min(max(limit, 1), Limits.readBatchEventsMax)
-        let rows = try connection.query(Self.selectRange, [position, last, limit], resultFormat: .binary)
-        for row in rows { try body(try StoredEventView(row: row)) }
-        return rows.count
-    }
-
     /// The highest position stored in `ledger.events`, whatever `ledger.head` says.
     public func lastStoredPosition() throws -> Int64? {
         try connection.query("SELECT max(position) FROM ledger.events", resultFormat: .binary)[0].decode(at: 0)
@@ -90,32 +75,4 @@ extension EventTime: PostgresDecodable {
         if cell.format == .binary { return EventTime(postgresMicroseconds: try cell.bigEndianInteger("EventTime")) }
         return EventTime(try Date.decode(from: cell))
     }
-}
-
-/// One stored event as raw bytes from a binary result (see ``EventStore/forEachStoredEvent``).
-public struct StoredEventView {
-    /// The fields the chain hash covers.
-    public let fields: EventFieldBytes
-    /// The stored hash.
-    public let hash: UnsafeRawBufferPointer
-    let row: PostgresRow
-
-    init(row: PostgresRow) throws {
-        func bytes(_ column: Int) throws -> UnsafeRawBufferPointer {
-            guard let value = row.rawBytes(at: column) else {
-                throw PostgresError(.decoding, message: "ledger.events column \(column) is NULL")
-            }
-            return value
-        }
-        self.row = row
-        self.hash = try bytes(12)
-        self.fields = EventFieldBytes(
-            position: try row.decode(at: 0), eventID: try bytes(1), streamID: try bytes(2),
-            streamVersion: try row.decode(at: 3), type: try bytes(4), source: try bytes(5),
-            sourceEventID: row.rawBytes(at: 6), occurredAt: try row.decode(at: 7), recordedAt: try row.decode(at: 8),
-            customerID: row.rawBytes(at: 9), body: try bytes(10), metadata: try bytes(11))
-    }
-
-    /// The whole event, decoded (for reports).
-    public func decoded() throws -> RecordedEvent { try EventStore.decodeEvent(row) }
 }
