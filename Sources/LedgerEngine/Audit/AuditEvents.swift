@@ -17,7 +17,12 @@ struct AuditEvents {
     /// The Stripe subscription, customer or PaymentIntent the reference names.
     var focus: AuditFocus
     var customerID: String?
+    /// What the replay applies, in log order: ``named``, the events they link, and ``settings``.
     var events: [RecordedEvent]
+    /// The events read by the customer or the stream (the rest are found through their links).
+    var named: [RecordedEvent]
+    /// The mapping settings.
+    var settings: [RecordedEvent]
     /// The ledger's mode, which a replay of these events alone cannot know: its state starts from it.
     var mode: FixedMode?
     /// `licenses`, when a mapping in the log reads it (``LicenseTable``).
@@ -53,17 +58,33 @@ struct AuditEvents {
         // The mapping settings map every subscription from their position on: a replay applies them in place.
         let settings = try store.readStream(MappingSetting.streamID, through: cut).filter(MappingSetting.isSetting)
         let licenses = try LicenseTable.loadIfTheMappingReadsIt(connection)
-        guard focus.needsCustomerEvents else {
-            return AuditEvents(
-                focus: focus, customerID: customerID, events: Self.merged([streamEvents, settings]), mode: mode,
-                licenses: licenses)
-        }
-        let customerEvents = try customerID.map { try store.readCustomer($0, through: cut) } ?? []
-        let named = Self.merged([customerEvents, streamEvents])
-        let linked = try Self.linkedEvents(to: named, mode: mode, store, cut)
+        let customerEvents =
+            focus.needsCustomerEvents ? try customerID.map { try store.readCustomer($0, through: cut) } ?? [] : []
+        return try linking(
+            focus: focus, customerID: customerID, named: Self.merged([customerEvents, streamEvents]),
+            settings: settings, mode: mode, licenses: licenses, store: store, cut: cut)
+    }
+
+    /// The events of ``read(_:includePayments:cut:connection:)`` for `named` and `settings` read through `cut`:
+    /// those and, when the focus needs the customer's events, the events they link.
+    private static func linking(
+        focus: AuditFocus, customerID: String?, named: [RecordedEvent], settings: [RecordedEvent], mode: FixedMode?,
+        licenses: LicenseTable?, store: EventStore, cut: AuditCut
+    ) throws -> AuditEvents {
+        let linked = focus.needsCustomerEvents ? try linkedEvents(to: named, mode: mode, store, cut) : []
         return AuditEvents(
-            focus: focus, customerID: customerID, events: Self.merged([named, linked, settings]), mode: mode,
-            licenses: licenses)
+            focus: focus, customerID: customerID, events: merged([named, linked, settings]), named: named,
+            settings: settings, mode: mode, licenses: licenses)
+    }
+
+    /// The events ``read(_:includePayments:cut:connection:)`` gives for `cut`, from these (read through a later cut
+    /// or the whole log): the named events and settings are those within `cut`, and the events they link are
+    /// looked up again through `cut`, since a link may be known only from an event past it.
+    func through(_ cut: AuditCut, connection: PostgresConnection) throws -> AuditEvents {
+        try Self.linking(
+            focus: focus, customerID: customerID, named: named.filter(cut.includes),
+            settings: settings.filter(cut.includes), mode: mode, licenses: licenses,
+            store: EventStore(connection: connection), cut: cut)
     }
 
     /// The events that name no customer but bear on the payments `events` know: the `invoice_payment.*` events
@@ -102,6 +123,13 @@ struct AuditEvents {
     static func merged(_ lists: [[RecordedEvent]]) -> [RecordedEvent] {
         var seen: Set<Int64> = []
         return lists.joined().sorted { $0.position < $1.position }.filter { seen.insert($0.position).inserted }
+    }
+}
+
+extension AuditCut {
+    /// Whether `event` is within the cut, as the audit queries select it (`position <= $3 AND recorded_at <= $4`).
+    func includes(_ event: RecordedEvent) -> Bool {
+        event.position <= position && recordedAt.map { event.recordedAt <= $0 } ?? true
     }
 }
 

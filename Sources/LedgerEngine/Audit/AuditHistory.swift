@@ -18,6 +18,13 @@ public struct AuditHistory: Sendable, Codable {
     ) throws -> AuditHistory {
         let scope = try AuditEvents.read(
             reference, includePayments: includePayments, cut: .everything, connection: connection)
+        return try replay(scope, reference: reference, connection: connection)
+    }
+
+    /// The history of `scope`, the events of `reference` read through the whole log.
+    static func replay(_ scope: AuditEvents, reference: AuditReference, connection: PostgresConnection) throws
+        -> AuditHistory
+    {
         var state = scope.initialState()
         var rows: [ProjectionObjectKey: [ColumnValue]] = [:]
         var replayed: [(event: RecordedEvent, outcome: ApplyOutcome, subject: EventSubject, changes: [RowChange])] = []

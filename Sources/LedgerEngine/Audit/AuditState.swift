@@ -31,11 +31,22 @@ public struct AuditState: Sendable, Codable {
     public static func build(_ reference: AuditReference, cut: AuditCut, connection: PostgresConnection) throws
         -> AuditState
     {
-        if cut.position != .max {
-            let head = try EventStore(connection: connection).head().position
-            guard cut.position <= head else { throw PositionBeyondHead(position: cut.position, head: head) }
-        }
+        try refuseBeyondHead(cut, connection: connection)
         let scope = try AuditEvents.read(reference, includePayments: true, cut: cut, connection: connection)
+        return try replay(scope, reference: reference, cut: cut, connection: connection)
+    }
+
+    /// Throws ``PositionBeyondHead`` when `cut` names a position past the log's head.
+    static func refuseBeyondHead(_ cut: AuditCut, connection: PostgresConnection) throws {
+        guard cut.position != .max else { return }
+        let head = try EventStore(connection: connection).head().position
+        guard cut.position <= head else { throw PositionBeyondHead(position: cut.position, head: head) }
+    }
+
+    /// The state of `scope`, the events of `reference` (with its payments) read through `cut`.
+    static func replay(
+        _ scope: AuditEvents, reference: AuditReference, cut: AuditCut, connection: PostgresConnection
+    ) throws -> AuditState {
         var state = scope.initialState()
         for event in scope.events { _ = state.apply(event) }
         let all = state.subscriptionRows()

@@ -5,6 +5,7 @@ import LedgerCore
 import LedgerEngine
 import LedgerPostgres
 import Logging
+import Mustache
 
 extension ConsoleController {
     /// `GET /ui/{subscriptions|payments|customers}/{id}/as-of`: the object's rows at a cut, and what changed
@@ -40,6 +41,13 @@ enum ConsoleAsOf {
         var from = ""
         /// Why the query could not be read.
         var problem: String?
+
+        /// What a query with these values asks.
+        init(event: Int64? = nil, at: String = "", from: String = "") {
+            self.event = event
+            self.at = at
+            self.from = from
+        }
 
         init(_ uri: URI, logger: Logger) {
             do {
@@ -80,17 +88,18 @@ enum ConsoleAsOf {
     static func build(_ object: ConsoleObject, asked: Asked, frame: PageFrame, connection: PostgresConnection) throws
         -> AsOfPage
     {
-        let reference = object.auditReference
-        let entries = try AuditHistory.build(reference, includePayments: true, connection: connection).entries
+        // One read of the log for the slider's events and the rows at both cuts.
+        let reading = try AuditReading(object.auditReference, connection: connection)
+        let entries = try reading.history(connection: connection).entries
         var page = AsOfPage(frame: frame, object: object, entries: entries, asked: asked)
         do {
             if let problem = asked.problem { throw Problem(message: problem) }
             let (cut, slider) = try askedCut(asked, entries: entries)
-            let after = try AuditState.build(reference, cut: cut, connection: connection)
+            let after = try reading.state(at: cut, connection: connection)
             var before: (AuditState, AuditCut)?
             if !asked.from.isEmpty {
                 let fromCut = try typedCut(asked.from, field: "compared with")
-                before = (try AuditState.build(reference, cut: fromCut, connection: connection), fromCut)
+                before = (try reading.state(at: fromCut, connection: connection), fromCut)
             }
             page.show(after, cut: cut, slider: slider, before: before, entries: entries)
         } catch let problem as Problem {
@@ -343,6 +352,97 @@ struct AsOfColumn {
         case .none: ("no row", false, true)
         case .some(.none): ("NULL", true, false)
         case .some(.some(let text)): (text, false, false)
+        }
+    }
+}
+
+// Lookups by name instead of through Mirror, as for the timeline (see ``TimelineEntry``'s): the as-of page
+// renders every column of every row, each a few lookups. Each lists all of its type's stored properties (a test
+// compares them with Mirror's children).
+extension AsOfPage: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "frame": frame
+        case "kind": kind
+        case "id": id
+        case "objectHref": objectHref
+        case "asOfHref": asOfHref
+        case "eventCount": eventCount
+        case "sliderValue": sliderValue
+        case "stops": stops
+        case "at": at
+        case "from": from
+        case "message": message
+        case "shown": shown
+        case "comparing": comparing
+        case "cutLabel": cutLabel
+        case "cutPosition": cutPosition
+        case "cutTime": cutTime
+        case "fromLabel": fromLabel
+        case "stateArguments": stateArguments
+        case "changedCount": changedCount
+        case "tables": tables
+        case "stopComparingHref": stopComparingHref
+        case "parked": parked
+        case "hasParked": hasParked
+        case "corrections": corrections
+        case "hasCorrections": hasCorrections
+        default: nil
+        }
+    }
+}
+
+extension AsOfStop: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "index": index
+        case "position": position
+        case "type": type
+        case "recordedAt": recordedAt
+        case "href": href
+        case "current": current
+        default: nil
+        }
+    }
+}
+
+extension AsOfTable: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "name": self.name
+        case "rows": rows
+        case "rowCount": rowCount
+        case "hasRows": hasRows
+        default: nil
+        }
+    }
+}
+
+extension AsOfRow: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "table": table
+        case "key": key
+        case "presence": presence
+        case "presenceText": presenceText
+        case "columns": columns
+        default: nil
+        }
+    }
+}
+
+extension AsOfColumn: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "column": column
+        case "text": text
+        case "isNull": isNull
+        case "absent": absent
+        case "beforeText": beforeText
+        case "beforeIsNull": beforeIsNull
+        case "beforeAbsent": beforeAbsent
+        case "changed": changed
+        default: nil
         }
     }
 }

@@ -17,6 +17,8 @@ struct ConsolePages: Sendable {
     /// The compiled-in files. A template that does not parse is a bug in this repository, caught by
     /// the console's tests before any release, so it stops the server at start.
     init(files: [(name: String, text: String)] = EmbeddedConsole.files) {
+        // Before the templates are parsed: their CONTENT_TYPE pragmas are resolved then.
+        MustacheContentTypes.register(ConsoleHTMLEscaping(), named: ConsoleHTMLEscaping.name)
         var library = MustacheLibrary()
         var stylesheet = ""
         for file in files {
