@@ -19,6 +19,10 @@ extension Limits {
     public static let syncWindowEventsRange = 100...100_000
     /// The widest sync window, so a sparse account still reports progress now and then.
     public static let syncWindowSecondsMax: Int64 = 7 * 86_400
+    /// Most listed pages `ledger sync backfill` hands one append (one transaction, one cursor move): the
+    /// pages listed while the previous append committed, so memory holds at most this many pages and one
+    /// append's (a few MiB).
+    public static let backfillPagesPerAppendMax = 10
 }
 
 extension Limits {

@@ -4,6 +4,7 @@ import LedgerCore
 import LedgerPostgres
 import LedgerStripe
 import Logging
+import Synchronization
 
 /// `ledger sync backfill`: load every existing Stripe object as an observation, resource by resource.
 struct SyncBackfillCommand: AsyncParsableCommand {
@@ -82,19 +83,34 @@ struct SyncBackfillCommand: AsyncParsableCommand {
     }
 }
 
-/// One `ledger sync backfill` run: each resource from its cursor, page by page, each page appended and the
-/// cursor moved before the next is listed.
+/// One `ledger sync backfill` run: each resource from its cursor, page by page.
+///
+/// Listing and appending overlap: while one append commits, the next pages are listed; the pages listed
+/// meanwhile go into the next append together (one transaction and one cursor move for all of them, up
+/// to ``Limits/backfillPagesPerAppendMax``), so a fast Stripe is not held back by a commit per page and a
+/// slow one by nothing. Appends run one at a time and in listing order, and each moves the cursor after
+/// its commit: a kill at any moment resumes after the last committed page, and lists again only pages
+/// that were not committed.
 struct SyncBackfillRun {
     let client: StripeClient
-    let connection: PostgresConnection
+    let database: any SyncDatabase
     let account: String
     let mode: LedgerMode
     let progress: ProgressLine
 
+    init(
+        client: StripeClient, connection: PostgresConnection, account: String, mode: LedgerMode, progress: ProgressLine
+    ) {
+        self.client = client
+        self.database = SyncConnection(connection)
+        self.account = account
+        self.mode = mode
+        self.progress = progress
+    }
+
     func run(_ resources: [Observation.Resource]) async throws -> SyncBackfillReport {
         let started = ContinuousClock.now
-        let cursors = BackfillCursorStore(connection: connection)
-        let existing = try cursors.cursors()
+        let existing = try await database.run { try BackfillCursorStore(connection: $0).cursors() }
         var report = SyncBackfillReport(account: account.isEmpty ? nil : account, mode: mode.rawValue)
         for resource in resources {
             var line = SyncBackfillReport.Resource(resource: resource.rawValue)
@@ -104,30 +120,68 @@ struct SyncBackfillRun {
                 line.resumedAfter = cursor.startingAfter
             } else {
                 let stripeNow = try await client.probe().stripeNow.microsecondsSinceEpoch / 1_000_000
-                try cursors.startPass(resource, account: account, mode: mode, startedAt: stripeNow)
+                let (account, mode) = (account, mode)
+                try await database.run {
+                    try BackfillCursorStore(connection: $0).startPass(
+                        resource, account: account, mode: mode, startedAt: stripeNow)
+                }
             }
-            try await client.forEachPage(
-                resource.listPath, query: Self.query(for: resource), startingAfter: startingAfter
-            ) { page, response in
-                let observedAt = try response.stripeSeconds(path: resource.listPath)
-                let appended = try append(page, of: resource, observedAt: observedAt, into: &line)
-                let lastID = page.elements.last.flatMap { try? JSONTape(parsing: Array($0)).root["id"].string }
-                // After the append committed: a kill before this line lists the page again, as duplicates.
-                try cursors.advance(
-                    resource, after: lastID, listed: page.elements.count, appended: appended,
-                    completedAt: page.hasMore ? nil : observedAt)
-                progress.update(
-                    Int64(report.listed + line.listed), of: nil, unit: "objects",
-                    detail: "; \(resource.rawValue): \(ProgressLine.grouped(Int64(line.listed))) listed, "
-                        + "\(ProgressLine.grouped(Int64(line.appended))) recorded")
-                return true
-            }
+            try await backfill(resource, startingAfter: startingAfter, into: &line, listedBefore: report.listed)
             report.add(line)
         }
         progress.finish()
-        report.headPosition = try EventStore(connection: connection).head().position
+        report.headPosition = try await database.run { try EventStore(connection: $0).head().position }
         report.seconds = (ContinuousClock.now - started) / .seconds(1)
         return report
+    }
+
+    /// Lists one resource from `startingAfter` to its end, appending as it goes.
+    private func backfill(
+        _ resource: Observation.Resource, startingAfter: String?, into line: inout SyncBackfillReport.Resource,
+        listedBefore: Int
+    ) async throws {
+        var listed: [ListedPage] = []
+        var appending: PendingAppend?
+        func finishAppending() async throws {
+            guard let pending = appending else { return }
+            appending = nil
+            line.add(try await pending.task.value)
+            progress.update(
+                Int64(listedBefore + line.listed), of: nil, unit: "objects",
+                detail: "; \(resource.rawValue): \(ProgressLine.grouped(Int64(line.listed))) listed, "
+                    + "\(ProgressLine.grouped(Int64(line.appended))) recorded")
+        }
+        func startAppending() {
+            let pages = listed
+            listed = []
+            let database = database
+            appending = PendingAppend {
+                try await database.run { connection in try Self.append(pages, of: resource, connection: connection) }
+            }
+        }
+        do {
+            try await client.forEachPage(
+                resource.listPath, query: Self.query(for: resource), startingAfter: startingAfter
+            ) { page, response in
+                listed.append(ListedPage(page: page, observedAt: try response.stripeSeconds(path: resource.listPath)))
+                if let pending = appending, !pending.isDone, listed.count < Limits.backfillPagesPerAppendMax {
+                    return true  // list on while the last append commits
+                }
+                try await finishAppending()
+                startAppending()
+                return true
+            }
+            try await finishAppending()
+            if !listed.isEmpty {
+                startAppending()
+                try await finishAppending()
+            }
+        } catch {
+            // A listing failed while pages were being appended: let that append finish (its cursor move
+            // included) so the next run resumes after it, then report the failure.
+            if let pending = appending { _ = try? await pending.task.value }
+            throw error
+        }
     }
 
     /// What the projection needs besides the list's defaults: every subscription, canceled ones too, and the
@@ -140,42 +194,61 @@ struct SyncBackfillRun {
         }
     }
 
-    /// Validates and appends one page's observations; returns how many were new.
-    private func append(
-        _ page: StripeListPage, of resource: Observation.Resource, observedAt: Int64,
-        into line: inout SyncBackfillReport.Resource
-    ) throws -> Int {
+    /// Validates and appends consecutive pages' observations in one transaction (in batches within the
+    /// append limits), then moves the resource's cursor after the last page.
+    static func append(_ pages: [ListedPage], of resource: Observation.Resource, connection: PostgresConnection)
+        throws -> SyncBackfillReport.Resource
+    {
         let origin = "sync:\(resource.listPath)"
+        let store = EventStore(connection: connection)
+        var counts = SyncBackfillReport.Resource(resource: resource.rawValue)
         var batch: [ValidatedEvent] = []
+        var batchBytes = 0
         var rejections: [RejectedInputs.Entry] = []
-        for element in page.elements {
-            line.listed += 1
-            switch Self.observation(Array(element), of: resource, observedAt: observedAt) {
-            case .failure(let invalid):
-                rejections.append(.init(origin: origin, reason: invalid.reason, body: Array(element)))
-            case .success(let event):
-                batch.append(event)
-            }
-        }
-        var appended = 0
-        if !batch.isEmpty {
-            let outcomes = try EventStore(connection: connection).append(
+        func flush() throws {
+            guard !batch.isEmpty else { return }
+            let outcomes = try store.append(
                 AppendBatch(validated: batch, origins: Array(repeating: origin, count: batch.count)),
                 recordedAt: EventTime(Date()))
             for outcome in outcomes {
                 switch outcome {
-                case .appended: appended += 1
-                case .duplicate: line.unchanged += 1
+                case .appended: counts.appended += 1
+                case .duplicate: counts.unchanged += 1
+                }
+            }
+            batch.removeAll(keepingCapacity: true)
+            batchBytes = 0
+        }
+        for listed in pages {
+            for element in listed.page.elements {
+                counts.listed += 1
+                switch observation(Array(element), of: resource, observedAt: listed.observedAt) {
+                case .failure(let invalid):
+                    rejections.append(.init(origin: origin, reason: invalid.reason, body: Array(element)))
+                case .success(let event):
+                    if batch.count >= Limits.appendBatchEventsMax
+                        || batchBytes + element.count > Limits.appendBatchBytesMax
+                    {
+                        try flush()
+                    }
+                    batch.append(event)
+                    batchBytes += element.count
                 }
             }
         }
-        line.appended += appended
+        try flush()
         if !rejections.isEmpty {
-            line.rejected += rejections.count
+            counts.rejected += rejections.count
             try RejectedInputs(connection: connection).record(
                 rejections, source: EventSource.ledger, receivedAt: EventTime(Date()))
         }
-        return appended
+        guard let last = pages.last else { return counts }
+        let lastID = last.page.elements.last.flatMap { try? JSONTape(parsing: Array($0)).root["id"].string }
+        // After the appends committed: a kill before this line lists these pages again, as unchanged objects.
+        try BackfillCursorStore(connection: connection).advance(
+            resource, after: lastID, listed: counts.listed, appended: counts.appended,
+            completedAt: last.page.hasMore ? nil : last.observedAt)
+        return counts
     }
 
     /// The observation event of one listed object, or why the log cannot hold it.
@@ -264,5 +337,43 @@ struct SyncBackfillReport: SyncCommandReport {
                 appended, listed, headPosition, seconds, Double(listed) / max(seconds, 1e-9)))
         if appended > 0 { lines.append("run `ledger project` (or let `ledger serve` project) to update the tables") }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// One listed page and the second Stripe's clock gave it (its observations' time).
+struct ListedPage: Sendable {
+    var page: StripeListPage
+    var observedAt: Int64
+}
+
+/// An append in flight, and whether it is over (so the listing can tell, without waiting, whether to
+/// hand it more pages now or keep them for the next append).
+final class PendingAppend: Sendable {
+    let task: Task<SyncBackfillReport.Resource, any Error>
+    private let flag: Flag
+
+    init(_ body: @escaping @Sendable () async throws -> SyncBackfillReport.Resource) {
+        let flag = Flag()
+        self.flag = flag
+        task = Task {
+            defer { flag.done.store(true, ordering: .releasing) }
+            return try await body()
+        }
+    }
+
+    var isDone: Bool { flag.done.load(ordering: .acquiring) }
+
+    private final class Flag: Sendable {
+        let done = Atomic(false)
+    }
+}
+
+extension SyncBackfillReport.Resource {
+    /// Adds one append's counts.
+    mutating func add(_ counts: SyncBackfillReport.Resource) {
+        listed += counts.listed
+        appended += counts.appended
+        unchanged += counts.unchanged
+        rejected += counts.rejected
     }
 }

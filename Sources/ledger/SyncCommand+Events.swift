@@ -23,8 +23,8 @@ struct SyncEventsCommand: AsyncParsableCommand {
             included) resumes where it stopped with nothing lost or stored twice.
 
             Stripe keeps events 30 days. When the span starts earlier, nothing is appended and the \
-            exit status is 1: events may be lost for good, and `ledger sync backfill` (coming) will \
-            load the objects themselves. Pass a later --since to accept the gap.
+            exit status is 1: events may be lost for good; `ledger sync backfill` records the objects \
+            as they are now. Pass a later --since to accept the gap.
 
             Exit status: 0 done, 1 failure (Stripe unreachable after retries, gap beyond retention, \
             rejected events), 2 refused (no key, a key of the other mode, another account).

@@ -1,6 +1,6 @@
 """A fast fake of Stripe's GET /v1/events over a generated history, for `tools/bench sync` and `backfill`.
 
-Usage: python3 fake_stripe_sync_bench.py PORT HISTORY.jsonl [--objects]
+Usage: python3 fake_stripe_sync_bench.py PORT HISTORY.jsonl [--objects [--repeat K]]
 
 Serves every event of HISTORY (one Stripe event a line, as `ledger generate` writes them) byte for
 byte, listed as Stripe lists: newest first, `created[gte]`/`created[lt]`, `limit`, `starting_after`,
@@ -16,9 +16,15 @@ charge and charge.refund.updated's refund a refund), bytes as in the history, li
 object's `created` with `limit`, `starting_after` and `has_more`. `expand[]=data.latest_charge` puts the
 newest bytes of the PaymentIntent's latest charge in place of its id, as Stripe expands it. /_stats then
 also counts "objects" (elements served by those lists). Every response carries a Date header.
+
+With --repeat K (K > 1) each object list serves K copies of the account, so a history of n objects
+lists K·n without holding more than one copy: copy r > 0 of an object is its bytes with every Stripe
+id in them (object, customer, subscription, invoice, charge… ids) suffixed `_<r>`, so the copies are
+distinct, consistent accounts. Copies are listed one after another, copy 0 first.
 """
 import bisect
 import json
+import re
 import sys
 import threading
 import time
@@ -27,6 +33,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 port = int(sys.argv[1])
 serve_objects = "--objects" in sys.argv[3:]
+repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv[3:] else 1
 lines = []
 seen = set()
 with open(sys.argv[2], "rb") as f:
@@ -50,6 +57,24 @@ list_paths = {
 }
 # path -> (ascending (created, id) keys, bodies in that order, index of each id, expanded bodies or None)
 object_lists = {}
+# The ids `ledger generate` makes (and so every id a copy must rename), as JSON strings.
+stripe_id = re.compile(rb'"(?:ch|cus|di|dp|evt|il|in|inpay|pi|pm|price|prod|re|req|si|sub|txn)_[A-Za-z0-9]+')
+
+
+def copy_of(body, r):
+    """Copy r of an object's bytes: every Stripe id in it suffixed `_<r>` (copy 0 is the object itself)."""
+    if r == 0:
+        return body
+    suffix = b"_" + str(r).encode()
+    return stripe_id.sub(lambda match: match.group(0) + suffix, body)
+
+
+def split_copy(object_id, index_of_id):
+    """(copy, base id) of an id a listing showed (generated ids have no `_` after their prefix's)."""
+    if object_id in index_of_id:
+        return 0, object_id
+    base, _, r = object_id.rpartition("_")
+    return (int(r), base) if r.isdigit() else (repeat, object_id)
 
 
 def build_object_lists():
@@ -147,13 +172,20 @@ class Handler(BaseHTTPRequestHandler):
         if expanded is not None and ("expand[]", "data.latest_charge") in query:
             bodies = expanded
         query = dict(query)
-        upper = len(bodies)
+        # Positions run over every copy, listed from the top down: copy r holds [(K-1-r)·n, (K-r)·n).
+        count = len(bodies)
+        upper = count * repeat
         limit = min(int(query.get("limit", "10")), 100)
         after = query.get("starting_after")
-        if after is not None and after in index_of_id:
-            upper = index_of_id[after]
+        if after is not None:
+            r, base = split_copy(after, index_of_id)
+            if base in index_of_id and r < repeat:
+                upper = (repeat - 1 - r) * count + index_of_id[base]
         first = max(0, upper - limit)
-        page = bodies[first:upper][::-1]
+        page = []
+        for position in range(upper - 1, first - 1, -1):
+            r = repeat - 1 - position // count
+            page.append(copy_of(bodies[position % count], r))
         body = (
             b'{"object":"list","data":['
             + b",".join(page)

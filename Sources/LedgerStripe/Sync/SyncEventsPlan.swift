@@ -68,8 +68,8 @@ public struct SyncGapBeyondRetention: Error, CustomStringConvertible, Sendable {
         let days = (stripeNow - start) / 86_400
         return "the events to recover start at \(EventTime(secondsSinceEpoch: start)) (\(reason)), \(days) days "
             + "before Stripe's clock (\(EventTime(secondsSinceEpoch: stripeNow))), but Stripe lists events for 30 days "
-            + "only: events in between may be lost for good. `ledger sync backfill` (coming) will load the objects "
-            + "themselves; to accept the gap, pass --since with a time within the last 30 days"
+            + "only: events in between may be lost for good. Run `ledger sync backfill` to record the objects as "
+            + "they are now, then pass --since with a time within the last 30 days to accept the gap"
     }
 }
 
