@@ -196,9 +196,12 @@ struct AdjustmentHistoryTests {
                     "infinity", 1000,
                 ]
             ).map { try $0.decode(String.self, at: 0) }.joined(separator: "\n")
-            #expect(plan.contains("Bitmap Index Scan on events_adjustment_payment_intent_idx"), "\(plan)")
-            #expect(plan.contains("Bitmap Index Scan on events_adjustment_charge_idx"), "\(plan)")
-            #expect(!plan.contains("Seq Scan"), "\(plan)")
+            // The log is partitioned (migration 018): the partition holding the events is read through its copies
+            // of events_adjustment_payment_intent_idx and events_adjustment_charge_idx (named by PostgreSQL);
+            // the empty partitions ahead of the head may be scanned, they hold nothing.
+            #expect(plan.contains("Bitmap Index Scan on events_p000001_adjustment_link_position_idx  ("), "\(plan)")
+            #expect(plan.contains("Bitmap Index Scan on events_p000001_adjustment_link_position_idx1  ("), "\(plan)")
+            #expect(!plan.contains("Seq Scan on events_p000001 "), "\(plan)")
             let found = try EventStore(connection: connection).readAdjustments(
                 paymentIntents: ["pi_50"], charges: ["ch_100", "ch_101"], through: .everything)
             #expect(found.map(\.position) == [50, 100])
