@@ -97,7 +97,12 @@ import Testing
     private func serveSyncing(_ database: TestDatabase, _ fake: FakeStripe) async throws -> ServedLedger {
         try await ServedLedger.start(
             databaseURL: database.url,
-            arguments: ["--sync-every", "1s", "--api-base", fake.baseURL, "--requests-per-second", "1000"],
+            // A request the loaded machine leaves unanswered is given up after seconds, not the default 30 s
+            // times 8 attempts, so one stuck request cannot outlast the test's wait.
+            arguments: [
+                "--sync-every", "1s", "--api-base", fake.baseURL, "--requests-per-second", "1000",
+                "--request-timeout-seconds", "5", "--attempts", "3",
+            ],
             environment: ["STRIPE_API_KEY": FakeStripe.key])
     }
 
