@@ -22,6 +22,17 @@ struct PostgresConnectionTests {
         }
     }
 
+    /// Sessions start with PostgreSQL's JIT off (docs/0001), unless the URL's own `options` say otherwise.
+    @Test func sessionsStartWithJITOffUnlessTheURLSaysOtherwise() async throws {
+        try await TestDatabase.with { database in
+            #expect(
+                try database.connect().query("SELECT current_setting('jit')")[0].decode(String.self, at: 0) == "off")
+            let separator = database.url.contains("?") ? "&" : "?"
+            let own = try PostgresConnection(url: database.url + separator + "options=-c%20jit%3Don")
+            #expect(try own.query("SELECT current_setting('jit')")[0].decode(String.self, at: 0) == "on")
+        }
+    }
+
     @Test func textWithNULByteIsRefusedBeforeReachingTheServer() async throws {
         try await TestDatabase.with { database in
             let connection = try database.connect()
