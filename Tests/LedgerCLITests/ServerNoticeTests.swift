@@ -20,7 +20,17 @@ import Testing
                         [database.name]
                     ).map { try $0.decode(Int32.self, at: 0) })
             }
-            try await Poll.until("the follower is connected") { try !backends().isEmpty }
+            // Its following connection, idle for a second: not one it opens and closes while it starts.
+            func settled() throws -> Set<Int32> {
+                Set(
+                    try admin.query(
+                        """
+                        SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()
+                          AND state = 'idle' AND state_change < now() - interval '1 second'
+                        """, [database.name]
+                    ).map { try $0.decode(Int32.self, at: 0) })
+            }
+            try await Poll.until("the follower is connected and following") { try !settled().isEmpty }
             let first = try backends()
             for pid in first { try admin.query("SELECT pg_terminate_backend($1)", [pid]) }
             // The follower retries with backoff; under the whole suite's load a reconnect can take over a minute.

@@ -76,8 +76,11 @@ struct ParkedRejectedServeTests {
                 try insertLicense(license, into: try database.connect())
                 try await Poll.until("the subscription became a row") { try subscriptionRows(database) == 1 }
                 #expect(try ParkedReport.read(try database.connect()).total == 0)
-                let metrics = String(decoding: server.metrics.exposition(), as: UTF8.self)
-                #expect(metrics.contains(#"ledger_parked_rechecks_total{trigger="licenses_changed"} 1"#), "\(metrics)")
+                // Counted once the recheck's transaction is over, a moment after its row is visible.
+                try await Poll.until("the recheck is counted as woken by the license") {
+                    String(decoding: server.metrics.exposition(), as: UTF8.self)
+                        .contains(#"ledger_parked_rechecks_total{trigger="licenses_changed"} 1"#)
+                }
             }
         }
     }
@@ -99,8 +102,10 @@ struct ParkedRejectedServeTests {
             #expect(try storedCount(database) == head, "no event was appended: the license alone made the row")
             let parked = try await server.get("/v1/parked")
             #expect(try (json(parked.text) as? [String: Any])?["total"] as? Int == 0, "\(parked.text)")
-            let metrics = try await server.request("GET", "/metrics").text
-            #expect(metrics.contains(#"ledger_parked_rechecks_total{trigger="licenses_changed"} 1"#), "\(metrics)")
+            try await Poll.until("/metrics counts the recheck as woken by the license") {
+                try await server.request("GET", "/metrics").text
+                    .contains(#"ledger_parked_rechecks_total{trigger="licenses_changed"} 1"#)
+            }
             let stopped = await server.stop()
             #expect(stopped.status == 0, "\(stopped.standardError)")
         }

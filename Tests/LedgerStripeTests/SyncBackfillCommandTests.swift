@@ -69,7 +69,7 @@ import Testing
                         "sync", "backfill", "--database-url", database.url, "--api-base", fake.baseURL,
                         "--requests-per-second", "1000",
                     ], environment: ["STRIPE_API_KEY": FakeStripe.key])
-                try await Poll.until("the backfill recorded some objects") {
+                try await Poll.until("the backfill recorded some objects", timeout: .seconds(180)) {
                     try !observedObjectIDs(database).isEmpty || !process.isRunning
                 }
                 process.send(SIGKILL)

@@ -109,7 +109,11 @@ BEGIN
 END;
 $$;
 
-DROP TABLE ledger.events;
+-- The partitioned log, whose every row is in ledger.events_unpartitioned now: renamed before it is dropped, so
+-- `ledger migrate down` (which refuses a rollback whose DROP TABLE names ledger.events while it holds events)
+-- sees that this one keeps them.
+ALTER TABLE ledger.events RENAME TO events_partitioned;
+DROP TABLE ledger.events_partitioned;
 DROP FUNCTION ledger.set_events_per_partition(BIGINT);
 DROP FUNCTION ledger.create_event_partitions_ahead(BIGINT);
 DROP FUNCTION ledger.create_event_partitions(BIGINT);
