@@ -1,9 +1,12 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import LedgerTestRandom
 import LedgerTestSupport
+import Logging
 import NIOCore
+import NIOPosix
 import Synchronization
 
 /// A scripted Stripe `GET /v1/events` on loopback, for what localstripe cannot do: 429 with
@@ -104,13 +107,26 @@ final class FakeStripe: Sendable {
         let router = Router()
         router.get("/v1/events") { request, _ in try await self.list(request) }
         for path in Self.objectPaths { router.get(RouterPath(path)) { request, _ in try await self.list(request) } }
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in self.port.withLock { $0 = channel.localAddress?.port } })
+        let responder = router.buildResponder()
+        let logger = Logger(label: "fake-stripe")
+        // HummingbirdCore's server, not an `Application`: an application's `Date` comes from a cache that a
+        // timer refreshes on Swift's two shared threads, which the whole suite's blocked tests can hold for
+        // minutes, so Stripe's clock stood still (ServeSyncTests waited for a tick that never came). The
+        // fake's clock is the wall clock read at each response.
+        let channel = HTTP1Channel { request, responseWriter, channel in
+            let context = BasicRequestContext(source: .init(channel: channel, logger: logger))
+            var response = try await responder.respond(to: request, context: context)
+            response.headers[.date] = Self.httpDate(Date())
+            try await responseWriter.write(response: response.head, body: response.body)
+        }
+        let server = Server(
+            childChannelSetup: channel, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in self.port.withLock { $0 = channel.localAddress?.port } },
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
         // On threads of its own: a test that blocks on `ledger sync` (a child process) while every other
         // thread is taken by blocked tests must still get its answers, and its requests' times.
-        let server = Task(executorPreference: BlockingWorkExecutor.servers) { try await app.runService() }
-        defer { server.cancel() }
+        let running = Task(executorPreference: BlockingWorkExecutor.servers) { try await server.run() }
+        defer { running.cancel() }
         let deadline = ContinuousClock.now + .seconds(60)
         while port.withLock({ $0 }) == nil {
             guard ContinuousClock.now < deadline else { throw FakeStripeError.notListening }
@@ -191,6 +207,15 @@ final class FakeStripe: Sendable {
 
     private static func response(_ status: HTTPResponse.Status, headers: HTTPFields, _ bytes: [UInt8]) -> Response {
         Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// An HTTP date (RFC 9110's IMF-fixdate), as Stripe's `Date` header gives its clock.
+    static func httpDate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: date)
     }
 
     static func query(_ text: String) -> [String: String] {
