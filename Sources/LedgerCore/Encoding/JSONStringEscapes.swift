@@ -44,7 +44,8 @@ public enum JSONStringEscapes {
         return output
     }
 
-    static func hexQuad(_ raw: UnsafeRawBufferPointer, at start: Int) -> UInt16? {
+    /// The value of the four hex digits at `start` (a `\uXXXX` escape's), or nil when they are not four hex digits.
+    public static func hexQuad(_ raw: UnsafeRawBufferPointer, at start: Int) -> UInt16? {
         guard start + 4 <= raw.count else { return nil }
         var unit: UInt16 = 0
         for position in start..<start + 4 {
@@ -59,5 +60,29 @@ public enum JSONStringEscapes {
             unit = unit << 4 | UInt16(digit)
         }
         return unit
+    }
+
+    /// Writes `text` (UTF-8) as a JSON string, escaping only what JSON requires: quote, backslash and
+    /// control characters; `/` and everything else as is (as Foundation's writer does).
+    public static func writeQuoted<Text: Sequence<UInt8>>(_ text: Text, into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        for byte in text {
+            switch byte {
+            case UInt8(ascii: "\""): output.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): output.append(contentsOf: #"\\"#.utf8)
+            case 0x0A: output.append(contentsOf: #"\n"#.utf8)
+            case 0x0D: output.append(contentsOf: #"\r"#.utf8)
+            case 0x09: output.append(contentsOf: #"\t"#.utf8)
+            case 0x08: output.append(contentsOf: #"\b"#.utf8)
+            case 0x0C: output.append(contentsOf: #"\f"#.utf8)
+            case 0x00..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                output.append(contentsOf: #"\u00"#.utf8)
+                output.append(hex[Int(byte >> 4)])
+                output.append(hex[Int(byte & 0x0F)])
+            default: output.append(byte)
+            }
+        }
+        output.append(UInt8(ascii: "\""))
     }
 }

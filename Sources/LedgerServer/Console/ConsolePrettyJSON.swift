@@ -1,4 +1,5 @@
 import Foundation
+import LedgerCore
 import LedgerPostgres
 
 /// An event body pretty-printed for the timeline: what Foundation's `JSONEncoder` writes with `.prettyPrinted`,
@@ -86,32 +87,9 @@ enum ConsolePrettyJSON {
             output.append(UInt8(ascii: "\""))
             output.append(contentsOf: bytes[range])
             output.append(UInt8(ascii: "\""))
-        case .escapedString(let decoded): writeString(decoded, to: &output)
+        case .escapedString(let decoded): JSONStringEscapes.writeQuoted(decoded, into: &output)
         case .verbatim(let range): output.append(contentsOf: bytes[range])
         }
-    }
-
-    /// A string as Foundation's writer escapes it: quote, backslash and control characters; `/` and all else as is.
-    static func writeString(_ text: [UInt8], to output: inout [UInt8]) {
-        output.append(UInt8(ascii: "\""))
-        for byte in text {
-            switch byte {
-            case UInt8(ascii: "\""): output.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): output.append(contentsOf: #"\\"#.utf8)
-            case UInt8(ascii: "\n"): output.append(contentsOf: #"\n"#.utf8)
-            case UInt8(ascii: "\r"): output.append(contentsOf: #"\r"#.utf8)
-            case UInt8(ascii: "\t"): output.append(contentsOf: #"\t"#.utf8)
-            case 0x08: output.append(contentsOf: #"\b"#.utf8)
-            case 0x0C: output.append(contentsOf: #"\f"#.utf8)
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                output.append(contentsOf: #"\u00"#.utf8)
-                output.append(hex[Int(byte >> 4)])
-                output.append(hex[Int(byte & 0x0F)])
-            default: output.append(byte)
-            }
-        }
-        output.append(UInt8(ascii: "\""))
     }
 
     /// A strict recursive-descent JSON reader (RFC 8259) that gives up (nil) on what the fast path does not take.
@@ -313,21 +291,9 @@ enum ConsolePrettyJSON {
         }
 
         mutating func hex4() -> UInt32? {
-            guard index + 4 <= bytes.count else { return nil }
-            var value: UInt32 = 0
-            for _ in 0..<4 {
-                let byte = bytes[index]
-                let digit: UInt8
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-                default: return nil
-                }
-                value = value << 4 | UInt32(digit)
-                index += 1
-            }
-            return value
+            guard let unit = JSONStringEscapes.hexQuad(UnsafeRawBufferPointer(bytes), at: index) else { return nil }
+            index += 4
+            return UInt32(unit)
         }
     }
 }

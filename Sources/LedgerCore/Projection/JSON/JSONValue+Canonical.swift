@@ -29,7 +29,7 @@ extension JSONValue {
             output.append(UInt8(ascii: "{"))
             for (offset, member) in members.enumerated() {
                 if offset > 0 { output.append(UInt8(ascii: ",")) }
-                Self.writeString(member.key, into: &output)
+                JSONStringEscapes.writeQuoted(member.key.utf8, into: &output)
                 output.append(UInt8(ascii: ":"))
                 member.value.writeCanonical(into: &output)
             }
@@ -45,40 +45,17 @@ extension JSONValue {
             let raw = tape.bytes[Int(node.start)..<Int(node.end)]
             // A body that skipped ingest's validation may hold raw control bytes, which JSON (and jsonb) refuse.
             guard !raw.contains(where: { $0 < 0x20 }) else {
-                Self.writeString(string ?? "", into: &output)
+                JSONStringEscapes.writeQuoted((string ?? "").utf8, into: &output)
                 return
             }
             output.append(UInt8(ascii: "\""))
             output.append(contentsOf: raw)
             output.append(UInt8(ascii: "\""))
         case .escapedString:
-            Self.writeString(string ?? "", into: &output)
+            JSONStringEscapes.writeQuoted((string ?? "").utf8, into: &output)
         case .number, .trueLiteral, .falseLiteral, .null:
             output.append(contentsOf: tape.bytes[Int(node.start)..<Int(node.end)])
         }
-    }
-
-    /// Writes `text` as a JSON string, escaping only what JSON requires.
-    static func writeString(_ text: String, into output: inout [UInt8]) {
-        output.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): output.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): output.append(contentsOf: #"\\"#.utf8)
-            case 0x0A: output.append(contentsOf: #"\n"#.utf8)
-            case 0x0D: output.append(contentsOf: #"\r"#.utf8)
-            case 0x09: output.append(contentsOf: #"\t"#.utf8)
-            case 0x08: output.append(contentsOf: #"\b"#.utf8)
-            case 0x0C: output.append(contentsOf: #"\f"#.utf8)
-            case 0x00..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                output.append(contentsOf: #"\u00"#.utf8)
-                output.append(hex[Int(byte >> 4)])
-                output.append(hex[Int(byte & 0x0F)])
-            default: output.append(byte)
-            }
-        }
-        output.append(UInt8(ascii: "\""))
     }
 }
 
