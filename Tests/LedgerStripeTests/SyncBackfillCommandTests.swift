@@ -61,23 +61,13 @@ import Testing
         var random = SeededGenerator(seed: seed)
         let fake = FakeStripe()
         let expected = BackfillObjects.add(to: fake, upTo: 600, minimumSubscriptions: 300, random: &random)
-        fake.state.withLock { $0.pageDelay = .milliseconds(150) }
         try await TestDatabase.withMigrated { database in
             try await fake.serving {
-                let process = try LedgerProcess(
-                    [
-                        "sync", "backfill", "--database-url", database.url, "--api-base", fake.baseURL,
-                        "--requests-per-second", "1000",
-                    ], environment: ["STRIPE_API_KEY": FakeStripe.key])
-                try await Poll.until("the backfill recorded some objects", timeout: .seconds(180)) {
-                    try !observedObjectIDs(database).isEmpty || !process.isRunning
+                let before = try await syncKilledPartWay("backfill", database, fake) {
+                    try observedObjectIDs(database).count
                 }
-                process.send(SIGKILL)
-                _ = try await BackgroundThread { process.wait() }.value
-                let before = try observedObjectIDs(database).count
                 #expect(before < expected.count, "seed \(seed): the kill came after the whole backfill")
 
-                fake.state.withLock { $0.pageDelay = nil }
                 let rerun = try await syncBackfill(database, fake)
                 #expect(rerun.status == 0, "seed \(seed): \(rerun.standardError)")
                 try expectObservedExactlyOnce(expected, in: database, seed: seed)

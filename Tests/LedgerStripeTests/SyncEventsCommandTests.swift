@@ -114,23 +114,13 @@ import Testing
         for day in 1...12 {
             expected += fake.addEvents(40, from: fakeNow - Int64(day) * 2 * 86_400, spanSeconds: 3_000, random: &random)
         }
-        fake.state.withLock { $0.pageDelay = .milliseconds(150) }
         try await TestDatabase.withMigrated { database in
             try await fake.serving {
-                let process = try LedgerProcess(
-                    [
-                        "sync", "events", "--database-url", database.url, "--api-base", fake.baseURL,
-                        "--requests-per-second", "1000",
-                    ], environment: ["STRIPE_API_KEY": FakeStripe.key])
-                try await Poll.until("the sync appended some events") {
-                    try !storedStripeEvents(database).isEmpty || !process.isRunning
+                let before = try await syncKilledPartWay("events", database, fake) {
+                    try storedStripeEvents(database).count
                 }
-                process.send(SIGKILL)
-                _ = try await BackgroundThread { process.wait() }.value
-                let before = try storedStripeEvents(database).count
                 #expect(before < expected.count, "seed \(seed): the kill came after the whole sync")
 
-                fake.state.withLock { $0.pageDelay = nil }
                 let rerun = try await syncEvents(database, fake)
                 #expect(rerun.status == 0, "\(rerun.standardError)")
                 try expectStoredExactlyOnce(expected, in: database, seed: seed)

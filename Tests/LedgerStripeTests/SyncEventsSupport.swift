@@ -20,6 +20,24 @@ func syncEvents(
     return try await BackgroundThread("test.sync") { try runLedger(command, environment: environment) }.value
 }
 
+/// Starts `ledger sync <command>` against `fake` with its pages slowed, kills it with SIGKILL once
+/// `recorded` counts anything, lets the fake answer at full speed again, and returns the count at the kill.
+func syncKilledPartWay(
+    _ command: String, _ database: TestDatabase, _ fake: FakeStripe, recorded: @escaping () throws -> Int
+) async throws -> Int {
+    fake.state.withLock { $0.pageDelay = .milliseconds(150) }
+    defer { fake.state.withLock { $0.pageDelay = nil } }
+    let process = try LedgerProcess(
+        ["sync", command, "--database-url", database.url, "--api-base", fake.baseURL, "--requests-per-second", "1000"],
+        environment: ["STRIPE_API_KEY": FakeStripe.key])
+    try await Poll.until("ledger sync \(command) recorded something", timeout: .seconds(180)) {
+        try recorded() > 0 || !process.isRunning
+    }
+    process.send(SIGKILL)
+    _ = try await BackgroundThread { process.wait() }.value
+    return try recorded()
+}
+
 /// The `--json` summary's numbers.
 func summary(_ output: ProcessOutput) throws -> [String: Any] {
     let object = try JSONSerialization.jsonObject(with: Data(output.standardOutput.utf8))
