@@ -1,4 +1,6 @@
 import Foundation
+import LedgerCore
+import LedgerServer
 import LedgerTestSupport
 import Testing
 
@@ -11,6 +13,8 @@ import Testing
 @Suite("audit console in Chromium")
 struct ConsoleBrowserTests {
     static let hostileStrings = ["<script>alert(1)</script>", #""><img src=x onerror=alert(1)>"#]
+    /// The Stripe id of the event that writes them.
+    static let hostileEventID = "evt_console_hostile_markup"
 
     @Test func signInSearchTimelineAndHostileMetadataInChromium() async throws {
         try await TestDatabase.withMigrated { database in
@@ -52,7 +56,11 @@ struct ConsoleBrowserTests {
                 $0.replacingOccurrences(of: "sub_x", with: history.subscription)
             },
             "subscription": history.subscription, "expected": expected,
-            "hostile": ["subscription": history.hostileSubscription, "strings": hostileStrings],
+            "page_size": Limits.consoleTimelinePageEvents, "small_page": max(1, (expected.count - 1) / 3),
+            "hostile": [
+                "subscription": history.hostileSubscription, "strings": hostileStrings,
+                "event": hostileEventID,
+            ],
             "screenshots": screenshots,
         ]
         let script = Repository.root.appendingPathComponent("Tests/Scripts/console_browser.py").path
@@ -63,7 +71,10 @@ struct ConsoleBrowserTests {
         #expect((summary?["failures"] as? [String]) == [], "\(output.standardOutput)")
         #expect((summary?["checked_events"] as? Int) == expected.count)
         let pages = summary?["pages"] as? [String] ?? []
-        for page in ["login", "search", "subscription", "customer", "hostile-metadata"] {
+        for page in [
+            "login", "search", "subscription", "subscription-paged", "subscription-body", "customer",
+            "hostile-metadata", "hostile-body",
+        ] {
             #expect(pages.contains(page), "no screenshot of \(page): \(pages)")
         }
     }
@@ -107,7 +118,7 @@ struct ConsoleBrowserTests {
         object["metadata"] = metadata
         data["object"] = object
         event["data"] = data
-        event["id"] = "evt_console_hostile_markup"
+        event["id"] = hostileEventID
         event["type"] = "customer.subscription.updated"
         event["created"] = ((event["created"] as? Int) ?? 0) + 1
         lines.append(String(decoding: try JSONSerialization.data(withJSONObject: event), as: UTF8.self))

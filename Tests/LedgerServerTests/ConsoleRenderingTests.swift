@@ -82,8 +82,20 @@ struct ConsoleRenderingTests {
         let page = ObjectPage(
             frame: PageFrame(title: "t"), kind: "Subscription", id: "sub_1",
             links: [PageLink(label: "Customer", href: "/ui/customers/cus_1", text: "cus_1")], notes: ["n"],
-            historyArguments: "sub_1 --json", entries: [entry])
+            historyArguments: "sub_1 --json", entries: [entry], eventCount: 3,
+            navigation: TimelineNavigation(
+                TimelinePaging(.after(3), limit: 1), window: 1..<2, positions: [3, 7, 9],
+                path: "/ui/subscriptions/sub_1"))
         Self.expectSameChildren(page, page.child(named:))
+        Self.expectSameChildren(page.navigation, page.navigation.child(named:))
+        let event = RecordedEvent(
+            position: 7, eventID: UUID(), streamID: "subscription:sub_1", streamVersion: 1,
+            type: "customer.subscription.updated", source: "stripe", sourceEventID: nil,
+            occurredAt: EventTime(microsecondsSinceEpoch: 0), recordedAt: EventTime(microsecondsSinceEpoch: 1),
+            customerID: nil, body: Array(#"{"b": 1, "a": [true]}"#.utf8), metadata: "{}", hash: [])
+        let body = EventBodyPage(event, frame: PageFrame(title: "t"))
+        Self.expectSameChildren(body, body.child(named:))
+        #expect(body.child(named: "sourceEventID") == nil)
         Self.expectSameChildren(entry, entry.child(named:))
         Self.expectSameChildren(change, change.child(named:))
         Self.expectSameChildren(column, column.child(named:))

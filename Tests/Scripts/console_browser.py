@@ -7,6 +7,7 @@ object on standard input:
   token         a read-API token
   protected     paths that must lead to the sign-in page without a session
   subscription  the sub_… to search for, and `expected`, its `ledger history --include-payments --json` entries
+  page_size     the default events per timeline page, and `small_page`, a size that splits the timeline in 3+ pages
   hostile       {"subscription": sub_…, "strings": [...]}: a subscription whose metadata holds markup
   screenshots   a folder for one PNG per page visited
 
@@ -114,6 +115,30 @@ def timeline(driver):
     return entries
 
 
+def compare(shown, expected, where):
+    """The page's entries equal `ledger history`'s, entry by entry and field by field."""
+    check(len(shown) == len(expected), f"{where}: {len(shown)} events, ledger history {len(expected)}")
+    for index, (page_entry, history_entry) in enumerate(zip(shown, expected)):
+        for key in page_entry:
+            if not check(page_entry[key] == history_entry.get(key),
+                         f"{where}, event {index} ({history_entry.get('position')}): {key} is {page_entry[key]!r} "
+                         f"on the page, {history_entry.get(key)!r} in ledger history"):
+                break
+
+
+def follow_pages(driver, rel, pages_max):
+    """Follows the first `rel` link (next or prev) with Enter until a page has none; each page's entries."""
+    seen = [timeline(driver)]
+    for _ in range(pages_max):
+        links = driver.find_elements(By.CSS_SELECTOR, f"nav.paging a[rel='{rel}']")
+        if not links:
+            return seen
+        links[0].send_keys(Keys.ENTER)
+        seen.append(timeline(driver))
+    failures.append(f"following rel={rel} did not end after {pages_max} pages")
+    return seen
+
+
 def main():
     spec = json.load(sys.stdin)
     base, folder = spec["base"], spec["screenshots"]
@@ -145,28 +170,56 @@ def main():
         check(path_of(driver, base) == expected_path, f"searching leads to {path_of(driver, base)}, not {expected_path}")
         pages.append(shot(driver, folder, "subscription"))
 
-        # Exactly the events `ledger history` prints, in its order, with its column changes.
-        shown = timeline(driver)
+        # The first page: the first events `ledger history` prints, and how many there are in all.
         expected = spec["expected"]
-        check(len(shown) == len(expected), f"the page shows {len(shown)} events, ledger history {len(expected)}")
-        for index, (page_entry, history_entry) in enumerate(zip(shown, expected)):
-            for key in page_entry:
-                if not check(page_entry[key] == history_entry.get(key),
-                             f"event {index} ({history_entry.get('position')}): {key} is {page_entry[key]!r} on the page, "
-                             f"{history_entry.get(key)!r} in ledger history"):
-                    break
-        positions = [entry["position"] for entry in shown]
-        check(positions == sorted(positions), f"events are not in log order: {positions}")
+        first_page = timeline(driver)
+        compare(first_page, expected[:spec["page_size"]], "the first page")
+        shown = driver.find_element(By.ID, "timeline-shown")
+        check(shown.get_attribute("data-total") == str(len(expected)),
+              f"the page says the object has {shown.get_attribute('data-total')} events, ledger history {len(expected)}")
+        check(f"of {len(expected)}" in shown.text, f"the page does not say how many events it has in all: {shown.text!r}")
 
-        # The timeline's controls by keyboard: a body's <details> opens with Enter, a link to the customer is reached.
-        summary = tab_to(driver, lambda e: e.tag_name == "summary", "an event's body")
-        if summary is not None:
-            summary.send_keys(Keys.ENTER)
-            details = summary.find_element(By.XPATH, "..")
-            check(details.get_attribute("open") is not None, "Enter on an event's summary does not open its body")
-            pre = details.find_element(By.CSS_SELECTOR, "pre.stored")
-            check(pre.is_displayed() and len(pre.text) > 0, "an opened body shows nothing")
+        # Small pages, followed forward with the keyboard (the first link reached with Tab), then backward from
+        # the newest: together exactly the events `ledger history` prints, in its order, with its column changes.
+        small = spec["small_page"]
+        driver.get(f"{base}{expected_path}?limit={small}")
+        forward = [timeline(driver)]
+        later = tab_to(driver, lambda e: e.get_attribute("rel") == "next", "the Later events link")
+        if later is not None:
+            later.send_keys(Keys.ENTER)
+            forward += follow_pages(driver, "next", len(expected) + 1)
+        check(len(forward) >= 3, f"pages of {small} events split {len(expected)} events in {len(forward)} pages")
+        check(all(0 < len(page) <= small for page in forward), f"page sizes {[len(page) for page in forward]}")
+        compare([entry for page in forward for entry in page], expected, f"pages of {small} followed forward")
+        pages.append(shot(driver, folder, "subscription-paged"))
+        first_link = driver.find_elements(By.CSS_SELECTOR, "nav.paging a[rel='first']")
+        if check(len(first_link) > 0, "the last page links no first page"):
+            first_link[0].send_keys(Keys.ENTER)
+            last = driver.find_elements(By.CSS_SELECTOR, "nav.paging a[rel='last']")
+            if check(len(last) > 0, "the first page of several links no newest page"):
+                last[0].send_keys(Keys.ENTER)
+                backward = follow_pages(driver, "prev", len(expected) + 1)
+                compare([entry for page in reversed(backward) for entry in page], expected,
+                        f"pages of {small} followed backward from the newest")
+
+        # An event's body is one link away: Enter on the first body link shows it, pretty-printed and as stored.
+        driver.get(base + expected_path)
+        body_link = tab_to(driver, lambda e: "body-link" in (e.get_attribute("class") or "").split(), "an event's body link")
+        if body_link is not None:
+            body_link.send_keys(Keys.ENTER)
+            check(path_of(driver, base) == f"/ui/events/{expected[0]['position']}",
+                  f"the first body link leads to {path_of(driver, base)}")
+            stored = driver.find_elements(By.ID, "body-stored")
+            if check(len(stored) == 1 and len(stored[0].text) > 0, "the body page shows no stored body"):
+                body = json.loads(stored[0].get_attribute("textContent"))
+                check(body.get("id") == expected[0]["source_event_id"],
+                      f"the body shown is {body.get('id')!r}, the event is {expected[0]['source_event_id']!r}")
             pages.append(shot(driver, folder, "subscription-body"))
+            back = driver.find_elements(By.ID, "timeline-link")
+            if check(len(back) == 1, "the body page links no timeline"):
+                back[0].send_keys(Keys.ENTER)
+                check(timeline(driver)[:1] == first_page[:1], "the body page's timeline link starts elsewhere")
+        driver.get(base + expected_path)
         link = tab_to(driver, lambda e: e.tag_name == "a" and "/ui/customers/" in (e.get_attribute("href") or ""),
                       "the customer link")
         if link is not None:
@@ -183,11 +236,8 @@ def main():
 
         # Markup in event data is text: no dialog, no injected element, the characters shown as written.
         hostile = spec["hostile"]
-        driver.get(base + "/ui/subscriptions/" + hostile["subscription"])
+        driver.get(base + "/ui/subscriptions/" + hostile["subscription"] + "?limit=200")
         no_alert(driver, "the hostile subscription's page")
-        for details in driver.find_elements(By.CSS_SELECTOR, "details"):
-            driver.execute_script("arguments[0].open = true", details)
-        no_alert(driver, "the hostile subscription's opened bodies")
         check(len(driver.find_elements(By.CSS_SELECTOR, "img")) == 0, "an <img> element was injected")
         check(len(driver.find_elements(By.CSS_SELECTOR, "script")) == 0, "a <script> element is in the page")
         check(len(driver.find_elements(By.CSS_SELECTOR, "[onerror]")) == 0, "an onerror attribute was injected")
@@ -198,6 +248,19 @@ def main():
         if check(len(hostile_changes) > 0, "the hostile subscription's page shows no metadata change"):
             driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", hostile_changes[-1])
         pages.append(shot(driver, folder, "hostile-metadata"))
+        # The hostile event's own page: its body and metadata as text too.
+        marked = [item for item in driver.find_elements(By.CSS_SELECTOR, "ol#timeline > li.entry")
+                  if hostile["event"] in item.find_element(By.CSS_SELECTOR, ".source").get_attribute("textContent")]
+        if check(len(marked) == 1, f"the hostile subscription's page shows {len(marked)} events {hostile['event']}"):
+            marked[0].find_element(By.CSS_SELECTOR, "a.body-link").send_keys(Keys.ENTER)
+            no_alert(driver, "the hostile event's body page")
+            check(len(driver.find_elements(By.CSS_SELECTOR, "img")) == 0, "an <img> element was injected in a body")
+            check(len(driver.find_elements(By.CSS_SELECTOR, "script")) == 0, "a <script> element is in a body page")
+            check(len(driver.find_elements(By.CSS_SELECTOR, "[onerror]")) == 0, "an onerror attribute in a body page")
+            pretty = driver.find_element(By.ID, "body-pretty").get_attribute("textContent")
+            for string in hostile["strings"]:
+                check(json.dumps(string)[1:-1] in pretty, f"{string!r} is not shown as text in the hostile body")
+            pages.append(shot(driver, folder, "hostile-body"))
 
         # Sign out with the keyboard; the session is gone.
         driver.get(base + "/ui")

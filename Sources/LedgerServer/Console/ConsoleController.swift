@@ -43,14 +43,15 @@ struct ConsoleController<Context: RequestContext> {
         }
         ui.get("search") { request, context in try await search(request, logger: context.logger) }
         ui.get("subscriptions/:id") { request, context in
-            try await objectPage(request, .subscription(try context.parameters.require("id")))
+            try await objectPage(request, .subscription(try context.parameters.require("id")), logger: context.logger)
         }
         ui.get("payments/:id") { request, context in
-            try await objectPage(request, .payment(try context.parameters.require("id")))
+            try await objectPage(request, .payment(try context.parameters.require("id")), logger: context.logger)
         }
         ui.get("customers/:id") { request, context in
-            try await objectPage(request, .customer(try context.parameters.require("id")))
+            try await objectPage(request, .customer(try context.parameters.require("id")), logger: context.logger)
         }
+        ui.get("events/:position") { request, context in try await eventPage(request, context) }
         ui.get("subscriptions/:id/as-of") { request, context in
             try await asOfPage(request, context, ConsoleObject.subscription)
         }
@@ -178,14 +179,15 @@ struct ConsoleController<Context: RequestContext> {
         }
     }
 
-    func objectPage(_ request: Request, _ object: ConsoleObject) async throws -> Response {
+    func objectPage(_ request: Request, _ object: ConsoleObject, logger: Logger) async throws -> Response {
         try await signedIn(request) { frame in
+            let paging = try TimelinePaging(request.uri, logger: logger)
             var pageFrame = frame
             pageFrame.title = "\(object.label) \(object.id)"
             pageFrame.focusSearch = false
             let frame = pageFrame
             var page = try await database { connection in
-                try ConsoleTimeline.build(object, frame: frame, connection: connection)
+                try ConsoleTimeline.build(object, paging: paging, frame: frame, connection: connection)
             }
             page.asOfHref = object.asOfPath
             return pages.render("object", page)

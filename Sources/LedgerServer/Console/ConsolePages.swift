@@ -117,7 +117,7 @@ struct ErrorPage {
     var message: String
 }
 
-/// A subscription, payment or customer with its history.
+/// A subscription, payment or customer with one page of its history.
 struct ObjectPage {
     var frame: PageFrame
     /// `Subscription`, `Payment`, `Customer`.
@@ -127,15 +127,19 @@ struct ObjectPage {
     var notes: [String]
     /// The arguments of the `ledger history` command that prints the same entries.
     var historyArguments: String
+    /// The events this page shows (``TimelinePaging``).
     var entries: [TimelineEntry]
     var hasLinks: Bool
     var entryCount: Int
+    /// The object's events in all pages.
+    var eventCount: Int
+    var navigation: TimelineNavigation
     /// The object's as-of page (set by the controller).
     var asOfHref = ""
 
     init(
         frame: PageFrame, kind: String, id: String, links: [PageLink], notes: [String], historyArguments: String,
-        entries: [TimelineEntry]
+        entries: [TimelineEntry], eventCount: Int, navigation: TimelineNavigation
     ) {
         self.frame = frame
         self.kind = kind
@@ -146,6 +150,8 @@ struct ObjectPage {
         self.entries = entries
         hasLinks = !links.isEmpty
         entryCount = entries.count
+        self.eventCount = eventCount
+        self.navigation = navigation
     }
 }
 

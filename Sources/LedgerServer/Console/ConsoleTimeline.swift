@@ -8,23 +8,29 @@ import Mustache
 /// event did and which columns it changed), with each event's stored body and metadata beside it and
 /// links to the objects it touches.
 enum ConsoleTimeline {
-    /// A subscription's page shows its payments' events too: `ledger history sub_… --include-payments`.
-    static func build(_ object: ConsoleObject, frame: PageFrame, connection: PostgresConnection) throws -> ObjectPage {
+    /// A subscription's page shows its payments' events too: `ledger history sub_… --include-payments`. The page
+    /// shows the events `paging` picks, each with the columns it changed and a link to its body.
+    static func build(_ object: ConsoleObject, paging: TimelinePaging, frame: PageFrame, connection: PostgresConnection)
+        throws -> ObjectPage
+    {
         let (reference, kind, arguments): (AuditReference, String, String) =
             switch object {
             case .subscription(let id): (.subscription(id), "Subscription", "\(id) --include-payments --json")
             case .payment(let id): (.paymentIntent(id), "Payment", "\(id) --json")
             case .customer(let id): (.customer(id), "Customer", "\(id) --json")
             }
-        // One read of the log for the history and the bodies it shows.
+        // One read of the log for the history and the sizes of the bodies it links to.
         let reading = try AuditReading(reference, connection: connection)
         let history = try reading.history(connection: connection)
+        let positions = history.entries.map(\.position)
+        let window = paging.window(of: positions)
         let events = reading.storedEvents(of: history)
-        let entries = history.entries.map { entry in TimelineEntry(entry, stored: events[entry.position]) }
+        let entries = history.entries[window].map { entry in TimelineEntry(entry, stored: events[entry.position]) }
         return ObjectPage(
             frame: frame, kind: kind, id: object.id,
             links: try links(of: object, history: history, connection: connection), notes: history.notes,
-            historyArguments: arguments, entries: entries)
+            historyArguments: arguments, entries: entries, eventCount: positions.count,
+            navigation: TimelineNavigation(paging, window: window, positions: positions, path: object.path))
     }
 
     /// The customer, and the subscriptions and payments whose rows the history changed.
@@ -93,13 +99,9 @@ struct TimelineEntry {
     var sourceEventID: String?
     var stream: String
     var changes: [TimelineChange]
-    /// The body parsed and printed again with indentation and sorted keys; the stored text when it is not JSON.
-    var prettyBody: String
-    /// The body exactly as stored (UTF-8 text, else base64).
-    var storedBody: String
+    /// The event's page: its body pretty-printed and as stored, and its metadata.
+    var bodyHref: String
     var bodyBytes: Int
-    var bodyEncoding: String
-    var metadata: String
 
     init(_ entry: HistoryEntry, stored: RecordedEvent?) {
         position = entry.position
@@ -112,18 +114,8 @@ struct TimelineEntry {
         sourceEventID = entry.sourceEventID
         stream = entry.stream
         changes = entry.changes.map(TimelineChange.init)
-        let body = stored?.body ?? []
-        bodyBytes = body.count
-        if let text = String(validating: body, as: UTF8.self) {
-            storedBody = text
-            bodyEncoding = "UTF-8"
-            prettyBody = ConsolePrettyJSON.pretty(text) ?? text
-        } else {
-            storedBody = Data(body).base64EncodedString()
-            bodyEncoding = "base64, not UTF-8"
-            prettyBody = storedBody
-        }
-        metadata = stored.map { ConsolePrettyJSON.pretty($0.metadata) ?? $0.metadata } ?? ""
+        bodyHref = "/ui/events/\(entry.position)"
+        bodyBytes = stored?.body.count ?? 0
     }
 }
 
@@ -173,7 +165,22 @@ extension ObjectPage: MustacheParent {
         case "entries": entries
         case "hasLinks": hasLinks
         case "entryCount": entryCount
+        case "eventCount": eventCount
+        case "navigation": navigation
         case "asOfHref": asOfHref
+        default: nil
+        }
+    }
+}
+
+extension TimelineNavigation: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "summary": summary
+        case "firstHref": firstHref
+        case "earlierHref": earlierHref
+        case "laterHref": laterHref
+        case "newestHref": newestHref
         default: nil
         }
     }
@@ -192,11 +199,8 @@ extension TimelineEntry: MustacheParent {
         case "sourceEventID": sourceEventID
         case "stream": stream
         case "changes": changes
-        case "prettyBody": prettyBody
-        case "storedBody": storedBody
+        case "bodyHref": bodyHref
         case "bodyBytes": bodyBytes
-        case "bodyEncoding": bodyEncoding
-        case "metadata": metadata
         default: nil
         }
     }

@@ -14,4 +14,10 @@ extension Limits {
     /// Objects listed as recently changed on the search page, and the newest events scanned to find them.
     public static let consoleRecentObjectsMax = 20
     public static let consoleRecentEventsScanned = 500
+    /// Events a timeline page shows unless asked for another number (`?limit=`). A page's time grows with the
+    /// entries it renders (tools/bench ui: the p95 subscription has ~57); the object's whole history is still
+    /// replayed for the column changes, so this bounds the rendering, not the read.
+    public static let consoleTimelinePageEvents = 25
+    /// Most events a timeline page shows when asked (`?limit=`).
+    public static let consoleTimelinePageEventsMax = 200
 }
