@@ -25,6 +25,11 @@ public struct SnapshotWriter {
 
     public let directory: SnapshotDirectory
 
+    /// No parameters. No rollback journal and no syncs while writing: the file is not visible under its real
+    /// name until it is complete, and ``StagedPath/commit()`` syncs it once before the rename.
+    static let pragmas =
+        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 8192; PRAGMA cache_size = -65536;"
+
     public init(directory: SnapshotDirectory) {
         self.directory = directory
     }
@@ -62,10 +67,7 @@ public struct SnapshotWriter {
     ) throws -> SnapshotMeta {
         let database = try SQLiteDatabase(path: url.path)
         defer { database.close() }
-        // No rollback journal and no syncs while writing: the file is not visible under its real name
-        // until it is complete, and StagedPath.commit syncs it once before the rename.
-        try database.execute(
-            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 8192; PRAGMA cache_size = -65536;")
+        try database.execute(Self.pragmas)
         return try database.transaction {
             try database.execute(SnapshotSchema.create)
             // One prepared statement per table, reused for every row.

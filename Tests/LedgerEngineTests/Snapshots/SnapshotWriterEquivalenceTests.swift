@@ -40,6 +40,27 @@ struct SnapshotWriterEquivalenceTests {
         }
     }
 
+    /// `ledger-bench snapshot-io`'s limit inserts the same rows: its file reads back to the writer's digest.
+    @Test(arguments: [UInt64(5), 2027])
+    func theRawCAPIBaselineWritesTheSameRows(seed: UInt64) throws {
+        let seed = TestSeed.value(default: seed)
+        let state = try Self.state(seed: seed)
+        var batches: [SnapshotBatch] = []
+        try SnapshotContent(state).produce { batches.append($0) }
+        guard case .end(let summary)? = batches.last else {
+            Issue.record("seed \(seed): the batches end without their summary")
+            return
+        }
+        let raw = SnapshotRawInsert(batches)
+        #expect(raw.rowCount == summary.counts.reduce(0, +), "seed \(seed)")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("raw-\(UUID()).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try raw.write(to: path)
+        let database = try SQLiteDatabase(path: path, readOnly: true)
+        defer { database.close() }
+        #expect(try ContentDigest.compute(database) == summary.contentDigest, "seed \(seed)")
+    }
+
     /// A producer's failure reaches the writer, which leaves no file behind.
     @Test func aFailingProducerLeavesNoFile() throws {
         struct Refused: Error {}
