@@ -123,6 +123,7 @@ public struct ProjectionRebuilder {
     private func rebuildTail(from snapshot: SnapshotFile, replay: inout StateReplay.Result, head: Int64) throws
         -> RebuildReport
     {
+        var phases = PhaseTimer(logger: logger, operation: "rebuild from snapshot")
         // Every object the tail (or a mapping, or a `licenses` a mapping reads) may have changed.
         var touched = replay.state.billing.takeChangedObjects()
         replay.state.billing.markLicenseMappedSubscriptionsChanged()
@@ -132,8 +133,11 @@ public struct ProjectionRebuilder {
             state: state, snapshot: snapshot, touched: touched, licenses: LicenseLookup(connection: connection))
         let parked = (state.parkedRecords + expectation.licenseParked).sorted(by: ParkedRecord.logOrder)
         let daily = replay.state.mrr.dailyRows()
+        phases.mark("expected rows hashed (snapshot rows read)")
+        defer { phases.mark("commit") }
         return try connection.transaction {
             let comparison = try SnapshotRowComparison(expectation, live: connection, state: state)
+            phases.mark("live rows hashed and compared")
             let writer = ProjectionWriter(connection: connection)
             var billing: [TableDrift] = [
                 TableDrift(table: ProjectedTable.subscriptions.rawValue, inserted: 0, updated: 0, deleted: 0),
@@ -146,14 +150,17 @@ public struct ProjectionRebuilder {
                 billing += try writer.delete(
                     subscriptions: comparison.extraSubscriptions, payments: comparison.extraPayments)
             }
+            phases.mark("billing rows written")
             let mrr = try MRRWriter(connection: connection).replaceAll(
                 movements: replay.state.mrr.movements, daily: daily)
+            phases.mark("MRR tables written")
             let bookkeeping = ProjectionBookkeeping(connection: connection)
             if try bookkeeping.parked(of: Self.projectionName) != parked {
                 try bookkeeping.replaceParked(parked, projection: Self.projectionName)
             }
             try bookkeeping.moveCheckpoint(
                 of: Self.projectionName, projectorVersion: ProjectionState.projectorVersion, to: head, at: clock())
+            phases.mark("parked set and checkpoint written")
             return RebuildReport(
                 eventsRead: replay.eventsRead, position: head, drift: TableDrift.sum(billing) + mrr,
                 parked: parked.count, snapshotPosition: replay.snapshotPosition,

@@ -33,6 +33,7 @@ struct StateReplay {
     /// Snapshots are an optimisation: a directory that cannot be read or written (missing, read-only, full)
     /// is a warning in the log and in ``Result/snapshotFailures``, never a reason to stop replaying.
     func replay(through target: Int64, progress: (Int64) -> Void) throws -> Result {
+        var phases = PhaseTimer(logger: logger, operation: "replay")
         var failures: [String] = []
         var catalog: SnapshotCatalog?
         if let snapshots {
@@ -62,10 +63,12 @@ struct StateReplay {
                     SnapshotScheduler.warn(logger, "snapshots unreadable; replaying from event 1", error))
             }
         }
+        phases.mark("snapshot verify and load")
         // The one input of a row that is not in the log, read only when a mapping reads it.
         result.state.billing.licenses = try LicenseTable.loadIfTheMappingReadsIt(connection)
         let start = result.snapshotPosition ?? 0
         guard start < target else { return result }
+        defer { phases.mark("events applied") }
         let prefetcher = EventPrefetcher(connection: try connect(), after: start, through: target)
         defer { prefetcher.cancel() }
         while let batch = try prefetcher.next() {

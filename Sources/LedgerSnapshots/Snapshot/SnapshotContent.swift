@@ -75,51 +75,64 @@ public struct SnapshotContent: Sendable {
     }
 
     /// Computes every table's rows and sends them in batches, then the summary.
+    ///
+    /// The reducer records, most of the rows, are encoded one at a time as they are batched, so the
+    /// consumer inserts a batch while the next is encoded rather than waiting for the whole table.
     public func produce(_ send: (SnapshotBatch) throws -> Void) throws {
         var hasher = ContentDigest.Hasher()
         var counts: [Int] = []
         for table in Table.allCases {
-            let rows = self.rows(of: table)
             hasher.beginTable(table.name)
-            var start = 0
-            while start < rows.count {
-                let batch = Array(rows[start..<min(start + Self.batchRowsMax, rows.count)])
-                for row in batch { hasher.append(row: row) }
+            var batch: [[SQLiteValue]] = []
+            batch.reserveCapacity(Self.batchRowsMax)
+            var count = 0
+            try forEachRow(of: table) { row in
+                hasher.append(row: row)
+                batch.append(row)
+                count += 1
+                guard batch.count == Self.batchRowsMax else { return }
                 try send(.rows(table, batch))
-                start += batch.count
+                batch.removeAll(keepingCapacity: true)
             }
-            counts.append(rows.count)
+            if !batch.isEmpty { try send(.rows(table, batch)) }
+            counts.append(count)
         }
         try send(.end(Summary(counts: counts, contentDigest: hasher.finalize())))
     }
 
-    /// One table's rows in key order.
-    func rows(of table: Table) -> [[SQLiteValue]] {
+    /// Calls `body` with one table's rows in key order.
+    func forEachRow(of table: Table, _ body: ([SQLiteValue]) throws -> Void) throws {
         let billing = state.billing
         switch table {
         case .subscriptions:
             // The key is the first value, the lower-case UUID.
-            return Self.sortedByText(billing.subscriptionRows().map { ($0.id.uuidString.lowercased(), $0) }) {
+            try Self.sortedByText(billing.subscriptionRows().map { ($0.id.uuidString.lowercased(), $0) }) {
                 SnapshotSchema.values($1)
-            }
+            }.forEach(body)
         case .paymentTransactions:
-            return Self.sortedByText(billing.paymentRows().map { ($0.id.uuidString.lowercased(), $0) }) {
+            try Self.sortedByText(billing.paymentRows().map { ($0.id.uuidString.lowercased(), $0) }) {
                 SnapshotSchema.values($1)
-            }
+            }.forEach(body)
         case .parked:
-            return Self.sortedByText(billing.parked.map { ($0.key.snapshotKey, $0.value) }) { key, event in
+            try Self.sortedByText(billing.parked.map { ($0.key.snapshotKey, $0.value) }) { key, event in
                 [.text(key), .integer(event.position), .text(event.eventType), .text(event.reason.description)]
-            }
+            }.forEach(body)
         case .reducerState:
-            var records = billing.reducerRecords()
-            // Written in (kind, key) byte order by the reducer; sorted again only should that ever change.
-            if !records.isSorted(by: Self.recordOrder) { records.sort(by: Self.recordOrder) }
-            return records.map { [.text($0.kind.rawValue), .text($0.key), .blob($0.state)] }
+            // The reducer emits (kind, key) byte order; the digest and the B-tree appends rely on it, so a
+            // record out of order is the reducer's bug, not a file to write.
+            var previous: ReducerRecord?
+            try billing.forEachReducerRecord { record in
+                if let previous {
+                    precondition(Self.recordOrder(previous, record), "reducer records out of (kind, key) order")
+                }
+                previous = record
+                try body([.text(record.kind.rawValue), .text(record.key), .blob(record.state)])
+            }
         case .mrrMovements:
             var movements = state.mrr.movements
             // Log order; within one position the key's text columns decide, as SQLite compares them.
             if !movements.isSorted(by: Self.movementOrder) { movements.sort(by: Self.movementOrder) }
-            return movements.map(SnapshotSchema.values)
+            try movements.lazy.map(SnapshotSchema.values).forEach(body)
         }
     }
 

@@ -9,60 +9,66 @@ extension ProjectionState {
             adjustmentsByCharge.count + invoices.count + invoiceLinkEvents.count + invoicesBySubscription.count
                 + parked.count + payments.count
                 + paymentByCharge.count + paymentsByInvoice.count + subscriptions.count + subscriptionByInvoice.count)
+        forEachReducerRecord { records.append($0) }
+        return records
+    }
+
+    /// Calls `body` with each record of ``reducerRecords()``, in the same order, encoding one at a time: a
+    /// snapshot writer inserts each while the next is encoded instead of waiting for all of them.
+    public func forEachReducerRecord(_ body: (ReducerRecord) throws -> Void) rethrows {
         var writer = ArchiveWriter(capacity: 4096)
         // All cases in declaration order, which is raw-value order; a new kind fails to compile until written here.
         for kind in ReducerRecord.Kind.allCases {
             switch kind {
             case .chargeAdjustments:
-                Self.append(adjustmentsByCharge, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
+                try Self.append(adjustmentsByCharge, as: kind, to: body, writer: &writer) { $1.write(to: &$0) }
             case .correction:
-                Self.append(archivedCorrections, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
+                try Self.append(archivedCorrections, as: kind, to: body, writer: &writer) { $1.write(to: &$0) }
             case .invoice:
-                Self.append(invoices, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
+                try Self.append(invoices, as: kind, to: body, writer: &writer) { $1.write(to: &$0) }
             case .invoiceLink:
-                Self.append(invoiceLinkEvents, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
+                try Self.append(invoiceLinkEvents, as: kind, to: body, writer: &writer) { $1.write(to: &$0) }
             case .invoicesBySubscription:
-                Self.append(invoicesBySubscription, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
+                try Self.append(invoicesBySubscription, as: kind, to: body, writer: &writer) { $1.write(to: &$0) }
             case .ledger:
                 // Keys in byte order: `mapping` before `mode`.
                 if let position = mappingPosition {
                     let archived = ArchivedMapping(mapping: mapping, position: position)
-                    records.append(
+                    try body(
                         ReducerRecord(
                             kind: kind, key: ArchivedMapping.recordKey, state: writer.encode { archived.write(to: &$0) }
                         ))
                 }
                 if let mode {
-                    records.append(
+                    try body(
                         ReducerRecord(
                             kind: kind, key: FixedMode.recordKey, state: writer.encode { mode.write(to: &$0) }))
                 }
             case .parked:
                 let byText = Dictionary(uniqueKeysWithValues: parked.map { ($0.key.archiveKey, $0.value) })
-                Self.append(byText, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
+                try Self.append(byText, as: kind, to: body, writer: &writer) { $1.write(to: &$0) }
             case .payment:
-                Self.append(payments, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
+                try Self.append(payments, as: kind, to: body, writer: &writer) { $1.write(to: &$0) }
             case .paymentByCharge:
-                Self.append(paymentByCharge, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
+                try Self.append(paymentByCharge, as: kind, to: body, writer: &writer) { $1.write(to: &$0) }
             case .paymentsByInvoice:
-                Self.append(paymentsByInvoice, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
+                try Self.append(paymentsByInvoice, as: kind, to: body, writer: &writer) { $1.write(to: &$0) }
             case .subscription:
-                Self.append(subscriptions, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
+                try Self.append(subscriptions, as: kind, to: body, writer: &writer) { $1.write(to: &$0) }
             case .subscriptionByInvoice:
-                Self.append(subscriptionByInvoice, as: kind, to: &records, writer: &writer) { $1.write(to: &$0) }
+                try Self.append(subscriptionByInvoice, as: kind, to: body, writer: &writer) { $1.write(to: &$0) }
             }
         }
-        return records
     }
 
-    /// Appends one record per entry of `values`, in ascending key order.
+    /// Emits one record per entry of `values`, in ascending key order.
     private static func append<Value>(
-        _ values: [String: Value], as kind: ReducerRecord.Kind, to records: inout [ReducerRecord],
+        _ values: [String: Value], as kind: ReducerRecord.Kind, to body: (ReducerRecord) throws -> Void,
         writer: inout ArchiveWriter, write: (inout ArchiveWriter, Value) -> Void
-    ) {
+    ) rethrows {
         for index in ArchiveKeyOrder.sortedIndices(values) {
             let (key, value) = values[index]
-            records.append(ReducerRecord(kind: kind, key: key, state: writer.encode { write(&$0, value) }))
+            try body(ReducerRecord(kind: kind, key: key, state: writer.encode { write(&$0, value) }))
         }
     }
 
