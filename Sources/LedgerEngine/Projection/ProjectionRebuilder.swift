@@ -83,13 +83,16 @@ public struct ProjectionRebuilder {
         let head = try EventStore(connection: connection).head()
         var policy = snapshots
         if !fromSnapshot { policy?.replayFromSnapshots = false }
+        // Read beside the replay; used only if it started from a snapshot (docs/0017).
+        let liveHashes = policy?.replayFromSnapshots == true ? LiveRowHashRead(connection: try connect()) : nil
         var replay = try StateReplay(
             connection: connection, connect: connect, configuration: configuration, snapshots: policy,
             logger: logger, clock: clock
         ).replay(through: head.position, progress: progress)
-        if let snapshot = replay.snapshotFile {
+        let live = try liveHashes?.hashes()
+        if let snapshot = replay.snapshotFile, let live {
             do {
-                return try rebuildTail(from: snapshot, replay: &replay, head: head.position)
+                return try rebuildTail(from: snapshot, replay: &replay, live: live, head: head.position)
             } catch let refusal as PostgresError where refusal.isDataRefusal {
                 logger.info("a row was refused; comparing every row", metadata: ["reason": "\(refusal)"])
             } catch let error as PostgresError {
@@ -120,9 +123,9 @@ public struct ProjectionRebuilder {
     /// Brings the tables to the state when the replay started from `snapshot`: rows of objects the tail
     /// left alone are the snapshot's, and only rows whose hash differs from the live one are staged
     /// (``SnapshotRowComparison``), so a rebuild without drift writes the checkpoint and nothing else.
-    private func rebuildTail(from snapshot: SnapshotFile, replay: inout StateReplay.Result, head: Int64) throws
-        -> RebuildReport
-    {
+    private func rebuildTail(
+        from snapshot: SnapshotFile, replay: inout StateReplay.Result, live: LiveRowHashRead.Hashes, head: Int64
+    ) throws -> RebuildReport {
         var phases = PhaseTimer(logger: logger, operation: "rebuild from snapshot")
         // Every object the tail (or a mapping, or a `licenses` a mapping reads) may have changed.
         var touched = replay.state.billing.takeChangedObjects()
@@ -136,8 +139,8 @@ public struct ProjectionRebuilder {
         phases.mark("expected rows hashed (snapshot rows read)")
         defer { phases.mark("commit") }
         return try connection.transaction {
-            let comparison = try SnapshotRowComparison(expectation, live: connection, state: state)
-            phases.mark("live rows hashed and compared")
+            let comparison = SnapshotRowComparison(expectation, live: live, state: state)
+            phases.mark("live rows compared (hashed beside the replay)")
             let writer = ProjectionWriter(connection: connection)
             var billing: [TableDrift] = [
                 TableDrift(table: ProjectedTable.subscriptions.rawValue, inserted: 0, updated: 0, deleted: 0),

@@ -95,17 +95,16 @@ struct SnapshotRowComparison {
         return expectation
     }
 
-    /// Compares `expectation` with the live tables' hashes (read on `connection`, inside the writing
-    /// transaction) and takes the rows to stage from `state`.
-    init(_ expectation: Expectation, live connection: PostgresConnection, state: ProjectionState) throws {
-        let hashes = ProjectedRowHashes(connection: connection)
-        var live = try hashes.live(.subscriptions)
+    /// Compares `expectation` with the live tables' hashes (``LiveRowHashRead``) and takes the rows to stage
+    /// from `state`.
+    init(_ expectation: Expectation, live hashes: LiveRowHashRead.Hashes, state: ProjectionState) {
+        var live = hashes.subscriptions
         for (id, expected) in expectation.subscriptions.sorted(by: { $0.key < $1.key }) {
             if live.removeValue(forKey: id) == expected.hash { continue }
             if let row = state.subscriptionRow(stripeID: expected.stripeID) { subscriptions.append(row) }
         }
         extraSubscriptions = live.keys.sorted().compactMap(UUID.init(uuidString:))
-        live = try hashes.live(.paymentTransactions)
+        live = hashes.payments
         for (id, expected) in expectation.payments.sorted(by: { $0.key < $1.key }) {
             if live.removeValue(forKey: id) == expected.hash { continue }
             if let row = state.paymentRow(paymentIntentID: expected.stripeID) {
@@ -118,6 +117,42 @@ struct SnapshotRowComparison {
 
     /// Rows staged to be written.
     var stagedRows: Int { subscriptions.count + payments.count }
+}
+
+/// The live tables' row hashes (``ProjectedRowHashes``), read by PostgreSQL on a connection and a thread of their
+/// own while the rebuild verifies and loads the snapshot and replays the tail.
+///
+/// The pass costs the server about as much as the tail's replay costs the client (docs/benchmarks.md), so it
+/// runs beside it rather than after it. It reads the tables before the writing transaction begins; the rebuild
+/// holds the projection (``ProjectionLease``), so only an edit by hand can change a row in between, and such a
+/// row is found by the next `ledger verify` or rebuild, as one edited just after the commit would be.
+struct LiveRowHashRead {
+    struct Hashes: Sendable {
+        var subscriptions: [String: ProjectedRowHash]
+        var payments: [String: ProjectedRowHash]
+    }
+
+    private let thread: WorkerThread
+    private let output: Locked<Hashes?>
+
+    /// Starts reading on `connection`, which belongs to the reading thread from now on.
+    init(connection: sending PostgresConnection) {
+        let output = Locked<Hashes?>(nil)
+        self.output = output
+        thread = WorkerThread(name: "ledger.livehash") {
+            let hashes = ProjectedRowHashes(connection: connection)
+            let subscriptions = try hashes.live(.subscriptions)
+            let payments = try hashes.live(.paymentTransactions)
+            output.withLock { $0 = Hashes(subscriptions: subscriptions, payments: payments) }
+        }
+    }
+
+    /// Waits for the read to end; its hashes, or its error.
+    func hashes() throws -> Hashes {
+        try thread.join()
+        guard let hashes = output.current else { preconditionFailure("the hash read ended without its hashes") }
+        return hashes
+    }
 }
 
 extension ProjectedTable {
