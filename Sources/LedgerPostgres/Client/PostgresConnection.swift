@@ -9,6 +9,8 @@ import Foundation
 public final class PostgresConnection {
     private(set) var handle: OpaquePointer?
     private var preparedCount = 0
+    /// The statements ``cachedStatement(_:)`` prepared, by their SQL.
+    private var cachedStatements: [String: PreparedStatement] = [:]
 
     /// Opens a connection.
     ///
@@ -118,6 +120,20 @@ public final class PostgresConnection {
         let name = "ledger_statement_\(preparedCount)"
         _ = try check(PQprepare(handle, name, sql, 0, nil))
         return PreparedStatement(connection: self, name: name)
+    }
+
+    /// `sql` prepared on this connection at its first use and reused by every later call with the same text.
+    ///
+    /// For the statements a connection runs again and again on the partitioned log: PostgreSQL plans an
+    /// unprepared statement at every call, and planning visits every partition of `ledger.events`, so it
+    /// costs ten times the execution of an index look-up and grows with the log. A prepared statement is
+    /// planned for its first five executions, then runs a generic plan that prunes partitions at run time
+    /// (docs/0018).
+    public func cachedStatement(_ sql: String) throws -> PreparedStatement {
+        if let statement = cachedStatements[sql] { return statement }
+        let statement = try prepare(sql)
+        cachedStatements[sql] = statement
+        return statement
     }
 
     func runPrepared(

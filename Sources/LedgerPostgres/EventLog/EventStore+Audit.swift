@@ -71,24 +71,24 @@ extension EventStore {
 
     /// Whether the log has any event of `streamID`.
     public func hasEvents(inStream streamID: String) throws -> Bool {
-        try connection.query(Self.selectStreamExists, [streamID])[0].decode(Bool.self, at: 0)
+        try connection.cachedStatement(Self.selectStreamExists).run([streamID])[0].decode(Bool.self, at: 0)
     }
 
     /// Whether any event names `customerID`.
     public func hasEvents(ofCustomer customerID: String) throws -> Bool {
-        try connection.query(Self.selectCustomerExists, [customerID])[0].decode(Bool.self, at: 0)
+        try connection.cachedStatement(Self.selectCustomerExists).run([customerID])[0].decode(Bool.self, at: 0)
     }
 
     /// The customer named by the first event of `streamID` that names one.
     public func customer(ofStream streamID: String) throws -> String? {
-        try connection.query(Self.selectCustomerOfStream, [streamID]).first?.decode(String.self, at: 0)
+        try connection.cachedStatement(Self.selectCustomerOfStream).run([streamID]).first?.decode(String.self, at: 0)
     }
 
     /// Every event naming `customerID`, in position order, up to `cut`.
     public func readCustomer(_ customerID: String, through cut: AuditCut) throws -> [RecordedEvent] {
         try readAll { after, limit in
-            try connection.query(
-                Self.selectCustomerEvents, [customerID, after, cut.position, cut.recordedAtParameter, limit],
+            try connection.cachedStatement(Self.selectCustomerEvents).run(
+                [customerID, after, cut.position, cut.recordedAtParameter, limit],
                 resultFormat: .binary)
         }
     }
@@ -102,8 +102,7 @@ extension EventStore {
         let invoices = PostgresArrayLiteral.make(Array(invoiceIDs))
         let intents = PostgresArrayLiteral.make(Array(paymentIntentIDs))
         return try readAll { after, limit in
-            try connection.query(
-                Self.selectInvoicePaymentEvents,
+            try connection.cachedStatement(Self.selectInvoicePaymentEvents).run(
                 [invoices, intents, after, cut.position, cut.recordedAtParameter, limit], resultFormat: .binary)
         }
     }
@@ -118,8 +117,8 @@ extension EventStore {
         let intents = PostgresArrayLiteral.make(Array(paymentIntentIDs))
         let charges = PostgresArrayLiteral.make(Array(chargeIDs))
         return try readAll { after, limit in
-            try connection.query(
-                Self.selectAdjustmentEvents, [intents, charges, after, cut.position, cut.recordedAtParameter, limit],
+            try connection.cachedStatement(Self.selectAdjustmentEvents).run(
+                [intents, charges, after, cut.position, cut.recordedAtParameter, limit],
                 resultFormat: .binary)
         }
     }
@@ -127,8 +126,8 @@ extension EventStore {
     /// Every event of one stream, in order, up to `cut`.
     public func readStream(_ streamID: String, through cut: AuditCut) throws -> [RecordedEvent] {
         try readAll { after, limit in
-            try connection.query(
-                Self.selectStreamEvents, [streamID, after, cut.position, cut.recordedAtParameter, limit],
+            try connection.cachedStatement(Self.selectStreamEvents).run(
+                [streamID, after, cut.position, cut.recordedAtParameter, limit],
                 resultFormat: .binary)
         }
     }

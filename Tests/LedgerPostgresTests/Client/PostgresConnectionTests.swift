@@ -113,6 +113,42 @@ struct PostgresConnectionTests {
         }
     }
 
+    /// A cached statement is prepared once per connection, settles on a generic plan (the point of caching it on
+    /// the partitioned log), and still sees a partition attached after it was prepared.
+    @Test func aCachedStatementIsPreparedOnceRunsGenericAndSeesNewPartitions() async throws {
+        try await TestDatabase.with { database in
+            let connection = try database.connect()
+            try connection.execute(
+                """
+                CREATE TABLE numbers (n int8 NOT NULL) PARTITION BY RANGE (n);
+                CREATE TABLE numbers_0 PARTITION OF numbers FOR VALUES FROM (0) TO (100);
+                CREATE TABLE numbers_1 PARTITION OF numbers FOR VALUES FROM (100) TO (200);
+                INSERT INTO numbers SELECT generate_series(0, 199);
+                """)
+            // Shaped like the audit reads: a position range that covers the whole log (no partition to prune
+            // while planning) and a key that changes at every call.
+            let sql = "SELECT count(*) FROM numbers WHERE n > $1 AND n <= $2 AND n % 10 = $3"
+            let statement = try connection.cachedStatement(sql)
+            for digit in 0..<8 {
+                let count = try connection.cachedStatement(sql).run([0, Int64.max, digit])[0].decode(Int.self, at: 0)
+                #expect(count == (digit == 0 ? 19 : 20))
+            }
+            #expect(try connection.cachedStatement(sql).name == statement.name)
+            let plans = try connection.query(
+                "SELECT count(*), sum(generic_plans) FROM pg_prepared_statements WHERE statement = $1", [sql])[0]
+            #expect(try plans.decode(Int.self, at: 0) == 1, "prepared once")
+            #expect(try plans.decode(Int.self, at: 1) >= 1, "PostgreSQL settled on a generic plan")
+
+            try connection.execute(
+                """
+                CREATE TABLE numbers_2 (n int8 NOT NULL);
+                INSERT INTO numbers_2 SELECT generate_series(200, 299);
+                ALTER TABLE numbers ATTACH PARTITION numbers_2 FOR VALUES FROM (200) TO (300);
+                """)
+            #expect(try connection.cachedStatement(sql).run([150, 1_000, 5])[0].decode(Int.self, at: 0) == 15)
+        }
+    }
+
     @Test func transactionRollsBackWhenBodyThrows() async throws {
         try await TestDatabase.with { database in
             let connection = try database.connect()
