@@ -111,15 +111,36 @@ public struct SnapshotCatalog {
         for (url, named) in try directory.files(of: databaseID) where named <= position {
             do {
                 let file = try SnapshotFile.open(url)
-                try verify(file, records: records)
                 guard file.meta.position <= position else { continue }
-                return (file, try file.loadState(configuration: configuration))
+                return (file, try verifiedState(of: file, records: records, configuration: configuration))
             } catch {
                 logger.warning(
                     "skipping snapshot", metadata: ["file": "\(url.lastPathComponent)", "reason": "\(error)"])
             }
         }
         return nil
+    }
+
+    /// `file`'s state once every check of ``verify(_:records:)`` has passed, in the same order.
+    ///
+    /// The content check (`quick_check` and the digest, a read of the whole file) runs on a thread of its own
+    /// while this one loads the state from the same file, read-only; the state is returned only if it passed.
+    func verifiedState(
+        of file: SnapshotFile, records: [(position: Int64, record: SnapshotRecord)],
+        configuration: ProjectionConfiguration
+    ) throws -> LedgerProjections {
+        let content = WorkerThread(name: "ledger.snapcheck") { try file.verifyContent() }
+        let state = Result { () throws(SnapshotProblem) in try file.loadState(configuration: configuration) }
+        try content.join()
+        let hash: [UInt8]?
+        do {
+            hash = try store.hash(at: file.meta.position)
+        } catch {
+            throw SnapshotProblem.unreadable("cannot read the log's chain hash: \(error)")
+        }
+        try file.verifyOrigin(databaseID: databaseID, chainHashAtPosition: hash)
+        try file.verifyRecorded(in: records)
+        return try state.get()
     }
 
     /// A snapshot written and recorded in the log.
