@@ -5,9 +5,9 @@ import LedgerPostgres
 import LoopbackHTTPClient
 
 /// `ledger-bench ui`: the audit console's pages as a signed-in browser asks for them from `ledger serve`
-/// over a loaded, projected log — search, a subscription's timeline, its as-of page, the MRR page (and
-/// its CSV), the integrity page — p50/p95/max per page (issue 16's goals: search and timeline p95 ≤ 50 ms,
-/// as-of and MRR p95 ≤ 100 ms).
+/// over a loaded, projected log — search, a subscription's timeline (its first page, the default), an event's
+/// body page, its as-of page, the MRR page (and its CSV), the integrity page — p50/p95/max per page (issue 16's
+/// goals: search and timeline p95 ≤ 50 ms, as-of and MRR p95 ≤ 100 ms).
 ///
 /// Times are the whole request on a fresh loopback connection (connect, send, the server's work, read):
 /// on loopback that is the server's time plus well under a millisecond.
@@ -30,14 +30,22 @@ struct UIBenchmark: ParsableCommand {
         let cookie = try signIn(port: server.port)
         print("log of \(head) events; \(subscriptions.count) random subscriptions; ledger serve on port \(server.port)")
 
-        func get(_ path: String, expecting status: Int = 200) throws {
+        @discardableResult func get(_ path: String, expecting status: Int = 200) throws -> LoopbackHTTPResponse {
             let response = try LoopbackHTTPConnection(port: server.port).send(
                 "GET", path, headers: [("Cookie", cookie)])
             guard response.status == status else {
                 throw ValidationError("GET \(path) answered \(response.status), not \(status)")
             }
+            return response
         }
-        let pages: [(String, (String) throws -> Void)] = [
+        // The event pages a timeline links to for the bodies (since they left the timeline): each subscription's
+        // newest event on its first page, found before timing. A binary from before has no such links.
+        var bodies: [String: String] = [:]
+        for id in subscriptions {
+            let links = try get("/ui/subscriptions/\(id)").text.matches(of: /class="body-link" href="([^"]+)"/)
+            if let last = links.last { bodies[id] = String(last.output.1) }
+        }
+        var pages: [(String, (String) throws -> Void)] = [
             ("search sub_… (303 to its page)", { try get("/ui/search?q=\($0)", expecting: 303) }),
             ("timeline /ui/subscriptions/sub_…", { try get("/ui/subscriptions/\($0)") }),
             ("as of /ui/subscriptions/sub_…/as-of", { try get("/ui/subscriptions/\($0)/as-of") }),
@@ -46,6 +54,11 @@ struct UIBenchmark: ParsableCommand {
             ("MRR CSV /ui/mrr.csv", { _ in try get("/ui/mrr.csv") }),
             ("integrity /ui/integrity", { _ in try get("/ui/integrity") }),
         ]
+        if bodies.count == subscriptions.count {
+            pages.insert(("event body /ui/events/N", { id in try get(bodies[id] ?? "/ui/events/0") }), at: 2)
+        } else {
+            print("(no event body links on the timelines: the event body page is not timed)")
+        }
         for (name, page) in pages {
             let figures = try latencies(subscriptions, page)
             print(
