@@ -1,5 +1,6 @@
 import Foundation
 import LedgerSnapshots
+import LedgerTestSupport
 import Testing
 
 @Suite("SQLite access")
@@ -28,6 +29,41 @@ struct SQLiteDatabaseTests {
         #expect(rows == [[.integer(7), .real(0.5), .text("O'Brien ✓ 7"), .blob([0, 1, 255]), .null]])
         #expect(try reopened.prepare("SELECT count(*) FROM t").rows() == [[.integer(1_000)]])
         #expect(throws: SQLiteError.self) { try reopened.execute("INSERT INTO t (i) VALUES (1)") }
+    }
+
+    /// `run` binds text and blobs without copying them: every row reads back as it was bound, whatever mix of
+    /// empty, long, non-ASCII and NULL values came before it on the same statement.
+    @Test(arguments: [UInt64(11), 2026])
+    func valuesBoundWithoutACopyReadBackExactly(seed: UInt64) throws {
+        let seed = TestSeed.value(default: seed)
+        var random = SeededGenerator(seed: seed)
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let database = try SQLiteDatabase(path: path)
+        try database.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, a, b, c) WITHOUT ROWID")
+        let insert = try database.prepare("INSERT INTO t VALUES (?1, ?2, ?3, ?4)")
+        var written: [[SQLiteValue]] = []
+        try database.transaction {
+            for key in 0..<2_000 {
+                let row: [SQLiteValue] = [.integer(Int64(key))] + (0..<3).map { _ in Self.value(&random) }
+                try insert.run(row)
+                written.append(row)
+            }
+        }
+        let read = try database.prepare("SELECT k, a, b, c FROM t ORDER BY k").rows()
+        #expect(read == written, "seed \(seed)")
+    }
+
+    /// NULL, an integer, text (empty, or up to 299 characters of ASCII, accents, emoji, quotes) or a blob.
+    static func value(_ random: inout SeededGenerator) -> SQLiteValue {
+        let length = random.below(300)
+        switch random.below(5) {
+        case 0: return .null
+        case 1: return .integer(Int64(bitPattern: random.next()))
+        case 2: return .text(String((0..<length).map { _ in random.pick(["a", "é", "✓", "😀", "'"]) }))
+        case 3: return .blob((0..<length).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+        default: return .text("")
+        }
     }
 
     @Test func failedTransactionRollsBackAndErrorsCarryTheCode() throws {

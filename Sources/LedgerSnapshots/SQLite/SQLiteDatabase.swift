@@ -144,10 +144,51 @@ public final class SQLiteStatement {
     }
 
     /// Runs a statement that returns no rows.
+    ///
+    /// Text and blobs are bound without a copy (no destructor, as `SQLITE_STATIC`), from the values' own storage,
+    /// and the statement is stepped while that storage is borrowed: a snapshot binds millions of values, and the
+    /// copy was a `malloc` and a `memcpy` each. SQLite keeps the pointers only until the next reset and bind,
+    /// which every later ``run(_:)``, ``forEachRow(_:_:)`` and ``rows(_:)`` does first.
     public func run(_ values: [SQLiteValue] = []) throws {
-        try bind(values)
-        let status = sqlite3_step(handle)
+        sqlite3_reset(handle)
+        if values.count < Int(sqlite3_bind_parameter_count(handle)) { sqlite3_clear_bindings(handle) }
+        let status = try values.withUnsafeBufferPointer { try bindBorrowedAndStep($0, from: 0) }
         guard status == SQLITE_DONE || status == SQLITE_ROW else { throw database.error(status) }
+    }
+
+    /// Binds `values[offset...]` without copying text or blobs, then steps once inside their borrows.
+    private func bindBorrowedAndStep(_ values: UnsafeBufferPointer<SQLiteValue>, from offset: Int) throws -> Int32 {
+        var offset = offset
+        while offset < values.count {
+            let index = Int32(offset + 1)
+            switch values[offset] {
+            case .null: try check(sqlite3_bind_null(handle, index))
+            case .integer(let integer): try check(sqlite3_bind_int64(handle, index, integer))
+            case .real(let real): try check(sqlite3_bind_double(handle, index, real))
+            case .text(var text):
+                return try text.withUTF8 { bytes in
+                    try bytes.withMemoryRebound(to: CChar.self) {
+                        // An empty buffer may have no address; SQLite would read a null pointer as NULL.
+                        try check(sqlite3_bind_text(handle, index, $0.baseAddress ?? Self.empty, Int32($0.count), nil))
+                    }
+                    return try bindBorrowedAndStep(values, from: offset + 1)
+                }
+            case .blob(let bytes):
+                return try bytes.withUnsafeBytes {
+                    // An empty blob may have no address either: zero bytes from a valid one.
+                    try check(
+                        sqlite3_bind_blob(
+                            handle, index, $0.baseAddress ?? UnsafeRawPointer(Self.empty), Int32($0.count), nil))
+                    return try bindBorrowedAndStep(values, from: offset + 1)
+                }
+            }
+            offset += 1
+        }
+        return sqlite3_step(handle)
+    }
+
+    private func check(_ status: Int32) throws {
+        guard status == SQLITE_OK else { throw database.error(status) }
     }
 
     /// Runs a query and calls `body` with each row, without copying the row out (large reads).
