@@ -84,7 +84,8 @@ public struct ProjectionRebuilder {
         var policy = snapshots
         if !fromSnapshot { policy?.replayFromSnapshots = false }
         // Read beside the replay; used only if it started from a snapshot (docs/0017).
-        let liveHashes = policy?.replayFromSnapshots == true ? LiveRowHashRead(connection: try connect()) : nil
+        let liveHashes =
+            snapshotFiles(at: head.position, policy: policy) ? LiveRowHashRead(connection: try connect()) : nil
         var replay = try StateReplay(
             connection: connection, connect: connect, configuration: configuration, snapshots: policy,
             logger: logger, clock: clock
@@ -103,6 +104,17 @@ public struct ProjectionRebuilder {
             }
         }
         return try rebuildAll(replay: replay, head: head.position)
+    }
+
+    /// Whether the replay may start from a snapshot: the policy allows it and the directory holds a file of this
+    /// database at or before `head` (one that fails verification only costs the hash read run for nothing).
+    /// Unreadable identity or directory: no (the replay warns about them itself).
+    private func snapshotFiles(at head: Int64, policy: SnapshotPolicy?) -> Bool {
+        guard let policy, policy.replayFromSnapshots,
+            let databaseID = try? EventStore(connection: connection).databaseID()
+        else { return false }
+        let files = (try? policy.directory.files(of: databaseID)) ?? []
+        return files.contains { $0.position <= head }
     }
 
     /// Computes every row from the state and brings the tables to them.
