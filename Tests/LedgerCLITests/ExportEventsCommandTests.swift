@@ -193,6 +193,46 @@ struct ExportEventsCommandTests {
         }
     }
 
+    /// `--out` naming a pipe (as `/dev/null` or `/dev/stdout` name devices) writes into it: a staged file renamed
+    /// over it would replace the pipe with a file (as it once replaced this machine's /dev/null).
+    @Test func anOutputThatIsAPipeIsWrittenInPlaceNotReplaced() async throws {
+        try await TestDatabase.with { database in
+            let loaded = try loadGenerated(database, customers: 2, months: 2)
+            defer { loaded.remove() }
+            try ingest(loaded.files[0], loaded.environment)
+            let pipe = loaded.directory.appendingPathComponent("events.pipe")
+            #expect(mkfifo(pipe.path, 0o600) == 0)
+            // The read end is open before the export starts (so its open for writing does not wait) and never
+            // blocks: were the pipe replaced by a file, the export would write nothing here and the test fail,
+            // not hang.
+            let readEnd = open(pipe.path, O_RDONLY | O_NONBLOCK)
+            #expect(readEnd >= 0)
+            defer { close(readEnd) }
+            let process = try LedgerProcess(["export", "events", "--out", pipe.path], environment: loaded.environment)
+            var read: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let running = process.isRunning
+                let count = Foundation.read(readEnd, &buffer, buffer.count)
+                if count > 0 {
+                    read += buffer[..<count]
+                    continue
+                }
+                if !running { break }
+                usleep(10_000)
+            }
+            let exported = process.wait()
+            #expect(exported.status == 0, "\(exported.standardError)")
+            let lines = String(decoding: read, as: UTF8.self).split(separator: "\n")
+            let stored = try database.connect().query("SELECT count(*) FROM ledger.events")[0].decode(Int.self, at: 0)
+            #expect(lines.count == stored && stored > 0, "\(lines.count) lines for \(stored) events")
+            var status = stat()
+            #expect(stat(pipe.path, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO, "the pipe is still a pipe")
+            let names = try FileManager.default.contentsOfDirectory(atPath: loaded.directory.path)
+            #expect(!names.contains { $0.hasPrefix(".") }, "no staged file left: \(names)")
+        }
+    }
+
     @Test func aGapInTheLogStopsTheExportAndLeavesNoFile() async throws {
         try await TestDatabase.with { database in
             let loaded = try loadGenerated(database, customers: 4, months: 3)

@@ -28,7 +28,17 @@ public final class ExportOutput {
     }
 
     /// A new file staged beside `url`, renamed to it by ``finish()``.
+    ///
+    /// A path that already names something other than a regular file — a device (`/dev/null`,
+    /// `/dev/stdout`), a pipe — is written in place: renaming a staged file over it would replace the
+    /// device or pipe with a file.
     public static func file(_ url: URL) throws -> ExportOutput {
+        var status = stat()
+        if stat(url.path, &status) == 0, status.st_mode & S_IFMT != S_IFREG, status.st_mode & S_IFMT != S_IFDIR {
+            let descriptor = open(url.path, O_WRONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw FileIOError(operation: "open", path: url.path, code: errno) }
+            return ExportOutput(descriptor: descriptor, staged: nil)
+        }
         let staged = StagedPath(final: url)
         return ExportOutput(descriptor: try create(staged.temporary), staged: staged)
     }
