@@ -85,7 +85,7 @@ public struct ProjectionRebuilder {
         if !fromSnapshot { policy?.replayFromSnapshots = false }
         // Read beside the replay; used only if it started from a snapshot (docs/0017).
         let liveHashes =
-            snapshotFiles(at: head.position, policy: policy) ? LiveRowHashRead(connection: try connect()) : nil
+            mayReplayFromSnapshot(at: head.position, policy: policy) ? LiveRowHashRead(connection: try connect()) : nil
         var replay = try StateReplay(
             connection: connection, connect: connect, configuration: configuration, snapshots: policy,
             logger: logger, clock: clock
@@ -109,7 +109,7 @@ public struct ProjectionRebuilder {
     /// Whether the replay may start from a snapshot: the policy allows it and the directory holds a file of this
     /// database at or before `head` (one that fails verification only costs the hash read run for nothing).
     /// Unreadable identity or directory: no (the replay warns about them itself).
-    private func snapshotFiles(at head: Int64, policy: SnapshotPolicy?) -> Bool {
+    private func mayReplayFromSnapshot(at head: Int64, policy: SnapshotPolicy?) -> Bool {
         guard let policy, policy.replayFromSnapshots,
             let databaseID = try? EventStore(connection: connection).databaseID()
         else { return false }
