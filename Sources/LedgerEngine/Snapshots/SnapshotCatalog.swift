@@ -84,6 +84,14 @@ public struct SnapshotCatalog {
     /// `records`: the log's snapshot records (``EventStore/snapshotRecords()``), read once per listing.
     func verify(_ file: SnapshotFile, records: [(position: Int64, record: SnapshotRecord)]) throws(SnapshotProblem) {
         try file.verifyContent()
+        try verifyAgainstLog(file, records: records)
+    }
+
+    /// The checks of ``verify(_:records:)`` after the content's: the file was made from this database at a
+    /// position whose chain hash it holds, and the log records it.
+    private func verifyAgainstLog(_ file: SnapshotFile, records: [(position: Int64, record: SnapshotRecord)])
+        throws(SnapshotProblem)
+    {
         let hash: [UInt8]?
         do {
             hash = try store.hash(at: file.meta.position)
@@ -132,14 +140,7 @@ public struct SnapshotCatalog {
         let content = WorkerThread(name: "ledger.snapcheck") { try file.verifyContent() }
         let state = Result { () throws(SnapshotProblem) in try file.loadState(configuration: configuration) }
         try content.join()
-        let hash: [UInt8]?
-        do {
-            hash = try store.hash(at: file.meta.position)
-        } catch {
-            throw SnapshotProblem.unreadable("cannot read the log's chain hash: \(error)")
-        }
-        try file.verifyOrigin(databaseID: databaseID, chainHashAtPosition: hash)
-        try file.verifyRecorded(in: records)
+        try verifyAgainstLog(file, records: records)
         return try state.get()
     }
 
