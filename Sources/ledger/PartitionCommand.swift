@@ -4,11 +4,11 @@ import LedgerCore
 import LedgerEngine
 import LedgerPostgres
 
-/// `ledger partition list|detach|archive|attach`: the partitions of `ledger.events` (migration 018).
+/// `ledger partition list|detach|archive|drop|restore|attach`: the partitions of `ledger.events` (migration 018).
 struct PartitionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "partition",
-        abstract: "List the log's partitions; detach old ones, archive them to files, attach them again.",
+        abstract: "List the log's partitions; detach, archive, drop and restore old ones, attach them again.",
         discussion: """
             ledger.events is partitioned by position range (docs/0018-partitioned-log.md). New \
             partitions are created ahead by the appends themselves (the partitions always cover at \
@@ -24,6 +24,9 @@ struct PartitionCommand: ParsableCommand {
             PostgreSQL's binary COPY sends them (positions, every hashed field, stored hashes). \
             `ledger verify --archive FILE…` recomputes the chain through the files from event 1 and \
             on through the attached log.
+              drop     frees the disk a detached partition takes, once its archive file is shown to \
+            hold every byte of its table. It stays listed, as dropped.
+              restore  makes a dropped partition's table again from its archive file, detached.
               attach   puts a detached partition back, with its range.
 
             While a prefix of the log is detached, `ledger verify` needs the archives (--archive) \
@@ -36,9 +39,11 @@ struct PartitionCommand: ParsableCommand {
               ledger snapshot create && ledger partition detach events_p000001
               ledger partition archive events_p000001 --output /archive/events_p000001.ledger
               ledger verify --archive /archive/events_p000001.ledger
+              ledger partition drop events_p000001 --archive /archive/events_p000001.ledger
+              ledger partition restore /archive/events_p000001.ledger
               ledger partition attach events_p000001
             """,
-        subcommands: [List.self, Detach.self, Archive.self, Attach.self])
+        subcommands: [List.self, Detach.self, Archive.self, Drop.self, Restore.self, Attach.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -121,6 +126,58 @@ struct PartitionCommand: ParsableCommand {
             print(
                 "wrote \(output): \(header.partition), positions \(header.firstPosition)…\(header.lastPosition), "
                     + "\(header.events) events, last hash \(header.lastHash)")
+        }
+    }
+
+    struct Drop: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Drop a detached partition's table, once its archive is shown to hold all of it.",
+            discussion: """
+                Refused unless NAME is detached, FILE is the archive of NAME written from this log \
+                (`ledger partition archive`), and the rows after its header are byte for byte what \
+                the table holds now; the comparison and the drop run in one transaction holding the \
+                table's lock. Keep FILE: `ledger verify --archive` needs it, and `ledger partition \
+                restore` makes the table again from it. The events' ids keep deduplicating.
+
+                Examples:
+                  ledger partition drop events_p000001 --archive /archive/events_p000001.ledger
+                """)
+
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The partition, as `ledger partition list` names it.") var name: String
+        @Option(help: ArgumentHelp("The partition's archive file.", valueName: "file")) var archive: String
+
+        func run() throws {
+            let partition = try EventPartitionStore(connection: try database.connect()).drop(name, archive: archive)
+            print(
+                "dropped the table of \(partition.name) (positions \(partition.firstPosition)…"
+                    + "\(partition.lastPosition)); its events are in \(archive)")
+        }
+    }
+
+    struct Restore: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a dropped partition's table again from its archive file, detached.",
+            discussion: """
+                FILE must be an archive written from this log of a partition whose table was \
+                dropped; every position of the partition's range must be in it, in order. The table \
+                comes back detached, with the log's append-only triggers: attach it with `ledger \
+                partition attach NAME`, then `ledger verify` checks the chain through it.
+
+                Examples:
+                  ledger partition restore /archive/events_p000001.ledger
+                  ledger partition attach events_p000001
+                """)
+
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: ArgumentHelp("The archive file.", valueName: "file")) var archive: String
+
+        func run() throws {
+            let partition = try EventPartitionStore(connection: try database.connect()).restore(from: archive)
+            print(
+                "restored \(partition.name) (positions \(partition.firstPosition)…\(partition.lastPosition), "
+                    + "\(partition.events) events), detached: attach it with "
+                    + "`ledger partition attach \(partition.name)`")
         }
     }
 

@@ -75,10 +75,48 @@ struct PartitionCommandTests {
         }
     }
 
+    @Test func dropAndRestoreFromTheCommandLine() async throws {
+        try await TestDatabase.withMigrated { database in
+            let environment = try partitionedLog(database)
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("partition-cli-\(UUID())")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let archive = directory.appendingPathComponent("p1.ledger").path
+            let before = try runLedger(["export", "events"], environment: environment)
+            #expect(before.status == 0, "\(before.standardError)")
+
+            #expect(try runLedger(["partition", "detach", "events_p000001"], environment: environment).status == 0)
+            #expect(
+                try runLedger(
+                    ["partition", "archive", "events_p000001", "--output", archive], environment: environment
+                )
+                .status == 0)
+            let missing = try runLedger(
+                ["partition", "drop", "events_p000001", "--archive", archive + ".missing"], environment: environment)
+            #expect(missing.status != 0)
+            #expect(missing.standardError.contains("cannot open"), "\(missing.standardError)")
+            let dropped = try runLedger(
+                ["partition", "drop", "events_p000001", "--archive", archive], environment: environment)
+            #expect(dropped.status == 0, "\(dropped.standardError)")
+            let listed = try runLedger(["partition", "list"], environment: environment)
+            #expect(listed.standardOutput.contains("dropped"), "\(listed.standardOutput)")
+            let verified = try runLedger(["verify", "--no-drift", "--archive", archive], environment: environment)
+            #expect(verified.status == 0, "\(verified.standardOutput) \(verified.standardError)")
+
+            let restored = try runLedger(["partition", "restore", archive], environment: environment)
+            #expect(restored.status == 0, "\(restored.standardError)")
+            #expect(restored.standardOutput.contains("partition attach events_p000001"), "\(restored.standardOutput)")
+            #expect(try runLedger(["partition", "attach", "events_p000001"], environment: environment).status == 0)
+            #expect(try runLedger(["verify", "--no-drift"], environment: environment).status == 0)
+            let after = try runLedger(["export", "events"], environment: environment)
+            #expect(after.standardOutput == before.standardOutput)
+        }
+    }
+
     @Test func helpExplainsTheCommands() throws {
         let help = try runLedger(["partition", "--help"])
         #expect(help.status == 0)
-        for word in ["detach", "archive", "attach", "verify --archive", "events_per_partition"] {
+        for word in ["detach", "archive", "drop", "restore", "attach", "verify --archive", "events_per_partition"] {
             #expect(help.standardOutput.contains(word), "\(word) in \(help.standardOutput)")
         }
     }

@@ -13,6 +13,12 @@ struct PartitionArchiveTests {
     /// A log of `rounds` full batches in 5,000-event partitions, a snapshot recorded at its head, and
     /// its first `detached` partitions detached and archived into `directory`; returns the archives.
     func archivedLog(_ database: TestDatabase, rounds: Int, detached: Int, in directory: URL) throws -> [URL] {
+        try partitionedLog(database, rounds: rounds)
+        return try detachAndArchive(detached, database, in: directory)
+    }
+
+    /// A log of `rounds` full batches in 5,000-event partitions and a snapshot recorded at its head.
+    func partitionedLog(_ database: TestDatabase, rounds: Int) throws {
         let connection = try database.connect()
         try connection.execute("SELECT ledger.set_events_per_partition(\(Self.partitionEvents))")
         let store = EventStore(connection: connection)
@@ -27,9 +33,14 @@ struct PartitionArchiveTests {
             SnapshotRecord(
                 position: head.position, chainHash: HexEncoding.encode(head.hash), projectorVersion: 1,
                 formatVersion: 1, contentDigest: String(repeating: "a", count: 64)))
+    }
+
+    /// Detaches the log's first `count` partitions and archives each into `directory`; returns the archives.
+    func detachAndArchive(_ count: Int, _ database: TestDatabase, in directory: URL) throws -> [URL] {
+        let connection = try database.connect()
         let partitions = EventPartitionStore(connection: connection)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return try partitions.list().prefix(detached).map { partition in
+        return try partitions.list().prefix(count).map { partition in
             try partitions.detach(partition.name)
             let url = directory.appendingPathComponent("\(partition.name).ledger")
             try PartitionArchiveFile.write(partition, from: connection, to: url)
@@ -102,6 +113,82 @@ struct PartitionArchiveTests {
             try partitions.attach(first.name)
             #expect(try store.read(after: 0, limit: 10_000) == before)
             #expect(try ChainVerifier(connect: { try database.connect() }).verify().isValid)
+        }
+    }
+
+    @Test func aDroppedPartitionComesBackFromItsArchiveByteForByte() async throws {
+        try await TestDatabase.withMigrated { database in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("archives-\(UUID())")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let connection = try database.connect()
+            let store = EventStore(connection: connection)
+            let partitions = EventPartitionStore(connection: connection)
+            try partitionedLog(database, rounds: 3)
+            let before = try store.read(after: 0, limit: 20_000)
+            let archives = try detachAndArchive(2, database, in: directory)
+            let sizeBefore = try #require(partitions.list().first).bytes
+
+            // Each archive drops its own partition only, and a detached one only.
+            #expect(throws: EventPartitionRefusal.self) {
+                try partitions.drop("events_p000001", archive: archives[1].path)
+            }
+            try partitions.attach("events_p000002")
+            #expect(throws: EventPartitionRefusal.self) {
+                try partitions.drop("events_p000002", archive: archives[1].path)
+            }
+            try partitions.detach("events_p000002")
+
+            let dropped = try partitions.drop("events_p000001", archive: archives[0].path)
+            #expect(!dropped.tableExists && !dropped.attached && sizeBefore > 0 && dropped.bytes == 0)
+            #expect(
+                try connection.query("SELECT to_regclass('ledger.events_p000001') IS NULL")[0].decode(Bool.self, at: 0))
+            #expect(throws: EventPartitionRefusal.self) { try partitions.attach("events_p000001") }
+            // Dropped, its events still deduplicate.
+            let again = before[3]
+            let outcomes = try store.append(
+                AppendBatch(events: [
+                    NewEvent(
+                        eventID: again.eventID, streamID: again.streamID, type: again.type, source: again.source,
+                        sourceEventID: again.sourceEventID, occurredAt: again.occurredAt, body: again.body)
+                ]), recordedAt: EventTime(Date()))
+            #expect(outcomes == [.duplicate(position: again.position, conflicting: false)])
+
+            let restored = try partitions.restore(from: archives[0].path)
+            #expect(restored.tableExists && !restored.attached && restored.events == Self.partitionEvents)
+            #expect(throws: EventPartitionRefusal.self) { try partitions.restore(from: archives[0].path) }
+            // The restored table refuses changes as every partition does.
+            #expect(throws: PostgresError.self) { try connection.execute("DELETE FROM ledger.events_p000001") }
+            try partitions.attach("events_p000001")
+            try partitions.attach("events_p000002")
+            #expect(try store.read(after: 0, limit: 20_000) == before)
+            #expect(try ChainVerifier(connect: { try database.connect() }).verify().isValid)
+        }
+    }
+
+    @Test func anArchiveThatDiffersAnywhereFromItsTableDropsNothing() async throws {
+        try await TestDatabase.withMigrated { database in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("archives-\(UUID())")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let partitions = EventPartitionStore(connection: try database.connect())
+            let archive = try archivedLog(database, rounds: 2, detached: 1, in: directory)[0]
+            let original = try Data(contentsOf: archive)
+            let header = original.firstIndex(of: 0x0A).map { $0 + 1 } ?? 0
+            var random = SeededGenerator(seed: TestSeed.value(default: 18_0007))
+            var variants = [original.dropLast(1), original + [0]]  // cut short, one byte more
+            for _ in 0..<6 {
+                var changed = original
+                changed[header + random.below(original.count - header)] ^= UInt8(1 + random.below(255))
+                variants.append(changed)
+            }
+            for variant in variants {
+                try variant.write(to: archive)
+                #expect(throws: EventPartitionRefusal.self) {
+                    try partitions.drop("events_p000001", archive: archive.path)
+                }
+                #expect(try partitions.partition(named: "events_p000001").tableExists)
+            }
+            try original.write(to: archive)
+            #expect(try !partitions.drop("events_p000001", archive: archive.path).tableExists)
         }
     }
 }

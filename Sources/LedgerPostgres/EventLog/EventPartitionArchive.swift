@@ -102,6 +102,18 @@ public enum EventPartitionArchive {
     public static func read(
         _ path: String, _ body: (Header, _ event: EventFieldBytes, _ hash: UnsafeRawBufferPointer) throws -> Void
     ) throws -> Header {
+        try readRows(path) { header, fields in
+            let event = try EventStore.eventFields(fields)
+            try body(header, event.fields, event.hash)
+        }
+    }
+
+    /// Reads the archive at `path`: returns its header after calling `body` with every row's columns
+    /// (those of ``EventStore/eventColumns``, in PostgreSQL's binary form), in file order, borrowed for the call.
+    @discardableResult
+    static func readRows(
+        _ path: String, _ body: (Header, _ columns: [UnsafeRawBufferPointer?]) throws -> Void
+    ) throws -> Header {
         guard let file = FileHandle(forReadingAtPath: path) else { throw EventPartitionRefusal("cannot open \(path)") }
         defer { try? file.close() }
         let start = try readHeader(file, path: path)
@@ -110,10 +122,7 @@ public enum EventPartitionArchive {
         var reader = BinaryCopyReader(columns: 13)
         while true {
             try pending.withUnsafeBytes { bytes in
-                try reader.consume(bytes) { fields in
-                    let event = try EventStore.eventFields(fields)
-                    try body(header, event.fields, event.hash)
-                }
+                try reader.consume(bytes) { columns in try body(header, columns) }
             }
             guard let next = try file.read(upToCount: readChunkBytes), !next.isEmpty else { break }
             pending = next
@@ -124,5 +133,51 @@ public enum EventPartitionArchive {
             throw EventPartitionRefusal("\(path) ends before its last event (the file is cut short)")
         }
         return header
+    }
+
+    /// Whether the archive at `path` holds, after its header, exactly the bytes `stream` produces (a
+    /// partition's COPY stream, as ``write(_:from:to:)`` wrote it): nil when it does, else where the
+    /// difference starts (the offset after the header of the first compared stretch that differs, or
+    /// where one side ends before the other).
+    static func firstDifference(
+        _ path: String, from stream: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws -> Int? {
+        guard let file = FileHandle(forReadingAtPath: path) else { throw EventPartitionRefusal("cannot open \(path)") }
+        defer { try? file.close() }
+        var pending = try readHeader(file, path: path).rest
+        var used = 0
+        var compared = 0
+        var difference: Int?
+        try stream { message in
+            guard difference == nil else { return }
+            var offset = 0
+            while offset < message.count {
+                if used == pending.count {
+                    guard let next = try file.read(upToCount: readChunkBytes), !next.isEmpty else {
+                        difference = compared
+                        return
+                    }
+                    pending = next
+                    used = 0
+                }
+                let count = min(message.count - offset, pending.count - used)
+                let same = pending.withUnsafeBytes { file in
+                    guard let archived = file.baseAddress, let sent = message.baseAddress else { return false }
+                    return memcmp(archived + used, sent + offset, count) == 0
+                }
+                guard same else {
+                    difference = compared
+                    return
+                }
+                offset += count
+                used += count
+                compared += count
+            }
+        }
+        if difference == nil {
+            let archiveGoesOn = try used < pending.count || !(file.read(upToCount: 1) ?? Data()).isEmpty
+            if archiveGoesOn { difference = compared }
+        }
+        return difference
     }
 }
