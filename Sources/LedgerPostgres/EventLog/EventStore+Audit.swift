@@ -37,25 +37,32 @@ extension EventStore {
     /// position, `$5` latest recorded_at, `$6` most rows. The `invoice_payment` objects name no customer, only
     /// the invoice and the payment they link: served by `events_invoice_payment_invoice_idx` and
     /// `events_invoice_payment_intent_idx` (migration 007), whose expressions and predicate this must repeat.
+    ///
+    /// The matching events are gathered first (a MATERIALIZED CTE) and ordered after: as a generic plan on the
+    /// partitioned log, `ORDER BY position LIMIT $6` alone made PostgreSQL walk every partition's primary key
+    /// in order and filter the whole log (530 ms instead of 0.2 ms at 250k events in four partitions).
     static let selectInvoicePaymentEvents = """
-        SELECT \(eventColumns) FROM ledger.events
-        WHERE type LIKE 'invoice\\_payment.%'
-          AND (ledger.invoice_payment_link(body, 'invoice') = ANY($1::text[])
-               OR ledger.invoice_payment_link(body, 'payment_intent') = ANY($2::text[]))
-          AND position > $3 AND position <= $4 AND recorded_at <= $5::timestamptz
-        ORDER BY position LIMIT $6
+        WITH matched AS MATERIALIZED (
+            SELECT \(eventColumns) FROM ledger.events
+            WHERE type LIKE 'invoice\\_payment.%'
+              AND (ledger.invoice_payment_link(body, 'invoice') = ANY($1::text[])
+                   OR ledger.invoice_payment_link(body, 'payment_intent') = ANY($2::text[]))
+              AND position > $3 AND position <= $4 AND recorded_at <= $5::timestamptz)
+        SELECT \(eventColumns) FROM matched ORDER BY position LIMIT $6
         """
     /// `$1` PaymentIntent ids (text[]), `$2` charge ids (text[]), `$3` position to read after, `$4` last position,
     /// `$5` latest recorded_at, `$6` most rows. Refund and Dispute objects name no customer, only the intent and
     /// the charge they adjust: served by `events_adjustment_payment_intent_idx` and `events_adjustment_charge_idx`
-    /// (migration 014), whose expressions and predicate this must repeat.
+    /// (migration 014), whose expressions and predicate this must repeat. Gathered first and ordered after, as
+    /// ``selectInvoicePaymentEvents`` is.
     static let selectAdjustmentEvents = """
-        SELECT \(eventColumns) FROM ledger.events
-        WHERE (type LIKE 'refund.%' OR type LIKE 'charge.refund.%' OR type LIKE 'charge.dispute.%')
-          AND (ledger.adjustment_link(body, 'payment_intent') = ANY($1::text[])
-               OR ledger.adjustment_link(body, 'charge') = ANY($2::text[]))
-          AND position > $3 AND position <= $4 AND recorded_at <= $5::timestamptz
-        ORDER BY position LIMIT $6
+        WITH matched AS MATERIALIZED (
+            SELECT \(eventColumns) FROM ledger.events
+            WHERE (type LIKE 'refund.%' OR type LIKE 'charge.refund.%' OR type LIKE 'charge.dispute.%')
+              AND (ledger.adjustment_link(body, 'payment_intent') = ANY($1::text[])
+                   OR ledger.adjustment_link(body, 'charge') = ANY($2::text[]))
+              AND position > $3 AND position <= $4 AND recorded_at <= $5::timestamptz)
+        SELECT \(eventColumns) FROM matched ORDER BY position LIMIT $6
         """
     /// `$1` stream id, `$2` position to read after, `$3` last position, `$4` latest recorded_at, `$5` most rows.
     static let selectStreamEvents = """

@@ -55,6 +55,66 @@ struct EventPartitionTests {
         return events
     }
 
+    /// A payment's `invoice_payment.*` and refund events are found through their indexes on a log of many
+    /// partitions, also once PostgreSQL runs the prepared reads as generic plans: never by filtering the log
+    /// (a generic `ORDER BY position LIMIT` once walked every partition's primary key and filtered all 20,000
+    /// events; reading the 200 entries of a link index is the most a plan may filter here).
+    @Test func paymentLinkReadsUseTheirIndexesAcrossPartitions() async throws {
+        try await TestDatabase.withMigrated { database in
+            let connection = try database.connect()
+            try usePartitions(of: Self.partitionEvents, connection)
+            let store = EventStore(connection: connection)
+            for round in 0..<4 {
+                let events = (0..<Limits.appendBatchEventsMax).map { index in
+                    let n = round * Limits.appendBatchEventsMax + index
+                    let (type, object): (String, String) =
+                        switch n % 100 {
+                        case 0:
+                            (
+                                "invoice_payment.paid",
+                                #"{"invoice":"in_\#(n / 100)","payment":{"payment_intent":"pi_\#(n / 100)"}}"#
+                            )
+                        case 50: ("refund.created", #"{"payment_intent":"pi_\#(n / 100)","charge":"ch_\#(n / 100)"}"#)
+                        default: ("test.happened", #"{"n":\#(n)}"#)
+                        }
+                    return NewEvent(
+                        eventID: UUID(), streamID: "s:\(n % 37)", type: type, source: "ledger", sourceEventID: nil,
+                        occurredAt: EventTime(secondsSinceEpoch: 1_700_000_000),
+                        body: Array(#"{"data":{"object":\#(object)}}"#.utf8))
+                }
+                try store.append(AppendBatch(events: events), recordedAt: EventTime(Date()))
+            }
+            try connection.execute("ANALYZE ledger.events")
+            for k in 0..<10 {  // from the sixth run on, PostgreSQL may keep a generic plan
+                let payments = try store.readInvoicePayments(
+                    invoices: ["in_\(k)"], paymentIntents: [], through: .everything)
+                #expect(payments.map(\.position) == [Int64(k * 100 + 1)])
+                let refunds = try store.readAdjustments(paymentIntents: [], charges: ["ch_\(k)"], through: .everything)
+                #expect(refunds.map(\.position) == [Int64(k * 100 + 51)])
+            }
+            for statement in ["%invoice\\_payment\\_link%", "%adjustment\\_link%"] {
+                let name = try connection.query(
+                    "SELECT name FROM pg_prepared_statements WHERE statement LIKE $1", [statement]
+                )[0].decode(String.self, at: 0)
+                let explained = try connection.query(
+                    "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE \(name)('{in_3}', '{pi_3}', 0, \(Int64.max), 'infinity', 1000)"
+                )[0].decode(String.self, at: 0)
+                let filtered = Self.rowsRemovedByFilter(try JSONSerialization.jsonObject(with: Data(explained.utf8)))
+                #expect(filtered < 1_000, "\(statement): \(filtered) of 20,000 events filtered: \(explained)")
+            }
+        }
+    }
+
+    /// The sum of every plan node's "Rows Removed by Filter" in an `EXPLAIN (ANALYZE, FORMAT JSON)` answer.
+    static func rowsRemovedByFilter(_ plan: Any) -> Int {
+        switch plan {
+        case let nodes as [Any]: return nodes.map(rowsRemovedByFilter).reduce(0, +)
+        case let node as [String: Any]:
+            return (node["Rows Removed by Filter"] as? Int ?? 0) + node.values.map(rowsRemovedByFilter).reduce(0, +)
+        default: return 0
+        }
+    }
+
     @Test func appendsAcrossPartitionBoundariesGiveOnePartitionsPositionsAndHashes() async throws {
         let seed = TestSeed.value(default: 18_006)
         let batches = try randomBatches(seed: seed, events: 16_000)
