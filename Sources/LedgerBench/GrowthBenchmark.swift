@@ -110,7 +110,12 @@ struct GrowthBenchmark: ParsableCommand {
     }
 
     /// `history SUB` for random subscriptions: in process (``AuditHistory``) and as whole `ledger history`
-    /// commands (process start included); the figure compared across sizes is the in-process median.
+    /// commands (process start included).
+    ///
+    /// A history replays its customer's events, and random samples of two logs replay different numbers of
+    /// them; so besides the raw median, the latency compared across sizes is that of a history replaying
+    /// ``eventsPerCustomer`` events, from a least-squares line through the samples (latency against the
+    /// customer's events, counted outside the timing).
     func historyLatency(
         label: String, events: Int64, reads: BenchmarkReads, environment: [String: String], log: String
     ) throws -> [GrowthStep] {
@@ -120,23 +125,35 @@ struct GrowthBenchmark: ParsableCommand {
         ).compactMap { StreamID.key(of: $0, in: .subscription) }
         guard let first = subscriptions.first else { throw ValidationError("no subscriptions in the \(label) log") }
         _ = try AuditHistory.build(.subscription(first), includePayments: false, connection: connection)
-        var inProcess: [Double] = []
+        var samples: [(replayed: Double, seconds: Double)] = []
         for id in subscriptions {
-            let (_, seconds) = try timed {
+            let (history, seconds) = try timed {
                 try AuditHistory.build(.subscription(id), includePayments: false, connection: connection)
             }
-            inProcess.append(seconds)
+            let replayed = try history.customerID.map { try reads.eventCount(ofCustomer: $0) } ?? 0
+            samples.append((Double(replayed), seconds))
         }
         var commands: [GrowthRun] = []
         for id in subscriptions.prefix(10) {
             commands.append(try timedLedger(["history", id], log: log + "-history", environment: environment))
         }
         let command = commands.sorted { $0.seconds < $1.seconds }[commands.count / 2]
+        let latencies = samples.map(\.seconds)
+        let line = LeastSquaresLine(samples)
+        let typical = Self.eventsPerCustomer
         return [
             GrowthStep(
                 size: label, step: "history SUB (in process), p50", events: events,
-                run: GrowthRun(seconds: median(inProcess), peakRSSBytes: 0), perEvent: false,
-                detail: String(format: "p95 %.1f ms", quantile(inProcess.sorted(), 0.95) * 1000)),
+                run: GrowthRun(seconds: median(latencies), peakRSSBytes: 0), perEvent: false,
+                detail: String(
+                    format: "p95 %.1f ms; %.0f events replayed at the median",
+                    quantile(latencies.sorted(), 0.95) * 1000, median(samples.map(\.replayed)))),
+            GrowthStep(
+                size: label, step: String(format: "history SUB replaying %.0f events", typical), events: events,
+                run: GrowthRun(seconds: line.value(at: typical), peakRSSBytes: 0), perEvent: false,
+                detail: String(
+                    format: "fit over %d samples: %.2f ms + %.3f ms per replayed event", samples.count,
+                    line.intercept * 1000, line.slope * 1000)),
             GrowthStep(
                 size: label, step: "`ledger history SUB`, p50", events: events, run: command, perEvent: false,
                 detail: "\(commands.count) commands, process start included"),
@@ -207,6 +224,25 @@ struct GrowthBenchmark: ParsableCommand {
         if ratio < 1 - tolerance { return under }
         return expected
     }
+}
+
+/// The least-squares line through points (x, y).
+struct LeastSquaresLine {
+    var intercept: Double
+    var slope: Double
+
+    /// The line through `points`; flat at their mean when every x is the same.
+    init(_ points: [(Double, Double)]) {
+        let count = Double(max(points.count, 1))
+        let meanX = points.map(\.0).reduce(0, +) / count
+        let meanY = points.map(\.1).reduce(0, +) / count
+        let spread = points.map { ($0.0 - meanX) * ($0.0 - meanX) }.reduce(0, +)
+        let covariance = points.map { ($0.0 - meanX) * ($0.1 - meanY) }.reduce(0, +)
+        slope = spread > 0 ? covariance / spread : 0
+        intercept = meanY - slope * meanX
+    }
+
+    func value(at x: Double) -> Double { intercept + slope * x }
 }
 
 /// One timed child process.

@@ -15,6 +15,8 @@ public struct BenchmarkReads {
         SELECT (max(day) - DATE '1970-01-01'), (SELECT count(*) FROM mrr_daily), (SELECT count(*) FROM mrr_movements)
         FROM mrr_daily
         """
+    /// `$1` customer id: how many events name that customer.
+    static let selectCustomerEventCount = "SELECT count(*) FROM ledger.events WHERE customer_id = $1"
     /// Every event's `source_event_id` (NULL for an event that did not come from Stripe).
     static let selectSourceEventIDs = "SELECT source_event_id FROM ledger.events"
 
@@ -27,6 +29,11 @@ public struct BenchmarkReads {
     /// The ids of up to `count` random streams whose id starts with `prefix`.
     public func randomStreams(prefix: String, count: Int) throws -> [String] {
         try connection.query(Self.selectRandomStreams, [count, prefix]).map { try $0.decode(String.self, at: 0) }
+    }
+
+    /// How many events name `customerID`: what a history of one of its objects replays.
+    public func eventCount(ofCustomer customerID: String) throws -> Int64 {
+        try connection.query(Self.selectCustomerEventCount, [customerID])[0].decode(Int64.self, at: 0)
     }
 
     /// When the log's first and last events were recorded, and its last position.
