@@ -28,13 +28,19 @@ struct PartitionCommandTests {
         return ["DATABASE_URL": database.url]
     }
 
-    @Test func detachArchiveVerifyAndAttachFromTheCommandLine() async throws {
+    /// Runs `body` with the environment of a ``partitionedLog(_:)`` and a path for an archive file.
+    func withPartitionedLog(_ body: (_ environment: [String: String], _ archive: String) throws -> Void) async throws {
         try await TestDatabase.withMigrated { database in
             let environment = try partitionedLog(database)
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("partition-cli-\(UUID())")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
-            let archive = directory.appendingPathComponent("p1.ledger").path
+            try body(environment, directory.appendingPathComponent("p1.ledger").path)
+        }
+    }
+
+    @Test func detachArchiveVerifyAndAttachFromTheCommandLine() async throws {
+        try await withPartitionedLog { environment, archive in
 
             let listed = try runLedger(["partition", "list", "--json"], environment: environment)
             #expect(listed.status == 0, "\(listed.standardError)")
@@ -76,12 +82,7 @@ struct PartitionCommandTests {
     }
 
     @Test func dropAndRestoreFromTheCommandLine() async throws {
-        try await TestDatabase.withMigrated { database in
-            let environment = try partitionedLog(database)
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("partition-cli-\(UUID())")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let archive = directory.appendingPathComponent("p1.ledger").path
+        try await withPartitionedLog { environment, archive in
             let before = try runLedger(["export", "events"], environment: environment)
             #expect(before.status == 0, "\(before.standardError)")
 
