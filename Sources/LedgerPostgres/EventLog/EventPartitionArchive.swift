@@ -147,37 +147,34 @@ public enum EventPartitionArchive {
         var pending = try readHeader(file, path: path).rest
         var used = 0
         var compared = 0
-        var difference: Int?
-        try stream { message in
-            guard difference == nil else { return }
-            var offset = 0
-            while offset < message.count {
-                if used == pending.count {
-                    guard let next = try file.read(upToCount: readChunkBytes), !next.isEmpty else {
-                        difference = compared
-                        return
+        /// Thrown to stop the stream at the first difference (a COPY is cancelled, not read to its end).
+        struct Differs: Error {}
+        do {
+            try stream { message in
+                var offset = 0
+                while offset < message.count {
+                    if used == pending.count {
+                        guard let next = try file.read(upToCount: readChunkBytes), !next.isEmpty else {
+                            throw Differs()
+                        }
+                        pending = next
+                        used = 0
                     }
-                    pending = next
-                    used = 0
+                    let count = min(message.count - offset, pending.count - used)
+                    let same = pending.withUnsafeBytes { file in
+                        guard let archived = file.baseAddress, let sent = message.baseAddress else { return false }
+                        return memcmp(archived + used, sent + offset, count) == 0
+                    }
+                    guard same else { throw Differs() }
+                    offset += count
+                    used += count
+                    compared += count
                 }
-                let count = min(message.count - offset, pending.count - used)
-                let same = pending.withUnsafeBytes { file in
-                    guard let archived = file.baseAddress, let sent = message.baseAddress else { return false }
-                    return memcmp(archived + used, sent + offset, count) == 0
-                }
-                guard same else {
-                    difference = compared
-                    return
-                }
-                offset += count
-                used += count
-                compared += count
             }
+        } catch is Differs {
+            return compared
         }
-        if difference == nil {
-            let archiveGoesOn = try used < pending.count || !(file.read(upToCount: 1) ?? Data()).isEmpty
-            if archiveGoesOn { difference = compared }
-        }
-        return difference
+        let archiveGoesOn = try used < pending.count || !(file.read(upToCount: 1) ?? Data()).isEmpty
+        return archiveGoesOn ? compared : nil
     }
 }

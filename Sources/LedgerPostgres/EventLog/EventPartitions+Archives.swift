@@ -33,7 +33,7 @@ extension EventPartitionStore {
     }
 
     /// Makes the table of a dropped partition again from its archive at `path`, detached: the rows exactly
-    /// as archived, the log's statement triggers (append-only), no keys recorded again (``ledger.event_keys``
+    /// as archived, the log's statement triggers (append-only), no keys recorded again (`ledger.event_keys`
     /// kept them). Every position of the partition's range must be in the file, in order, and its last
     /// event's hash must be the header's. Attach it with ``attach(_:)``, then `ledger verify` checks the
     /// chain through it.
