@@ -6,6 +6,9 @@ extension EventStore {
         position, event_id, stream_id, stream_version, type, source, source_event_id,
         occurred_at, recorded_at, customer_id, body, metadata, hash
         """
+    /// ``eventColumns`` of the log joined as `e`, for reads that join it to an index table.
+    static let joinedEventColumns = eventColumns.split(separator: ",")
+        .map { "e.\($0.trimmingCharacters(in: .whitespacesAndNewlines))" }.joined(separator: ", ")
     /// `$1` position to read after, `$2` most rows.
     static let selectAfter = "SELECT \(eventColumns) FROM ledger.events WHERE position > $1 ORDER BY position LIMIT $2"
     /// `$1` position to read after, `$2` last position to include, `$3` most rows.
