@@ -7,7 +7,7 @@ import Testing
 @testable import LedgerPostgres
 
 /// Refunds and disputes in `ledger history` and `ledger state` (issue 15 point 3): their events name no customer,
-/// so an audit finds them by the customer's PaymentIntents and charges through migration 014's indexes, and
+/// so an audit finds them by the customer's PaymentIntents and charges (`ledger.event_references`), and
 /// a refund or dispute naming only a charge through the charge → PaymentIntent link a charge event holds.
 @Suite("refunds and disputes in history")
 struct AdjustmentHistoryTests {

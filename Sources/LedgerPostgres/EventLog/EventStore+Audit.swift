@@ -21,7 +21,7 @@ public struct AuditCut: Sendable, Hashable {
 }
 
 extension EventStore {
-    // Every audit read finds its events outside the partitions of the log (migration 019, docs/scale.md):
+    // Every audit read finds its events outside the partitions of the log (migration 019, docs/0018):
     // `ledger.event_keys` gives a stream's positions and `ledger.event_references` those of the events naming
     // a customer, an invoice, a PaymentIntent or a charge, each in one index; each event is then fetched by
     // position from the one partition holding it (run-time pruning of the join's inner side). Read from

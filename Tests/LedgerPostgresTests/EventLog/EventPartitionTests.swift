@@ -85,10 +85,11 @@ struct EventPartitionTests {
         return events
     }
 
-    /// A payment's `invoice_payment.*` and refund events are found through their indexes on a log of many
-    /// partitions, however often they are read: never by reading the log. Counted by the server itself
-    /// (`pg_stat_user_tables`): a plan that walked the partitions' primary keys fetched every event of them
-    /// (200,100 rows for these 20 reads of a 20,000-event log; 200 through the link indexes).
+    /// A payment's `invoice_payment.*` and refund events are found through an index on a log of many
+    /// partitions, however often they are read (prepared, past the runs after which PostgreSQL may settle on
+    /// a generic plan): never by reading the log. Counted by the server itself (`pg_stat_user_tables`): a
+    /// plan that walked the partitions' primary keys fetched every event of them (200,100 rows for these 20
+    /// reads of a 20,000-event log, as 6d31a32's did; 200 through `ledger.event_references`).
     @Test func paymentLinkReadsUseTheirIndexesAcrossPartitions() async throws {
         try await TestDatabase.withMigrated { database in
             let connection = try database.connect()
