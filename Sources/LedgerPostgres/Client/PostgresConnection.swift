@@ -9,8 +9,9 @@ import Foundation
 public final class PostgresConnection {
     private(set) var handle: OpaquePointer?
     private var preparedCount = 0
-    /// The statements ``cachedStatement(_:)`` prepared, by their SQL.
-    private var cachedStatements: [String: PreparedStatement] = [:]
+    /// The names of the statements ``cachedStatement(_:)`` prepared, by their SQL: names, not
+    /// ``PreparedStatement``s, which hold their connection and would keep it (and its session) alive forever.
+    private var cachedStatementNames: [String: String] = [:]
 
     /// Opens a connection.
     ///
@@ -130,9 +131,9 @@ public final class PostgresConnection {
     /// planned for its first five executions, then runs a generic plan that prunes partitions at run time
     /// (docs/0018).
     public func cachedStatement(_ sql: String) throws -> PreparedStatement {
-        if let statement = cachedStatements[sql] { return statement }
+        if let name = cachedStatementNames[sql] { return PreparedStatement(connection: self, name: name) }
         let statement = try prepare(sql)
-        cachedStatements[sql] = statement
+        cachedStatementNames[sql] = statement.name
         return statement
     }
 

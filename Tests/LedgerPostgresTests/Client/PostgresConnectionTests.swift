@@ -149,6 +149,28 @@ struct PostgresConnectionTests {
         }
     }
 
+    /// A connection that cached a statement still closes its session when its last owner lets it go: the
+    /// cache once held the statements, and they their connection, so every such session (and any advisory
+    /// lock it held, such as the projection's) lived until the process ended.
+    @Test func aConnectionWithCachedStatementsClosesWhenReleased() async throws {
+        try await TestDatabase.with { database in
+            let observer = try database.connect()
+            var pid: Int32 = 0
+            do {
+                let connection = try database.connect()
+                pid = try connection.cachedStatement("SELECT pg_backend_pid()").run()[0].decode(Int32.self, at: 0)
+                #expect(try connection.cachedStatement("SELECT pg_backend_pid()").run()[0].decode(at: 0) == pid)
+            }
+            var open = true
+            for _ in 0..<100 where open {  // the server notices the closed socket within moments
+                open = try observer.query("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)", [pid])[0]
+                    .decode(Bool.self, at: 0)
+                if open { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(!open, "backend \(pid) still open after its connection was released")
+        }
+    }
+
     @Test func transactionRollsBackWhenBodyThrows() async throws {
         try await TestDatabase.with { database in
             let connection = try database.connect()
