@@ -1,4 +1,4 @@
--- 019_event_references (down): the audit indexes of 007 and 014 on ledger.events again (built over every
+-- 019_event_references (down): the link indexes of 007 and 014 on ledger.events again (built over every
 -- attached partition; a detached one gets them when it is attached), the key trigger of 018, and no
 -- ledger.event_references.
 SELECT position FROM ledger.head FOR UPDATE;
@@ -18,8 +18,6 @@ $$;
 DROP TABLE ledger.event_references;
 DROP FUNCTION ledger.references_of_event(TEXT, TEXT, BYTEA);
 
-CREATE INDEX events_customer_id_idx
-    ON ledger.events (customer_id, position) WHERE customer_id IS NOT NULL;
 CREATE INDEX events_invoice_payment_invoice_idx
     ON ledger.events (ledger.invoice_payment_link(body, 'invoice'), position)
     WHERE type LIKE 'invoice\_payment.%';

@@ -8,7 +8,7 @@
 -- to a position. ledger.event_references does the same for what else an audit looks events up by:
 --
 --   kind                            id, from                              events    replaces (migration)
---   customer                        customer_id                           any       events_customer_id_idx (007)
+--   customer                        customer_id                           any       (kept: see below)
 --   invoice_payment.invoice         data.object.invoice                   invoice_payment.*
 --                                                                                   events_invoice_payment_invoice_idx (007)
 --   invoice_payment.payment_intent  data.object.payment.payment_intent    invoice_payment.*
@@ -18,8 +18,11 @@
 --   adjustment.charge               data.object.charge                    the same  events_adjustment_charge_idx (014)
 --
 -- The audit reads (EventStore+Audit.swift) find positions here and fetch each event from the one partition
--- holding it (run-time pruning on the position). The five partitioned indexes are dropped: an append still
--- writes one index entry per reference. The trigger that records an append's keys records its references
+-- holding it (run-time pruning on the position). The four partitioned link indexes are dropped: an append
+-- writes one index entry per link as before. The customer index of 007 stays: a customer's events are
+-- fetched through it, by (customer_id, position), so consecutive events of one customer share its leaf pages
+-- where a fetch by primary key reads one leaf page per event (docs/benchmarks.md: 2x slower at 1M events
+-- with the bench's 128 MB of shared buffers). The trigger that records an append's keys records its references
 -- too, from the same inserted rows (one set-based INSERT per COPY). Append-only like event_keys, so the
 -- references of detached and dropped partitions stay (a read joins them to ledger.events, so it sees the
 -- events of attached partitions only, as before).
@@ -106,7 +109,6 @@ END;
 $$;
 
 -- Last: dropping them locks ledger.events (and so its readers) until this migration commits.
-DROP INDEX ledger.events_customer_id_idx;
 DROP INDEX ledger.events_invoice_payment_invoice_idx;
 DROP INDEX ledger.events_invoice_payment_intent_idx;
 DROP INDEX ledger.events_adjustment_payment_intent_idx;

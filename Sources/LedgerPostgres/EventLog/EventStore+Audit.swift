@@ -35,9 +35,12 @@ extension EventStore {
         WHERE k.stream_id = $1 AND e.customer_id IS NOT NULL ORDER BY k.stream_version LIMIT 1
         """
     /// `$1` customer id, `$2` position to read after, `$3` last position, `$4` latest recorded_at, `$5` most rows.
+    /// Each event is fetched through its partition's `events_customer_id_idx` (customer, position): one
+    /// customer's events share its leaf pages, where the primary key would read a leaf page per event.
     static let selectCustomerEvents = """
         SELECT \(joinedEventColumns)
-        FROM ledger.event_references AS r JOIN ledger.events AS e ON e.position = r.position
+        FROM ledger.event_references AS r
+        JOIN ledger.events AS e ON e.customer_id = r.id AND e.position = r.position
         WHERE r.kind = 'customer' AND r.id = $1 AND r.position > $2 AND r.position <= $3
           AND e.recorded_at <= $4::timestamptz
         ORDER BY r.position LIMIT $5
