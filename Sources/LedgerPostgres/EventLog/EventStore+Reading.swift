@@ -6,14 +6,6 @@ extension EventStore {
         position, event_id, stream_id, stream_version, type, source, source_event_id,
         occurred_at, recorded_at, customer_id, body, metadata, hash
         """
-    /// ``eventColumns`` of the log joined as `e`, for reads that join it to an index table.
-    static let joinedEventColumns = eventColumns.split(separator: ",")
-        .map { "e.\($0.trimmingCharacters(in: .whitespacesAndNewlines))" }.joined(separator: ", ")
-    // These reads are prepared once per connection (docs/0018-partitioned-log.md, "Reads that repeat"):
-    // planning a statement on the partitioned log opens every partition (~0.1 ms each), and the generic plans
-    // prune partitions at run time — an ordered Append of the partitions from `$1` on, and for a stream the
-    // same nested loop through `ledger.event_keys` as the audit reads.
-
     /// `$1` position to read after, `$2` most rows.
     static let selectAfter = "SELECT \(eventColumns) FROM ledger.events WHERE position > $1 ORDER BY position LIMIT $2"
     /// `$1` position to read after, `$2` last position to include, `$3` most rows.
@@ -22,9 +14,8 @@ extension EventStore {
         """
     /// `$1` stream id, `$2` first version to read, `$3` most rows.
     static let selectStream = """
-        SELECT \(joinedEventColumns)
-        FROM ledger.event_keys AS k JOIN ledger.events AS e ON e.position = k.position
-        WHERE k.stream_id = $1 AND k.stream_version >= $2 ORDER BY k.stream_id, k.stream_version LIMIT $3
+        SELECT \(eventColumns) FROM ledger.events
+        WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version LIMIT $3
         """
 
     /// Events after `position`, in position order, at most `limit` (capped at ``Limits/readBatchEventsMax``).
@@ -34,21 +25,20 @@ extension EventStore {
         let limit = min(max(limit, 1), Limits.readBatchEventsMax)
         let rows =
             if let last {
-                try connection.cachedStatement(Self.selectRange).run([position, last, limit], resultFormat: .binary)
+                try connection.query(Self.selectRange, [position, last, limit], resultFormat: .binary)
             } else {
-                try connection.cachedStatement(Self.selectAfter).run([position, limit], resultFormat: .binary)
+                try connection.query(Self.selectAfter, [position, limit], resultFormat: .binary)
             }
         return try rows.map(Self.decodeEvent)
     }
 
-    /// Events of one stream from `version` on, in version order, at most `limit` (those of attached partitions).
+    /// Events of one stream from `version` on, in version order, at most `limit`.
     public func readStream(_ streamID: String, from version: Int64 = 1, limit: Int = Limits.readBatchEventsMax)
         throws -> [RecordedEvent]
     {
         let limit = min(max(limit, 1), Limits.readBatchEventsMax)
-        return try connection.cachedStatement(Self.selectStream).run(
-            [streamID, version, limit], resultFormat: .binary
-        ).map(Self.decodeEvent)
+        return try connection.query(Self.selectStream, [streamID, version, limit], resultFormat: .binary)
+            .map(Self.decodeEvent)
     }
 
     /// The newest position and its chain hash (position 0 and zero hash for an empty log).
