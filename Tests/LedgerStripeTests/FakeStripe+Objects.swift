@@ -25,7 +25,7 @@ extension FakeStripe {
     }
 
     /// One page of `path`'s objects.
-    func objectPage(_ path: String, _ query: [String: String]) -> [UInt8] {
+    func objectPage(_ path: String, _ query: [String: String]) -> Page {
         let limit = min(query["limit"].flatMap { Int($0) } ?? 10, 100)
         let lower = query["created[gte]"].flatMap { Int64($0) } ?? .min
         let stored = state.withLock { $0.objects[path] ?? [] }
@@ -50,7 +50,7 @@ extension FakeStripe {
             body += object
         }
         body += Array("\n  ],\n  \"has_more\": \(listed.count > limit),\n  \"url\": \"\(path)\"\n}".utf8)
-        return body
+        return Page(body: body, items: min(listed.count, limit), hasMore: listed.count > limit)
     }
 
     private static func created(_ fields: [String: Any]) -> Int64 { (fields["created"] as? NSNumber)?.int64Value ?? 0 }

@@ -48,8 +48,12 @@ final class FakeStripe: Sendable {
         var faults: [Fault] = []
         /// Every listing request with `starting_after` (a page after the first of a window) answers this.
         var failingContinuations: Int?
-        /// Every page answered after waiting this long (to kill a sync part way).
-        var pageDelay: Duration?
+        /// Once this many listings with items have been answered to their last page, every further request
+        /// waits until it is set to nil: a sync stopped part way by the fake itself, however fast or loaded
+        /// the machine (a test that polled for the moment to kill could be kept off its thread past the end).
+        var holdAfterListings: Int?
+        /// Listings with items answered to their last page.
+        var listingsEnded = 0
         var requests: [Request] = []
         /// The objects each other list path serves (`/v1/subscriptions`, …), as stored (FakeStripe+Objects).
         var objects: [String: [[UInt8]]] = [:]
@@ -138,7 +142,7 @@ final class FakeStripe: Sendable {
     private func list(_ request: Request_) async throws -> Response {
         let query = Self.query(request.uri.query ?? "")
         let account = request.headers[.stripeAccount]
-        let (fault, delay, answered) = state.withLock { state in
+        let (fault, answered) = state.withLock { state in
             let fault: Fault? =
                 state.faults.isEmpty
                 ? (query["starting_after"] != nil ? state.failingContinuations.map { .status($0) } : nil)
@@ -147,7 +151,7 @@ final class FakeStripe: Sendable {
                 Request(
                     query: query, account: account, version: request.headers[.stripeVersion],
                     at: .now, answered: 0))
-            return (fault, state.pageDelay, state.requests.count - 1)
+            return (fault, state.requests.count - 1)
         }
         var headers: HTTPFields = [.contentType: "application/json"]
         guard request.headers[.authorization] == "Bearer \(Self.key)" else {
@@ -169,17 +173,32 @@ final class FakeStripe: Sendable {
         case nil:
             break
         }
-        if let delay { try await Task.sleep(for: delay) }
+        try await waitWhileHeld()
         state.withLock { $0.requests[answered].answered = 200 }
         let path = request.uri.path
-        let body = path == "/v1/events" ? page(query, account: account ?? "") : objectPage(path, query)
-        return Self.response(.ok, headers: headers, body)
+        let page = path == "/v1/events" ? eventPage(query, account: account ?? "") : objectPage(path, query)
+        if page.items > 0 && !page.hasMore { state.withLock { $0.listingsEnded += 1 } }
+        return Self.response(.ok, headers: headers, page.body)
+    }
+
+    /// Waits while `holdAfterListings` listings with items have been answered to their end.
+    private func waitWhileHeld() async throws {
+        while state.withLock({ state in state.holdAfterListings.map { state.listingsEnded >= $0 } ?? false }) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     typealias Request_ = Hummingbird.Request
 
-    /// One page, newest first.
-    private func page(_ query: [String: String], account: String) -> [UInt8] {
+    /// One page of a listing as served.
+    struct Page {
+        var body: [UInt8]
+        var items: Int
+        var hasMore: Bool
+    }
+
+    /// One page of events, newest first.
+    private func eventPage(_ query: [String: String], account: String) -> Page {
         let lower = query["created[gte]"].flatMap { Int64($0) } ?? .min
         let upper = query["created[lt]"].flatMap { Int64($0) } ?? .max
         let limit = min(query["limit"].flatMap { Int($0) } ?? 10, 100)
@@ -198,7 +217,7 @@ final class FakeStripe: Sendable {
             body += event.body
         }
         body += Array("\n  ],\n  \"has_more\": \(listed.count > limit),\n  \"url\": \"/v1/events\"\n}".utf8)
-        return body
+        return Page(body: body, items: shown.count, hasMore: listed.count > limit)
     }
 
     private static func response(_ status: HTTPResponse.Status, headers: HTTPFields, _ text: String) -> Response {

@@ -20,13 +20,14 @@ func syncEvents(
     return try await BackgroundThread("test.sync") { try runLedger(command, environment: environment) }.value
 }
 
-/// Starts `ledger sync <command>` against `fake` with its pages slowed, kills it with SIGKILL once
-/// `recorded` counts anything, lets the fake answer at full speed again, and returns the count at the kill.
+/// Starts `ledger sync <command>` against `fake`, which holds every request once the next listing with items
+/// is answered to its end; kills it with SIGKILL once `recorded` counts anything, lets the fake answer
+/// again, and returns the count at the kill.
 func syncKilledPartWay(
     _ command: String, _ database: TestDatabase, _ fake: FakeStripe, recorded: @escaping () throws -> Int
 ) async throws -> Int {
-    fake.state.withLock { $0.pageDelay = .milliseconds(150) }
-    defer { fake.state.withLock { $0.pageDelay = nil } }
+    fake.state.withLock { $0.holdAfterListings = $0.listingsEnded + 1 }
+    defer { fake.state.withLock { $0.holdAfterListings = nil } }
     let process = try LedgerProcess(
         ["sync", command, "--database-url", database.url, "--api-base", fake.baseURL, "--requests-per-second", "1000"],
         environment: ["STRIPE_API_KEY": FakeStripe.key])
