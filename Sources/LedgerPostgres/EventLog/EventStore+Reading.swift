@@ -6,6 +6,11 @@ extension EventStore {
         position, event_id, stream_id, stream_version, type, source, source_event_id,
         occurred_at, recorded_at, customer_id, body, metadata, hash
         """
+    // The reads below are prepared once per connection (`cachedStatement`): planned at each call, they
+    // planned every partition of the log (the log's first events, as read by every audit for the ledger's
+    // mode: 0.5 ms at one partition, 1.9 ms at 16), while their generic plans prune partitions at run time
+    // (0.2 ms at one partition or 16).
+
     /// `$1` position to read after, `$2` most rows.
     static let selectAfter = "SELECT \(eventColumns) FROM ledger.events WHERE position > $1 ORDER BY position LIMIT $2"
     /// `$1` position to read after, `$2` last position to include, `$3` most rows.
@@ -25,9 +30,9 @@ extension EventStore {
         let limit = min(max(limit, 1), Limits.readBatchEventsMax)
         let rows =
             if let last {
-                try connection.query(Self.selectRange, [position, last, limit], resultFormat: .binary)
+                try connection.cachedStatement(Self.selectRange).run([position, last, limit], resultFormat: .binary)
             } else {
-                try connection.query(Self.selectAfter, [position, limit], resultFormat: .binary)
+                try connection.cachedStatement(Self.selectAfter).run([position, limit], resultFormat: .binary)
             }
         return try rows.map(Self.decodeEvent)
     }
@@ -37,8 +42,9 @@ extension EventStore {
         throws -> [RecordedEvent]
     {
         let limit = min(max(limit, 1), Limits.readBatchEventsMax)
-        return try connection.query(Self.selectStream, [streamID, version, limit], resultFormat: .binary)
-            .map(Self.decodeEvent)
+        return try connection.cachedStatement(Self.selectStream).run(
+            [streamID, version, limit], resultFormat: .binary
+        ).map(Self.decodeEvent)
     }
 
     /// The newest position and its chain hash (position 0 and zero hash for an empty log).

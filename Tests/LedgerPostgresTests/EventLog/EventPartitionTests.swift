@@ -106,6 +106,41 @@ struct EventPartitionTests {
         }
     }
 
+    /// The reads a connection repeats — the log's first events (every audit's mode lookup), a position range,
+    /// a stream — are prepared once and settle on generic plans, which prune partitions at run time: planned
+    /// at each call, they planned every partition (1.9 ms at 16 partitions for the mode lookup, 0.2 prepared).
+    @Test func repeatedReadsArePreparedOnceAndSettleOnGenericPlans() async throws {
+        try await TestDatabase.withMigrated { database in
+            let connection = try database.connect()
+            try usePartitions(of: Self.partitionEvents, connection)
+            let store = EventStore(connection: connection)
+            for batch in try randomBatches(seed: 1_809, events: 20_000) {
+                try store.append(batch, recordedAt: EventTime(secondsSinceEpoch: 1_800_000_000))
+            }
+            let all = try readAll(store)
+            let stream = try #require(all.last?.streamID)
+            for round in 0..<10 {  // more than the five runs after which PostgreSQL may settle on a generic plan
+                #expect(try store.read(after: 0, limit: 8).map(\.position) == Array(1...8))
+                let from = Int64(round * 1_000)
+                #expect(
+                    try store.read(after: from, through: from + 7_000, limit: 5_000).map(\.position)
+                        == Array(from + 1...from + 5_000))
+                #expect(try store.readStream(stream) == all.filter { $0.streamID == stream })
+            }
+            let plans = try connection.query(
+                """
+                SELECT statement, generic_plans FROM pg_prepared_statements
+                WHERE statement LIKE '%FROM ledger.events WHERE position > $1%'
+                   OR statement LIKE '%WHERE stream_id = $1 AND stream_version >= $2%'
+                """
+            ).map { (try $0.decode(String.self, at: 0), try $0.decode(Int64.self, at: 1)) }
+            #expect(plans.count == 3, "each read prepared once: \(plans.map(\.0))")
+            for (statement, generic) in plans {
+                #expect(generic >= 1, "not settled on a generic plan: \(statement)")
+            }
+        }
+    }
+
     @Test func appendsAcrossPartitionBoundariesGiveOnePartitionsPositionsAndHashes() async throws {
         let seed = TestSeed.value(default: 18_006)
         let batches = try randomBatches(seed: seed, events: 16_000)
