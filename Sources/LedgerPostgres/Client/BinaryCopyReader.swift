@@ -79,9 +79,12 @@ public struct BinaryCopyReader {
                 guard cursor + 4 <= bytes.count else { return offset }
                 let length = Int(Self.int32(bytes, at: cursor))
                 cursor += 4
-                if length < 0 {
+                if length == -1 {
                     fields[column] = nil
                     continue
+                }
+                guard length >= 0 else {  // -1 is NULL; any other negative length is no field at all
+                    throw PostgresError(.protocolViolation, message: "binary COPY field has length \(length)")
                 }
                 guard cursor + length <= bytes.count else { return offset }
                 fields[column] = UnsafeRawBufferPointer(rebasing: bytes[cursor..<cursor + length])

@@ -75,6 +75,14 @@ struct EventStoreExportTests {
             var truncated = BinaryCopyReader(columns: 3)
             try Array(stream.dropLast(2)).withUnsafeBytes { try truncated.consume($0) { _ in } }
             #expect(throws: PostgresError.self) { try truncated.checkComplete() }
+            // The first row's NULL customer_id (length -1, after the 19-byte header, the field count and the
+            // 12 bytes of its position) with one byte changed is no NULL: a changed archive byte went unseen.
+            let nullLength = 19 + 2 + 12
+            #expect(Array(stream[nullLength..<nullLength + 4]) == [0xFF, 0xFF, 0xFF, 0xFF])
+            var changed = stream
+            changed[nullLength + 2] = 0x1B
+            var strict = BinaryCopyReader(columns: 3)
+            #expect(throws: PostgresError.self) { try changed.withUnsafeBytes { try strict.consume($0) { _ in } } }
         }
     }
 
