@@ -7,7 +7,7 @@ import Testing
 @testable import LedgerPostgres
 
 /// Refunds and disputes in `ledger history` and `ledger state` (issue 15 point 3): their events name no customer,
-/// so an audit finds them by the customer's PaymentIntents and charges through migration 014's indexes, and
+/// so an audit finds them by the customer's PaymentIntents and charges (`ledger.event_links`, migration 020), and
 /// a refund or dispute naming only a charge through the charge → PaymentIntent link a charge event holds.
 @Suite("refunds and disputes in history")
 struct AdjustmentHistoryTests {
@@ -171,12 +171,14 @@ struct AdjustmentHistoryTests {
         }
     }
 
-    /// The lookup is two index range scans on migration 014's partial expression indexes (a BitmapOr), not a
-    /// read of the log: checked on a log of 20 000 events, 2 % of them refunds, as the planner sees it.
+    /// The lookup is two index range scans of `ledger.event_links` (a BitmapOr, migration 020), then the events by
+    /// the primary key of the partition holding them, not a read of the log: checked on a log of 20 000 events,
+    /// 2 % of them refunds, as the planner sees it.
     @Test func theLookupUsesTheAdjustmentIndexes() async throws {
         try await TestDatabase.withMigrated { database in
             let connection = try database.connect()
-            // Filler rows straight into the throwaway log (no chain: only the plan is asked for).
+            // Filler rows straight into the throwaway log (no chain: only the plan is asked for); the key trigger
+            // records their links.
             try connection.execute(
                 """
                 INSERT INTO ledger.events (position, event_id, stream_id, stream_version, type, source, occurred_at,
@@ -187,21 +189,22 @@ struct AdjustmentHistoryTests {
                                   || '","payment_intent":"pi_' || g || '"}}}', 'UTF8'),
                        decode(repeat('00', 32), 'hex')
                 FROM generate_series(1, 20000) g;
-                ANALYZE ledger.events;
+                ANALYZE ledger.events, ledger.event_links;
                 """)
-            let plan = try connection.query(
-                "EXPLAIN " + EventStore.selectAdjustmentEvents,
-                [
-                    PostgresArrayLiteral.make(["pi_50"]), PostgresArrayLiteral.make(["ch_100"]), Int64(0), Int64.max,
-                    "infinity", 1000,
-                ]
-            ).map { try $0.decode(String.self, at: 0) }.joined(separator: "\n")
-            // The log is partitioned (migration 018): the partition holding the events is read through its copies
-            // of events_adjustment_payment_intent_idx and events_adjustment_charge_idx (named by PostgreSQL);
-            // the empty partitions ahead of the head may be scanned, they hold nothing.
-            #expect(plan.contains("Bitmap Index Scan on events_p000001_adjustment_link_position_idx  ("), "\(plan)")
-            #expect(plan.contains("Bitmap Index Scan on events_p000001_adjustment_link_position_idx1  ("), "\(plan)")
-            #expect(!plan.contains("Seq Scan on events_p000001 "), "\(plan)")
+            func plan(_ sql: String, _ parameters: [any PostgresEncodable]) throws -> String {
+                try connection.query("EXPLAIN " + sql, parameters).map { try $0.decode(String.self, at: 0) }
+                    .joined(separator: "\n")
+            }
+            let positions = try plan(
+                EventStore.selectAdjustmentPositions,
+                [PostgresArrayLiteral.make(["pi_50"]), PostgresArrayLiteral.make(["ch_100"]), Int64.max, 1_001])
+            #expect(positions.contains("Bitmap Index Scan on event_links_pkey"), "\(positions)")
+            #expect(!positions.contains("Seq Scan"), "\(positions)")
+            // The log is partitioned (migration 018): only the partition holding the positions is read.
+            let events = try plan(
+                EventStore.selectEventsAtPositions, [PostgresArrayLiteral.make(["50", "100"]), "infinity"])
+            #expect(events.contains("Index Scan using events_p000001_pkey on events_p000001"), "\(events)")
+            #expect(!events.contains("Seq Scan"), "\(events)")
             let found = try EventStore(connection: connection).readAdjustments(
                 paymentIntents: ["pi_50"], charges: ["ch_100", "ch_101"], through: .everything)
             #expect(found.map(\.position) == [50, 100])

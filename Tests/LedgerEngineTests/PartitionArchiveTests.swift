@@ -17,14 +17,21 @@ struct PartitionArchiveTests {
         return try detachAndArchive(detached, database, in: directory)
     }
 
-    /// A log of `rounds` full batches in 5,000-event partitions and a snapshot recorded at its head.
+    /// A log of `rounds` full batches in 5,000-event partitions and a snapshot recorded at its head. Every
+    /// hundredth event is an `invoice_payment` of one of seven invoices, so each partition holds payment links.
     func partitionedLog(_ database: TestDatabase, rounds: Int) throws {
         let connection = try database.connect()
         try connection.execute("SELECT ledger.set_events_per_partition(\(Self.partitionEvents))")
         let store = EventStore(connection: connection)
         for round in 0..<rounds {
             let events = (0..<Limits.appendBatchEventsMax).map { index in
-                event(stream: "s:\(round):\(index % 17)", sourceID: index % 2 == 0 ? "evt_\(round)_\(index)" : nil)
+                var event = event(
+                    stream: "s:\(round):\(index % 17)", sourceID: index % 2 == 0 ? "evt_\(round)_\(index)" : nil)
+                if index % 100 == 0 {
+                    event.type = "invoice_payment.paid"
+                    event.body = Array(#"{"data":{"object":{"invoice":"in_\#(index / 100 % 7)"}}}"#.utf8)
+                }
+                return event
             }
             try store.append(AppendBatch(events: events), recordedAt: EventTime(Date()))
         }
@@ -125,7 +132,12 @@ struct PartitionArchiveTests {
             let partitions = EventPartitionStore(connection: connection)
             try partitionedLog(database, rounds: 3)
             let before = try store.read(after: 0, limit: 20_000)
+            let payments = try store.readInvoicePayments(invoices: ["in_3"], paymentIntents: [], through: .everything)
             let archives = try detachAndArchive(2, database, in: directory)
+            // Detached, a partition's events are out of the audit reads.
+            #expect(
+                try store.readInvoicePayments(invoices: ["in_3"], paymentIntents: [], through: .everything)
+                    == payments.filter { $0.position > 2 * Self.partitionEvents })
             let sizeBefore = try #require(partitions.list().first).bytes
 
             // Each archive drops its own partition only, and a detached one only.
@@ -153,6 +165,8 @@ struct PartitionArchiveTests {
                 ]), recordedAt: EventTime(Date()))
             #expect(outcomes == [.duplicate(position: again.position, conflicting: false)])
 
+            // As a partition dropped before migration 020 would be: its links not recorded.
+            try connection.execute("DELETE FROM ledger.event_links WHERE position <= \(Self.partitionEvents)")
             let restored = try partitions.restore(from: archives[0].path)
             #expect(restored.tableExists && !restored.attached && restored.events == Self.partitionEvents)
             #expect(throws: EventPartitionRefusal.self) { try partitions.restore(from: archives[0].path) }
@@ -161,6 +175,8 @@ struct PartitionArchiveTests {
             try partitions.attach("events_p000001")
             try partitions.attach("events_p000002")
             #expect(try store.read(after: 0, limit: 20_000) == before)
+            #expect(
+                try store.readInvoicePayments(invoices: ["in_3"], paymentIntents: [], through: .everything) == payments)
             #expect(try ChainVerifier(connect: { try database.connect() }).verify().isValid)
         }
     }

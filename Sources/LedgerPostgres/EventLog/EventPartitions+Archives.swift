@@ -34,9 +34,10 @@ extension EventPartitionStore {
 
     /// Makes the table of a dropped partition again from its archive at `path`, detached: the rows exactly
     /// as archived, the log's statement triggers (append-only), no keys recorded again (`ledger.event_keys`
-    /// kept them). Every position of the partition's range must be in the file, in order, and its last
-    /// event's hash must be the header's. Attach it with ``attach(_:)``, then `ledger verify` checks the
-    /// chain through it.
+    /// kept them), and its events' payment links back in `ledger.event_links` (a partition dropped before
+    /// migration 020 had none there). Every position of the partition's range must be in the file, in order,
+    /// and its last event's hash must be the header's. Attach it with ``attach(_:)``, then `ledger verify`
+    /// checks the chain through it.
     @discardableResult
     public func restore(from path: String) throws -> EventPartition {
         let header = try EventPartitionArchive.header(at: path)
@@ -77,6 +78,13 @@ extension EventPartitionStore {
             guard HexEncoding.encode(lastHash) == header.lastHash else {
                 throw EventPartitionRefusal("\(path)'s last event does not have the hash its header names")
             }
+            try connection.execute(
+                """
+                INSERT INTO ledger.event_links (kind, id, position)
+                SELECT l.kind, l.id, e.position
+                  FROM \(table) AS e CROSS JOIN LATERAL ledger.links_of_event(e.type, e.body) AS l
+                ON CONFLICT DO NOTHING
+                """)
             _ = try connection.query("SELECT ledger.protect_event_partition($1::regclass)", [table])
         }
         return try self.partition(named: partition.name)

@@ -33,38 +33,32 @@ extension EventStore {
         WHERE customer_id = $1 AND position > $2 AND position <= $3 AND recorded_at <= $4::timestamptz
         ORDER BY customer_id, position LIMIT $5
         """
-    /// `$1` invoice ids (text[]), `$2` PaymentIntent ids (text[]), `$3` position to read after, `$4` last
-    /// position, `$5` latest recorded_at, `$6` most rows. The `invoice_payment` objects name no customer, only
-    /// the invoice and the payment they link: served by `events_invoice_payment_invoice_idx` and
-    /// `events_invoice_payment_intent_idx` (migration 007), whose expressions and predicate this must repeat.
-    ///
-    /// Planned at each call, never prepared: a generic plan knows neither the ids nor the position range, and
-    /// on the partitioned log it chose to walk partitions' primary keys and filter every event in them (0.2 s
-    /// to 0.5 s a read at 250k events in 4 to 16 partitions, against 0.2 ms through the link indexes). For the
-    /// same reason the matching events are gathered first (a MATERIALIZED CTE) and ordered after, so no plan
-    /// can take `ORDER BY position LIMIT $6` as a reason to read the log in position order.
-    static let selectInvoicePaymentEvents = """
-        WITH matched AS MATERIALIZED (
-            SELECT \(eventColumns) FROM ledger.events
-            WHERE type LIKE 'invoice\\_payment.%'
-              AND (ledger.invoice_payment_link(body, 'invoice') = ANY($1::text[])
-                   OR ledger.invoice_payment_link(body, 'payment_intent') = ANY($2::text[]))
-              AND position > $3 AND position <= $4 AND recorded_at <= $5::timestamptz)
-        SELECT \(eventColumns) FROM matched ORDER BY position LIMIT $6
+    /// `$1` invoice ids (text[]), `$2` PaymentIntent ids (text[]), `$3` last position, `$4` most rows: the positions
+    /// of the `invoice_payment.*` events naming one of them. The `invoice_payment` objects name no customer, only
+    /// the invoice and the payment they link, which the log's key trigger records in `ledger.event_links`
+    /// (migration 020): one index outside the partitions, however many the log has.
+    static let selectInvoicePaymentPositions = """
+        SELECT DISTINCT position FROM ledger.event_links
+        WHERE (kind = 'invoice_payment.invoice' AND id = ANY($1::text[])
+               OR kind = 'invoice_payment.payment_intent' AND id = ANY($2::text[]))
+          AND position <= $3
+        ORDER BY position LIMIT $4
         """
-    /// `$1` PaymentIntent ids (text[]), `$2` charge ids (text[]), `$3` position to read after, `$4` last position,
-    /// `$5` latest recorded_at, `$6` most rows. Refund and Dispute objects name no customer, only the intent and
-    /// the charge they adjust: served by `events_adjustment_payment_intent_idx` and `events_adjustment_charge_idx`
-    /// (migration 014), whose expressions and predicate this must repeat. Planned at each call, gathered first
-    /// and ordered after, as ``selectInvoicePaymentEvents`` is.
-    static let selectAdjustmentEvents = """
-        WITH matched AS MATERIALIZED (
-            SELECT \(eventColumns) FROM ledger.events
-            WHERE (type LIKE 'refund.%' OR type LIKE 'charge.refund.%' OR type LIKE 'charge.dispute.%')
-              AND (ledger.adjustment_link(body, 'payment_intent') = ANY($1::text[])
-                   OR ledger.adjustment_link(body, 'charge') = ANY($2::text[]))
-              AND position > $3 AND position <= $4 AND recorded_at <= $5::timestamptz)
-        SELECT \(eventColumns) FROM matched ORDER BY position LIMIT $6
+    /// `$1` PaymentIntent ids (text[]), `$2` charge ids (text[]), `$3` last position, `$4` most rows: the positions
+    /// of the refund and dispute events naming one of them. Refund and Dispute objects name no customer, only
+    /// the intent and the charge they adjust (`ledger.event_links`, as ``selectInvoicePaymentPositions``).
+    static let selectAdjustmentPositions = """
+        SELECT DISTINCT position FROM ledger.event_links
+        WHERE (kind = 'adjustment.payment_intent' AND id = ANY($1::text[])
+               OR kind = 'adjustment.charge' AND id = ANY($2::text[]))
+          AND position <= $3
+        ORDER BY position LIMIT $4
+        """
+    /// `$1` positions (int8[]), `$2` latest recorded_at: the events at those positions in attached partitions, in
+    /// position order. Its generic plan prunes, before it runs, every partition holding none of the positions.
+    static let selectEventsAtPositions = """
+        SELECT \(eventColumns) FROM ledger.events
+        WHERE position = ANY($1::int8[]) AND recorded_at <= $2::timestamptz ORDER BY position
         """
     /// `$1` stream id, `$2` position to read after, `$3` last position, `$4` latest recorded_at, `$5` most rows.
     static let selectStreamEvents = """
@@ -107,15 +101,7 @@ extension EventStore {
         invoices invoiceIDs: some Collection<String>, paymentIntents paymentIntentIDs: some Collection<String>,
         through cut: AuditCut
     ) throws -> [RecordedEvent] {
-        guard !invoiceIDs.isEmpty || !paymentIntentIDs.isEmpty else { return [] }
-        let invoices = PostgresArrayLiteral.make(Array(invoiceIDs))
-        let intents = PostgresArrayLiteral.make(Array(paymentIntentIDs))
-        return try readAll { after, limit in
-            try connection.query(
-                Self.selectInvoicePaymentEvents,
-                [invoices, intents, after, cut.position, cut.recordedAtParameter, limit],
-                resultFormat: .binary)
-        }
+        try readLinked(Self.selectInvoicePaymentPositions, invoiceIDs, paymentIntentIDs, through: cut)
     }
 
     /// The refund and dispute events (`refund.*`, `charge.refund.*`, `charge.dispute.*`) naming one of these
@@ -124,14 +110,7 @@ extension EventStore {
         paymentIntents paymentIntentIDs: some Collection<String>, charges chargeIDs: some Collection<String>,
         through cut: AuditCut
     ) throws -> [RecordedEvent] {
-        guard !paymentIntentIDs.isEmpty || !chargeIDs.isEmpty else { return [] }
-        let intents = PostgresArrayLiteral.make(Array(paymentIntentIDs))
-        let charges = PostgresArrayLiteral.make(Array(chargeIDs))
-        return try readAll { after, limit in
-            try connection.query(
-                Self.selectAdjustmentEvents, [intents, charges, after, cut.position, cut.recordedAtParameter, limit],
-                resultFormat: .binary)
-        }
+        try readLinked(Self.selectAdjustmentPositions, paymentIntentIDs, chargeIDs, through: cut)
     }
 
     /// Every event of one stream, in order, up to `cut`.
@@ -141,6 +120,29 @@ extension EventStore {
                 [streamID, after, cut.position, cut.recordedAtParameter, limit],
                 resultFormat: .binary)
         }
+    }
+
+    /// The events at the positions `positionsSQL` finds for two id lists, up to `cut`: positions from the index
+    /// table first, then the events, ``Limits/readBatchEventsMax`` positions a read. Two prepared statements
+    /// whose cost does not grow with the partitions (one plan of the log over every partition would).
+    private func readLinked(
+        _ positionsSQL: String, _ first: some Collection<String>, _ second: some Collection<String>,
+        through cut: AuditCut
+    ) throws -> [RecordedEvent] {
+        guard !first.isEmpty || !second.isEmpty else { return [] }
+        let positions = try connection.cachedStatement(positionsSQL).run([
+            PostgresArrayLiteral.make(first), PostgresArrayLiteral.make(second), cut.position,
+            Limits.auditEventsMax + 1,
+        ]).map { try $0.decode(Int64.self, at: 0) }
+        guard positions.count <= Limits.auditEventsMax else { throw AuditTooLarge(eventsMax: Limits.auditEventsMax) }
+        var events: [RecordedEvent] = []
+        for start in stride(from: 0, to: positions.count, by: Limits.readBatchEventsMax) {
+            let batch = positions[start..<min(start + Limits.readBatchEventsMax, positions.count)]
+            let rows = try connection.cachedStatement(Self.selectEventsAtPositions).run(
+                [PostgresArrayLiteral.make(batch.map(String.init)), cut.recordedAtParameter], resultFormat: .binary)
+            for row in rows { events.append(try Self.decodeEvent(row)) }
+        }
+        return events
     }
 
     /// Pages through a position-ordered query, ``Limits/readBatchEventsMax`` rows a page, up to
