@@ -48,10 +48,13 @@ struct AuditEvents {
             guard try store.hasEvents(ofCustomer: id) else { throw AuditReferenceNotFound(reference: reference) }
             customerID = id
         } else if let stream = focus.streamID {
-            guard try store.hasEvents(inStream: stream) else { throw AuditReferenceNotFound(reference: reference) }
-            customerID = try store.customer(ofStream: stream)
-            // Events of the stream itself, in case some name no customer (or none does).
+            // Events of the stream itself, in case some name no customer (or none does). They usually answer
+            // the next two questions too, each of which would otherwise be one more read of every partition.
             streamEvents = try store.readStream(stream, through: cut)
+            guard try !streamEvents.isEmpty || store.hasEvents(inStream: stream) else {
+                throw AuditReferenceNotFound(reference: reference)
+            }
+            customerID = try Self.customer(settledBy: streamEvents) ?? store.customer(ofStream: stream)
         } else {
             customerID = nil
         }
@@ -117,6 +120,18 @@ struct AuditEvents {
             }
         }
         return found.values.sorted { $0.position < $1.position }
+    }
+
+    /// The customer named by the first event of a stream that names one, when `events` — the stream's events
+    /// through a cut, in version order — settle it: the first of them naming a customer, if every version before
+    /// it is among them (a version outside the cut, or in a detached partition, could name another). Nil
+    /// when they do not settle it, for ``EventStore/customer(ofStream:)`` to answer.
+    static func customer(settledBy events: [RecordedEvent]) -> String? {
+        for (index, event) in events.enumerated() {
+            guard event.streamVersion == Int64(index) + 1 else { return nil }
+            if let customer = event.customerID { return customer }
+        }
+        return nil
     }
 
     /// The union of position-ordered lists, in position order, each position once.
