@@ -9,7 +9,7 @@ import LedgerPostgres
 /// customer (subscription, invoice, PaymentIntent and charge objects carry `customer`), on the
 /// 2025+ `invoice_payment` events of the customer's invoices, which name only the invoice, and on
 /// the refund and dispute events of the customer's payments, which name only the PaymentIntent
-/// and/or the charge. All are index lookups (migrations 007 and 014), so an audit costs what the
+/// and/or the charge. All are index lookups (migrations 007 and 020), so an audit costs what the
 /// customer's history costs, whatever the size of the log. A stream whose events name no customer
 /// is replayed with what it links, and a subscription whose history is asked for without its
 /// payments is replayed on its own (its row depends on its stream alone).

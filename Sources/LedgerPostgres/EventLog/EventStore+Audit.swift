@@ -33,27 +33,24 @@ extension EventStore {
         WHERE customer_id = $1 AND position > $2 AND position <= $3 AND recorded_at <= $4::timestamptz
         ORDER BY customer_id, position LIMIT $5
         """
-    /// `$1` invoice ids (text[]), `$2` PaymentIntent ids (text[]), `$3` last position, `$4` most rows: the positions
-    /// of the `invoice_payment.*` events naming one of them. The `invoice_payment` objects name no customer, only
-    /// the invoice and the payment they link, which the log's key trigger records in `ledger.event_links`
-    /// (migration 020): one index outside the partitions, however many the log has.
-    static let selectInvoicePaymentPositions = """
+    /// `$1` ids of kind `first` (text[]), `$2` ids of kind `second` (text[]), `$3` last position, `$4` most rows:
+    /// the positions of the events naming one of them, as the log's key trigger records them in
+    /// `ledger.event_links` (migration 020): one index outside the partitions, however many the log has.
+    static func selectLinkedPositions(_ first: String, _ second: String) -> String {
+        """
         SELECT DISTINCT position FROM ledger.event_links
-        WHERE (kind = 'invoice_payment.invoice' AND id = ANY($1::text[])
-               OR kind = 'invoice_payment.payment_intent' AND id = ANY($2::text[]))
+        WHERE (kind = '\(first)' AND id = ANY($1::text[]) OR kind = '\(second)' AND id = ANY($2::text[]))
           AND position <= $3
         ORDER BY position LIMIT $4
         """
-    /// `$1` PaymentIntent ids (text[]), `$2` charge ids (text[]), `$3` last position, `$4` most rows: the positions
-    /// of the refund and dispute events naming one of them. Refund and Dispute objects name no customer, only
-    /// the intent and the charge they adjust (`ledger.event_links`, as ``selectInvoicePaymentPositions``).
-    static let selectAdjustmentPositions = """
-        SELECT DISTINCT position FROM ledger.event_links
-        WHERE (kind = 'adjustment.payment_intent' AND id = ANY($1::text[])
-               OR kind = 'adjustment.charge' AND id = ANY($2::text[]))
-          AND position <= $3
-        ORDER BY position LIMIT $4
-        """
+    }
+    /// The `invoice_payment.*` events' positions, by invoice (`$1`) or PaymentIntent (`$2`): the
+    /// `invoice_payment` objects name no customer, only the invoice and the payment they link.
+    static let selectInvoicePaymentPositions = selectLinkedPositions(
+        "invoice_payment.invoice", "invoice_payment.payment_intent")
+    /// The refund and dispute events' positions, by PaymentIntent (`$1`) or charge (`$2`): Refund and Dispute
+    /// objects name no customer, only the intent and the charge they adjust.
+    static let selectAdjustmentPositions = selectLinkedPositions("adjustment.payment_intent", "adjustment.charge")
     /// `$1` positions (int8[]), `$2` latest recorded_at: the events at those positions in attached partitions, in
     /// position order. Its generic plan prunes, before it runs, every partition holding none of the positions.
     static let selectEventsAtPositions = """
