@@ -60,7 +60,8 @@ struct AuditEvents {
         }
         // The mapping settings map every subscription from their position on: a replay applies them in place.
         let settings = try store.readStream(MappingSetting.streamID, through: cut).filter(MappingSetting.isSetting)
-        let licenses = try LicenseTable.loadIfTheMappingReadsIt(connection)
+        // The replay applies only these settings, so they alone say whether it reads `licenses`.
+        let licenses = try LicenseTable.loadIfOneReadsIt(settings, connection)
         let customerEvents =
             focus.needsCustomerEvents ? try customerID.map { try store.readCustomer($0, through: cut) } ?? [] : []
         return try linking(

@@ -30,6 +30,18 @@ public struct LicenseTable: LicenseDirectory {
         return try LicenseTable(connection: connection)
     }
 
+    /// The table when one of `settings`, mapping setting events already read from the log, reads it, else nil.
+    public static func loadIfOneReadsIt(_ settings: [RecordedEvent], _ connection: PostgresConnection) throws
+        -> LicenseTable?
+    {
+        let readsLicenses = settings.contains { event in
+            guard MappingSetting.isSetting(event), case .success(let setting) = MappingSetting.read(body: event.body)
+            else { return false }
+            return setting.mapping.readsLicenses
+        }
+        return readsLicenses ? try LicenseTable(connection: connection) : nil
+    }
+
     public func license(key: String) -> LicenseFacts? { byKey[key] }
     public func license(id: UUID) -> LicenseFacts? { byID[id] }
 
