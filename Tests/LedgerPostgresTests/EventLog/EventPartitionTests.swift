@@ -266,6 +266,65 @@ struct EventPartitionTests {
         }
     }
 
+    /// The mode lookup (read by position ranges since it stopped reading open-ended) answers what the rule,
+    /// ``FixedMode/stated(by:)``, finds first among the attached events read in order: wherever the first event
+    /// stating a mode lies (on the first page, past it, past a partition's end, nowhere), whether it is a Stripe
+    /// event's `livemode` or a `ledger mode set`, with the oldest partition attached or detached.
+    @Test func theModeLookupFindsTheFirstAttachedEventStatingAMode() async throws {
+        let seed = TestSeed.value(default: 21_001)
+        var random = SeededGenerator(seed: seed)
+        for trial in 0..<6 {
+            try await TestDatabase.withMigrated { database in
+                let connection = try database.connect()
+                try usePartitions(of: Self.partitionEvents, connection)
+                let store = EventStore(connection: connection)
+                // Large logs span three partitions and state a mode past the first, small ones maybe nowhere.
+                let first = Int(Self.partitionEvents)
+                let total = trial.isMultiple(of: 2) ? first + 1 + random.below(2 * first) : 1 + random.below(40)
+                let stating = Set(
+                    (0..<random.below(4)).map { _ in random.below(total) }
+                        + (total > first ? [first + random.below(total - first)] : []))
+                let events = (0..<total).map { index in
+                    guard stating.contains(index) else { return makeEvent(stream: "s:\(index % 7)") }
+                    return random.chance(50)
+                        ? makeEvent(
+                            stream: "subscription:sub_\(index)", type: "customer.subscription.updated",
+                            source: "stripe",
+                            sourceID: "evt_\(index)", body: #"{"livemode":\#(random.chance(50)),"data":{}}"#)
+                        : makeEvent(
+                            stream: ModeSetting.streamID, type: ModeSetting.type,
+                            body: #"{"mode":"\#(random.chance(50) ? "live" : "test")","reason":"r","actor":"a"}"#)
+                }
+                for start in stride(from: 0, to: events.count, by: Limits.appendBatchEventsMax) {
+                    let batch = events[start..<min(start + Limits.appendBatchEventsMax, events.count)]
+                    try store.append(AppendBatch(events: Array(batch)), recordedAt: testTime)
+                }
+                /// The first attached event the rule says states a mode.
+                func expected() throws -> FixedMode? {
+                    try readAll(store).lazy.compactMap { event in
+                        FixedMode.stated(by: event).map { FixedMode(mode: $0, position: event.position) }
+                    }.first
+                }
+                let answer = try store.fixedMode()
+                #expect(
+                    answer == (try expected()), "seed \(seed), trial \(trial): \(total) events, \(stating.sorted())")
+                guard Int64(total) > Self.partitionEvents else { return }
+                let head = try store.head()
+                try connection.execute(
+                    "SELECT ledger.record_snapshot(\(head.position), '\\x\(HexEncoding.encode(head.hash))', 1, 1, "
+                        + "repeat('a', 64))")
+                let partitions = EventPartitionStore(connection: connection)
+                try partitions.detach("events_p000001")
+                let detached = try store.fixedMode()
+                #expect(
+                    detached == (try expected()),
+                    "seed \(seed), trial \(trial), first partition detached: \(total) events, \(stating.sorted())")
+                try partitions.attach("events_p000001")
+                #expect(try store.fixedMode() == answer)
+            }
+        }
+    }
+
     /// The reads a connection repeats — the log's first events (every audit's mode lookup), a position range,
     /// a stream — are prepared once and settle on generic plans, which prune partitions at run time: planned
     /// at each call, they planned every partition (1.9 ms at 16 partitions for the mode lookup, 0.2 prepared).
