@@ -6,10 +6,11 @@ extension EventStore {
         position, event_id, stream_id, stream_version, type, source, source_event_id,
         occurred_at, recorded_at, customer_id, body, metadata, hash
         """
-    // The reads below are prepared once per connection (`cachedStatement`): planned at each call, they
-    // planned every partition of the log (the log's first events, as read by every audit for the ledger's
-    // mode: 0.5 ms at one partition, 1.9 ms at 16), while their generic plans prune partitions at run time
-    // (0.2 ms at one partition or 16).
+    // The reads below are prepared once per connection (`cachedStatement`). Planned at each call, a read
+    // whose values do not prune the log is planned over every partition; prepared, PostgreSQL may settle on
+    // a generic plan, which prunes at run time. It does so only when the generic plan looks no dearer than
+    // those made for the values: the stream read does, while `selectAfter`, whose LIMIT it cannot see, is
+    // planned at each call (a bounded range, `selectRange`, is pruned by its values: `fixedMode()`).
 
     /// `$1` position to read after, `$2` most rows.
     static let selectAfter = "SELECT \(eventColumns) FROM ledger.events WHERE position > $1 ORDER BY position LIMIT $2"
