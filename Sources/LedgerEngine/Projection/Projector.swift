@@ -232,25 +232,19 @@ public final class Projector {
         restored = false
     }
 
+    /// Tells the projector `licenses` may have changed (its NOTIFY, or the bounded poll): the next
+    /// catch-up reads it again for a mapping that reads it.
+    public func licensesChanged() { licensesStale = true }
+
     /// Applies `events` and writes the rows and movements they changed, the parked set and the checkpoint in
     /// one transaction.
     ///
     /// Invariant: only a failure that is not the data's stops progress. Should PostgreSQL refuse a row the
     /// reducer passed, the refused objects are found (``ProjectionWriter/refusedRows``), parked with the
     /// server's message and left without a row, and the rest of the batch commits.
-    private static func settlesAMappingThatReadsLicenses(_ event: RecordedEvent) -> Bool {
-        guard MappingSetting.isSetting(event), case .success(let setting) = MappingSetting.read(body: event.body)
-        else { return false }
-        return setting.mapping.readsLicenses
-    }
-
-    /// Tells the projector `licenses` may have changed (its NOTIFY, or the bounded poll): the next
-    /// catch-up reads it again for a mapping that reads it.
-    public func licensesChanged() { licensesStale = true }
-
     private func commit(_ events: [RecordedEvent], through last: Int64) throws -> [TableDrift] {
         // A mapping that starts reading `licenses` in this batch needs the table before its first subscription.
-        if state.billing.licenses == nil, events.contains(where: Self.settlesAMappingThatReadsLicenses) {
+        if state.billing.licenses == nil, events.contains(where: MappingSetting.settlesAMappingThatReadsLicenses) {
             state.billing.licenses = try LicenseTable(connection: connection)
         }
         for event in events { _ = state.apply(event) }

@@ -34,12 +34,8 @@ public struct LicenseTable: LicenseDirectory {
     public static func loadIfOneReadsIt(_ settings: [RecordedEvent], _ connection: PostgresConnection) throws
         -> LicenseTable?
     {
-        let readsLicenses = settings.contains { event in
-            guard MappingSetting.isSetting(event), case .success(let setting) = MappingSetting.read(body: event.body)
-            else { return false }
-            return setting.mapping.readsLicenses
-        }
-        return readsLicenses ? try LicenseTable(connection: connection) : nil
+        settings.contains(where: MappingSetting.settlesAMappingThatReadsLicenses)
+            ? try LicenseTable(connection: connection) : nil
     }
 
     public func license(key: String) -> LicenseFacts? { byKey[key] }

@@ -32,6 +32,13 @@ public struct MappingSetting: LedgerSetting, Sendable, Equatable, Codable {
         }
     }
 
+    /// Whether `event` is a mapping setting whose mapping reads `licenses` (a body that holds no mapping reads
+    /// nothing): what tells a replay it needs the table.
+    public static func settlesAMappingThatReadsLicenses(_ event: RecordedEvent) -> Bool {
+        guard isSetting(event), case .success(let setting) = read(body: event.body) else { return false }
+        return setting.mapping.readsLicenses
+    }
+
     private static func describe(_ error: DecodingError) -> String {
         switch error {
         case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context):
